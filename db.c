@@ -1,0 +1,206 @@
+/*
+ * db.c: running a statement on a pooled connection, with libpq.
+ *
+ * Why libpq and not apr_dbd's calls (../shared/NOTES.md has the measurements):
+ * apr_dbd's pgsql driver cannot report SQLSTATE (so no 504 for a timeout, no
+ * 400 for a bad value), cannot tell NULL from "", buffers whole results even
+ * in "sequential" mode and sleeps 100 ms on empty ones. mod_dbd still owns the
+ * pool; we only borrow its PGconn (apr_dbd_native_handle) for the request.
+ *
+ * One request is one pipeline, one round trip: the session settings our
+ * encoders rely on and this Location's statement_timeout, then the
+ * statement in single-row mode, then Sync. Both run in the pipeline's
+ * implicit transaction, so the timeout covers exactly this request.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <libpq-fe.h>
+
+#include "autorest.h"
+
+static const char settings_sql[] =
+    "SELECT set_config('statement_timeout', $1, false),"
+    " set_config('DateStyle', 'ISO', false),"
+    " set_config('IntervalStyle', 'postgres', false),"
+    " set_config('client_encoding', 'UTF8', false)";
+
+ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
+                      const char *log)
+{
+    ar_error *e;
+    const char *state = sqlstate ? sqlstate : "";
+
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
+        || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0
+        || strcmp(state, "53300") == 0 || !*state)
+        e = ar_error_make(p, AR_ERR_DB_UNAVAILABLE, "the database is not reachable",
+                          NULL, "try again later");
+    else if (strcmp(state, "57014") == 0)
+        e = ar_error_make(p, AR_ERR_DB_TIMEOUT,
+                          "the query took longer than this API allows", NULL,
+                          "ask for fewer rows");
+    else if (strncmp(state, "22", 2) == 0)
+        /* Data exceptions are about the client's value; PostgreSQL's primary
+         * message names the type and value, never the statement. */
+        e = ar_error_make(p, AR_ERR_DB_BAD_VALUE, primary ? primary : "invalid value",
+                          NULL, NULL);
+    else if (strcmp(state, "42501") == 0)
+        e = ar_error_make(p, AR_ERR_DB_PRIVILEGE,
+                          "the database refused access to this resource", NULL, NULL);
+    else if (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)
+        e = ar_error_make(p, AR_ERR_DB_SCHEMA_CHANGED,
+                          "the database schema changed while this request ran", NULL,
+                          "try again");
+    else
+        e = ar_error_make(p, AR_ERR_DB_QUERY, "the database could not answer this request",
+                          NULL, NULL);
+    if (*state && e->kind != AR_ERR_DB_UNAVAILABLE && e->kind != AR_ERR_DB_SCHEMA_CHANGED)
+        e->code = apr_pstrdup(p, state);
+    e->log = log;
+    return e;
+}
+
+static ar_error *result_error(apr_pool_t *p, PGconn *conn, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *full = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+
+    if (PQstatus(conn) != CONNECTION_OK)
+        state = "08006";
+    return ar_db_error(p, state, primary, apr_pstrdup(p, full));
+}
+
+int ar_db_usable(PGconn *conn)
+{
+    if (PQstatus(conn) != CONNECTION_OK)
+        PQreset(conn);
+    return PQstatus(conn) == CONNECTION_OK;
+}
+
+void ar_db_row_values(const PGresult *row, int ncols, const char **values, int *lens)
+{
+    int i;
+
+    for (i = 0; i < ncols; i++) {
+        if (PQgetisnull(row, 0, i)) {
+            values[i] = NULL;
+            lens[i] = 0;
+        }
+        else {
+            values[i] = PQgetvalue(row, 0, i);
+            lens[i] = PQgetlength(row, 0, i);
+        }
+    }
+}
+
+static void cancel_running(PGconn *conn)
+{
+    char errbuf[256];
+    PGcancel *cancel = PQgetCancel(conn);
+
+    if (cancel) {
+        PQcancel(cancel, errbuf, sizeof(errbuf));
+        PQfreeCancel(cancel);
+    }
+}
+
+/* One attempt. *rows tells the caller whether a retry is still safe. */
+static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_sql *sql,
+                             long timeout_ms, ar_row_fn on_row, void *ctx, long *rows)
+{
+    char timeout[32];
+    const char *settings_params[1] = {timeout};
+    ar_error *err = NULL;
+    PGresult *res;
+    int stopped = 0;
+
+    *rows = 0;
+    apr_snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
+    if (!PQenterPipelineMode(conn)
+        || !PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0)
+        || !PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL,
+                              (const char *const *)sql->params->elts, NULL, NULL, 0)
+        || !PQpipelineSync(conn)) {
+        err = result_error(p, conn, NULL);
+        goto done;
+    }
+
+    /* The settings: one row, then the end of that statement. */
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
+            err = result_error(p, conn, res);
+        PQclear(res);
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        if (!err)
+            err = result_error(p, conn, NULL);
+        goto done;
+    }
+
+    PQsetSingleRowMode(conn);
+    while ((res = PQgetResult(conn)) != NULL) {
+        switch (PQresultStatus(res)) {
+        case PGRES_SINGLE_TUPLE:
+            if (!stopped) {
+                ++*rows;
+                if (on_row(ctx, res) != 0) {
+                    stopped = 1;
+                    cancel_running(conn);
+                }
+            }
+            break;
+        case PGRES_FATAL_ERROR:
+            /* After we cancelled, the cancellation itself is no error. */
+            if (!err && !stopped)
+                err = result_error(p, conn, res);
+            break;
+        default:
+            break; /* TUPLES_OK (end of rows), PIPELINE_ABORTED after an error */
+        }
+        PQclear(res);
+        if (PQstatus(conn) != CONNECTION_OK)
+            break;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        if (!err)
+            err = result_error(p, conn, NULL);
+        goto done;
+    }
+
+    /* The Sync. */
+    res = PQgetResult(conn);
+    if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC && !err)
+        err = result_error(p, conn, res);
+    PQclear(res);
+
+done:
+    if (PQstatus(conn) == CONNECTION_OK && PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+        /* An error path left results unread: drain them so the pool gets the
+         * connection idle. The bound only guards against a confused server. */
+        int guard = 0;
+        while (!PQexitPipelineMode(conn) && guard++ < 10000) {
+            PQclear(PQgetResult(conn));
+            if (PQstatus(conn) != CONNECTION_OK)
+                break;
+        }
+    }
+    return err;
+}
+
+ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, const ar_sql *sql,
+                       long timeout_ms, ar_row_fn on_row, void *ctx)
+{
+    long rows = 0;
+    ar_error *err;
+
+    if (!ar_db_usable(conn))
+        return result_error(p, conn, NULL);
+    err = stream_once(p, conn, sql, timeout_ms, on_row, ctx, &rows);
+    /* A pooled connection whose server restarted fails its first statement;
+     * nothing was sent to the client yet, so reconnect and try once more. */
+    if (err && err->kind == AR_ERR_DB_UNAVAILABLE && rows == 0 && ar_db_usable(conn))
+        err = stream_once(p, conn, sql, timeout_ms, on_row, ctx, &rows);
+    return err;
+}

@@ -1,0 +1,496 @@
+/*
+ * json_out.c: rows to JSON bytes, in C, from PostgreSQL's text results.
+ *
+ * Pure core: no httpd, no libpq. Values are written the way PostgreSQL's
+ * to_json() writes them (src/backend/utils/adt/json.c), so a response parses
+ * to the same value as json_agg(t) would have built inside the database, at a
+ * fraction of its cost (../shared/NOTES.md measures 2.2-3.7x).
+ *
+ * The session is set to DateStyle ISO and IntervalStyle postgres by db.c;
+ * the timestamp rewrites below rely on that.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "autorest.h"
+
+/* ------------------------------------------------------------- the sink */
+
+void ar_out_init(ar_out *o, apr_pool_t *p, apr_size_t flush_at,
+                 ar_flush_fn flush, void *ctx)
+{
+    o->pool = p;
+    o->cap = flush_at ? flush_at + 1024 : 8192;
+    o->buf = apr_palloc(p, o->cap);
+    o->len = 0;
+    o->flush_at = flush_at;
+    o->flush = flush;
+    o->ctx = ctx;
+    o->failed = 0;
+}
+
+int ar_out_flush(ar_out *o)
+{
+    if (o->failed)
+        return -1;
+    if (o->flush && o->len) {
+        if (o->flush(o->ctx, o->buf, o->len) != 0)
+            o->failed = 1;
+        o->len = 0;
+    }
+    return o->failed ? -1 : 0;
+}
+
+static void out_grow(ar_out *o, apr_size_t need)
+{
+    apr_size_t cap = o->cap * 2;
+    char *nbuf;
+
+    while (cap < o->len + need)
+        cap *= 2;
+    /* Old buffers stay in the pool until it dies; growth is geometric, so
+     * the waste is bounded by the final size. */
+    nbuf = apr_palloc(o->pool, cap);
+    memcpy(nbuf, o->buf, o->len);
+    o->buf = nbuf;
+    o->cap = cap;
+}
+
+void ar_out_write(ar_out *o, const char *data, apr_size_t len)
+{
+    if (o->failed)
+        return;
+    if (o->len + len > o->cap)
+        out_grow(o, len);
+    memcpy(o->buf + o->len, data, len);
+    o->len += len;
+    if (o->flush_at && o->len >= o->flush_at)
+        ar_out_flush(o);
+}
+
+void ar_out_puts(ar_out *o, const char *s)
+{
+    ar_out_write(o, s, strlen(s));
+}
+
+/* --------------------------------------------------------------- scalars */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+void ar_json_write_string(ar_out *o, const char *s, apr_size_t len)
+{
+    apr_size_t i, run = 0;
+
+    ar_out_write(o, "\"", 1);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        apr_size_t esc_len = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (i > run)
+            ar_out_write(o, s + run, i - run);
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"':  esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex_digits[c >> 4];
+            esc[5] = hex_digits[c & 15];
+            esc_len = 6;
+        }
+        ar_out_write(o, esc, esc_len);
+    }
+    if (len > run)
+        ar_out_write(o, s + run, len - run);
+    ar_out_write(o, "\"", 1);
+}
+
+/* RFC 8259 number grammar: what to_json() checks before writing a numeric
+ * bare (NaN, Infinity and -Infinity become strings). */
+int ar_json_is_number(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    if (i < len && s[i] == '-')
+        i++;
+    if (i >= len)
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else if (s[i] >= '1' && s[i] <= '9')
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < len && s[i] == '.') {
+        apr_size_t start = ++i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return 0;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        apr_size_t start;
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        start = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return 0;
+    }
+    return i == len;
+}
+
+/* Where the zone begins in "HH:MM:SS[.ffffff]+HH[:MM[:SS]]", or len. */
+static apr_size_t zone_start(const char *s, apr_size_t from, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = from; i < len; i++)
+        if (s[i] == '+' || s[i] == '-')
+            return i;
+    return len;
+}
+
+/* ISO "+05" / "-03:30" / "+00" to XSD "+05:00" / "-03:30" / "+00:00". */
+static void write_zone(ar_out *o, const char *z, apr_size_t len)
+{
+    ar_out_write(o, z, len);
+    if (len == 3)
+        ar_out_write(o, ":00", 3);
+}
+
+/* DateStyle ISO "2024-01-02 03:04:05.5+01" -> "2024-01-02T03:04:05.5+01:00".
+ * Text that does not have that shape (infinity, BC dates) goes out as is. */
+static void write_timestamp(ar_out *o, const char *s, apr_size_t len)
+{
+    const char *space = memchr(s, ' ', len);
+    apr_size_t date_len, zs, end = len;
+
+    if (!space || (len > 3 && memcmp(s + len - 3, " BC", 3) == 0)) {
+        ar_json_write_string(o, s, len);
+        return;
+    }
+    date_len = (apr_size_t)(space - s);
+    ar_out_write(o, "\"", 1);
+    ar_out_write(o, s, date_len);
+    ar_out_write(o, "T", 1);
+    zs = zone_start(s, date_len + 1, end);
+    ar_out_write(o, s + date_len + 1, zs - date_len - 1);
+    if (zs < end)
+        write_zone(o, s + zs, end - zs);
+    ar_out_write(o, "\"", 1);
+}
+
+static void write_timetz(ar_out *o, const char *s, apr_size_t len)
+{
+    apr_size_t zs = zone_start(s, 0, len);
+
+    ar_out_write(o, "\"", 1);
+    ar_out_write(o, s, zs);
+    if (zs < len)
+        write_zone(o, s + zs, len - zs);
+    ar_out_write(o, "\"", 1);
+}
+
+static void write_scalar(ar_out *o, ar_encoding enc, const char *v, apr_size_t len)
+{
+    switch (enc) {
+    case AR_ENC_NUMBER:
+        if (ar_json_is_number(v, len))
+            ar_out_write(o, v, len);
+        else
+            ar_json_write_string(o, v, len);
+        break;
+    case AR_ENC_BOOL:
+        if (len > 0 && v[0] == 't')
+            ar_out_write(o, "true", 4);
+        else
+            ar_out_write(o, "false", 5);
+        break;
+    case AR_ENC_JSON:
+    case AR_ENC_SQL_JSON:
+        ar_out_write(o, v, len);
+        break;
+    case AR_ENC_TIMESTAMP:
+        write_timestamp(o, v, len);
+        break;
+    case AR_ENC_TIMETZ:
+        write_timetz(o, v, len);
+        break;
+    default:
+        ar_json_write_string(o, v, len);
+    }
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+/*
+ * PostgreSQL's array text: {1,2,NULL}, {"a b","q\"uote"}, {{1,2},{3,4}},
+ * and "[0:1]={...}" when a lower bound is not 1 (to_json drops the bounds).
+ * Elements are quoted when they need it, with backslash escapes inside;
+ * an unquoted NULL is SQL NULL. Parsing never reads past len: a malformed
+ * literal ends the array early rather than the process.
+ */
+typedef struct {
+    const char *s;
+    apr_size_t i, len;
+    ar_encoding elem;
+    char *scratch;          /* unescaped element, reused */
+    apr_size_t scratch_cap;
+} array_reader;
+
+static void write_array_level(ar_out *o, array_reader *r);
+
+static void write_array_element(ar_out *o, array_reader *r)
+{
+    apr_size_t n = 0;
+    const char *s = r->s;
+
+    if (r->i < r->len && s[r->i] == '"') {
+        r->i++;
+        while (r->i < r->len && s[r->i] != '"') {
+            if (s[r->i] == '\\' && r->i + 1 < r->len)
+                r->i++;
+            if (n == r->scratch_cap) {
+                /* cannot happen: scratch is as long as the whole literal */
+                break;
+            }
+            r->scratch[n++] = s[r->i++];
+        }
+        if (r->i < r->len)
+            r->i++; /* closing quote */
+        write_scalar(o, r->elem, r->scratch, n);
+        return;
+    }
+    {
+        apr_size_t start = r->i;
+        while (r->i < r->len && s[r->i] != ',' && s[r->i] != '}')
+            r->i++;
+        n = r->i - start;
+        if (n == 4 && strncmp(s + start, "NULL", 4) == 0)
+            ar_out_write(o, "null", 4);
+        else
+            write_scalar(o, r->elem, s + start, n);
+    }
+}
+
+static void write_array_level(ar_out *o, array_reader *r)
+{
+    int first = 1;
+
+    r->i++; /* '{' */
+    ar_out_write(o, "[", 1);
+    while (r->i < r->len && r->s[r->i] != '}') {
+        if (!first)
+            ar_out_write(o, ",", 1);
+        first = 0;
+        if (r->s[r->i] == '{')
+            write_array_level(o, r);
+        else
+            write_array_element(o, r);
+        if (r->i < r->len && r->s[r->i] == ',')
+            r->i++;
+    }
+    if (r->i < r->len)
+        r->i++; /* '}' */
+    ar_out_write(o, "]", 1);
+}
+
+static void write_array(ar_out *o, ar_encoding elem, const char *s, apr_size_t len)
+{
+    array_reader r;
+    const char *eq;
+
+    r.s = s;
+    r.len = len;
+    r.i = 0;
+    r.elem = elem;
+    if (len > 0 && s[0] == '[' && (eq = memchr(s, '=', len)) != NULL)
+        r.i = (apr_size_t)(eq - s) + 1;
+    if (r.i >= len || s[r.i] != '{') {
+        ar_json_write_string(o, s, len);
+        return;
+    }
+    r.scratch_cap = len;
+    r.scratch = apr_palloc(o->pool, len + 1);
+    write_array_level(o, &r);
+}
+
+void ar_json_write_value(ar_out *o, ar_encoding enc, ar_encoding elem_enc,
+                         const char *value, apr_size_t len)
+{
+    if (!value)
+        ar_out_write(o, "null", 4);
+    else if (enc == AR_ENC_ARRAY)
+        write_array(o, elem_enc, value, len);
+    else
+        write_scalar(o, enc, value, len);
+}
+
+/* ------------------------------------------------------------------ rows */
+
+ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *columns)
+{
+    ar_row_format *f = apr_pcalloc(p, sizeof(*f));
+    int i;
+
+    f->ncols = columns->nelts;
+    f->keys = apr_palloc(p, sizeof(char *) * (f->ncols + 1));
+    f->key_lens = apr_palloc(p, sizeof(apr_size_t) * (f->ncols + 1));
+    f->enc = apr_palloc(p, sizeof(ar_encoding) * (f->ncols + 1));
+    f->elem_enc = apr_palloc(p, sizeof(ar_encoding) * (f->ncols + 1));
+    for (i = 0; i < f->ncols; i++) {
+        const ar_output_column *c = &APR_ARRAY_IDX(columns, i, ar_output_column);
+        ar_out key;
+
+        ar_out_init(&key, p, 0, NULL, NULL);
+        ar_out_write(&key, i == 0 ? "{" : ",", 1);
+        ar_json_write_string(&key, c->column->name, strlen(c->column->name));
+        ar_out_write(&key, ":", 1);
+        f->keys[i] = key.buf;
+        f->key_lens[i] = key.len;
+        f->enc[i] = c->enc;
+        f->elem_enc[i] = c->elem_enc;
+    }
+    return f;
+}
+
+void ar_json_write_row(ar_out *o, const ar_row_format *f,
+                       const char *const *values, const int *lens)
+{
+    int i;
+
+    if (f->ncols == 0) {
+        ar_out_write(o, "{}", 2);
+        return;
+    }
+    for (i = 0; i < f->ncols; i++) {
+        ar_out_write(o, f->keys[i], f->key_lens[i]);
+        ar_json_write_value(o, f->enc[i], f->elem_enc[i], values[i],
+                            values[i] ? (apr_size_t)lens[i] : 0);
+    }
+    ar_out_write(o, "}", 1);
+}
+
+/* ----------------------------------------------------------------- index */
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static const char *relation_kind(char kind)
+{
+    switch (kind) {
+    case 'r': return "table";
+    case 'v': return "view";
+    case 'm': return "materialized_view";
+    case 'f': return "foreign_table";
+    case 'p': return "partitioned_table";
+    }
+    return "unknown";
+}
+
+/* The path segment a relation is served under: its name in the default
+ * schema, schema.name elsewhere. Percent-encodes what a path cannot hold. */
+static char *relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel)
+{
+    const char *dflt = APR_ARRAY_IDX(x->schemas, 0, const char *);
+    const char *raw = strcmp(rel->schema, dflt) == 0
+                          ? rel->name
+                          : apr_pstrcat(p, rel->schema, ".", rel->name, NULL);
+    char *out = apr_palloc(p, strlen(raw) * 3 + 1), *o = out;
+
+    for (; *raw; raw++) {
+        unsigned char c = (unsigned char)*raw;
+        if (apr_isalnum(c) || strchr("-._~", c))
+            *o++ = (char)c;
+        else {
+            *o++ = '%';
+            *o++ = "0123456789ABCDEF"[c >> 4];
+            *o++ = "0123456789ABCDEF"[c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel,
+                              const char *base_url)
+{
+    json_t *j = json_object(), *cols = json_array(), *pk = json_null();
+    int i;
+
+    json_object_set_new(j, "name", json_string(rel->name));
+    json_object_set_new(j, "schema", json_string(rel->schema));
+    json_object_set_new(j, "kind", json_string(relation_kind(rel->kind)));
+    json_object_set_new(j, "comment", text_or_null(rel->comment));
+    json_object_set_new(j, "url", json_string(apr_pstrcat(
+                               p, base_url, "/", relation_segment(p, x, rel), NULL)));
+    if (rel->primary_key) {
+        pk = json_array();
+        for (i = 0; i < rel->primary_key->cols->nelts; i++) {
+            const ar_column *c = &APR_ARRAY_IDX(
+                rel->columns, APR_ARRAY_IDX(rel->primary_key->cols, i, int), ar_column);
+            json_array_append_new(pk, json_string(c->name));
+        }
+    }
+    json_object_set_new(j, "primary_key", pk);
+    for (i = 0; i < rel->columns->nelts; i++) {
+        const ar_column *c = &APR_ARRAY_IDX(rel->columns, i, ar_column);
+        json_t *col;
+
+        if (!ar_exposed_column(x, rel, c))
+            continue;
+        col = json_object();
+        json_object_set_new(col, "name", json_string(c->name));
+        json_object_set_new(col, "type", json_string(c->type));
+        json_object_set_new(col, "nullable", json_boolean(c->nullable));
+        json_object_set_new(col, "default", text_or_null(c->default_expr));
+        json_object_set_new(col, "comment", text_or_null(c->comment));
+        json_array_append_new(cols, col);
+    }
+    json_object_set_new(j, "columns", cols);
+    return j;
+}
+
+char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
+                    const char *base_url, apr_size_t *len)
+{
+    json_t *doc = json_object(), *rels = json_array();
+    char *text, *copy;
+    int i;
+
+    for (i = 0; i < s->relations->nelts; i++) {
+        const ar_relation *rel = APR_ARRAY_IDX(s->relations, i, const ar_relation *);
+        if (ar_exposed_relation(x, rel))
+            json_array_append_new(rels, index_relation(p, x, rel, base_url));
+    }
+    json_object_set_new(doc, "relations", rels);
+    text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        return NULL;
+    *len = strlen(text);
+    copy = apr_pmemdup(p, text, *len + 1);
+    free(text);
+    return copy;
+}

@@ -1,0 +1,501 @@
+/*
+ * reflect.c: what the database holds, read from pg_catalog.
+ *
+ * ar_reflect_load() runs three catalogue queries over libpq, in one
+ * REPEATABLE READ transaction so they agree with each other, and builds an
+ * immutable ar_schema in a pool the caller owns. Everything else here is pure
+ * (lookups, type-to-encoder rules, exposure rules) and unit-tested without a
+ * server. We read pg_catalog rather than information_schema: it is faster,
+ * it knows materialized views, and it gives type OIDs and constraint keys
+ * as arrays.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <libpq-fe.h>
+
+#include "autorest.h"
+
+/* Built-in type OIDs (src/include/catalog/pg_type.dat); stable across versions. */
+enum {
+    OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+    OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
+    OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184, OID_TIMETZ = 1266,
+    OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802
+};
+
+/* ------------------------------------------------------------ pure rules */
+
+static const ar_type_info *type_lookup(apr_hash_t *types, unsigned int oid)
+{
+    return apr_hash_get(types, &oid, sizeof(oid));
+}
+
+/* Follow domains to the type to_json() actually looks at. */
+static const ar_type_info *base_type(apr_hash_t *types, unsigned int oid)
+{
+    const ar_type_info *t = type_lookup(types, oid);
+    int depth = 0;
+
+    while (t && t->typtype == 'd' && depth++ < 32)
+        t = type_lookup(types, t->base);
+    return t;
+}
+
+static ar_encoding scalar_encoding(const ar_type_info *t)
+{
+    switch (t->oid) {
+    case OID_INT2: case OID_INT4: case OID_INT8:
+    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
+        return AR_ENC_NUMBER;
+    case OID_BOOL:
+        return AR_ENC_BOOL;
+    case OID_JSON: case OID_JSONB:
+        return AR_ENC_JSON;
+    case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
+        return AR_ENC_TIMESTAMP;
+    case OID_TIMETZ:
+        return AR_ENC_TIMETZ;
+    }
+    /* Composites become objects with field names the text form lacks, and a
+     * user type with a cast to json is rendered by that cast: PostgreSQL
+     * does both better than we could. */
+    if (t->typtype == 'c' || t->json_cast)
+        return AR_ENC_SQL_JSON;
+    return AR_ENC_STRING;
+}
+
+static int sortable_type(const ar_type_info *t)
+{
+    /* numeric, string, date/time, boolean, enum, timespan, bit, network */
+    return strchr("NSDBETVI", t->category) != NULL || t->oid == OID_UUID;
+}
+
+void ar_type_encoding(apr_hash_t *types, unsigned int oid, ar_encoding *enc,
+                      ar_encoding *elem_enc, int *sortable)
+{
+    const ar_type_info *t = base_type(types, oid);
+
+    *enc = AR_ENC_STRING;
+    *elem_enc = AR_ENC_STRING;
+    *sortable = 0;
+    if (!t)
+        return;
+    if (t->category == 'A' && t->elem) {
+        const ar_type_info *e = base_type(types, t->elem);
+        ar_encoding inner = e ? scalar_encoding(e) : AR_ENC_STRING;
+
+        /* Our array reader knows the ',' delimiter and scalar elements only. */
+        if (!e || e->delim != ',' || inner == AR_ENC_SQL_JSON || e->typtype == 'r'
+            || e->typtype == 'm') {
+            *enc = AR_ENC_SQL_JSON;
+            return;
+        }
+        *enc = AR_ENC_ARRAY;
+        *elem_enc = inner;
+        return;
+    }
+    *enc = scalar_encoding(t);
+    *sortable = sortable_type(t);
+}
+
+/* Keys are "schema" NUL "name": no separator a name could contain. */
+static const char *schema_key(apr_pool_t *p, const char *schema, const char *name,
+                              apr_size_t *len)
+{
+    apr_size_t sl = strlen(schema), nl = strlen(name);
+    char *k = apr_palloc(p, sl + nl + 2);
+
+    memcpy(k, schema, sl + 1);
+    memcpy(k + sl + 1, name, nl + 1);
+    *len = sl + nl + 1;
+    return k;
+}
+
+ar_schema *ar_schema_create(apr_pool_t *p)
+{
+    ar_schema *s = apr_pcalloc(p, sizeof(*s));
+
+    s->pool = p;
+    s->relations = apr_array_make(p, 64, sizeof(ar_relation *));
+    s->by_name = apr_hash_make(p);
+    s->loaded_at = apr_time_now();
+    return s;
+}
+
+void ar_schema_add(ar_schema *s, ar_relation *rel)
+{
+    apr_size_t klen;
+    const char *k = schema_key(s->pool, rel->schema, rel->name, &klen);
+
+    APR_ARRAY_PUSH(s->relations, ar_relation *) = rel;
+    apr_hash_set(s->by_name, k, klen, rel);
+}
+
+const ar_relation *ar_schema_find(const ar_schema *s, const char *schema,
+                                  const char *name)
+{
+    char buf[512];
+    apr_size_t sl = strlen(schema), nl = strlen(name);
+
+    if (sl + nl + 2 > sizeof(buf))
+        return NULL; /* longer than any PostgreSQL identifier pair */
+    memcpy(buf, schema, sl + 1);
+    memcpy(buf + sl + 1, name, nl + 1);
+    return apr_hash_get(s->by_name, buf, sl + nl + 1);
+}
+
+int ar_relation_column_index(const ar_relation *rel, const char *name)
+{
+    int i;
+
+    for (i = 0; i < rel->columns->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(rel->columns, i, ar_column).name, name) == 0)
+            return i;
+    return -1;
+}
+
+int ar_exposed_schema(const ar_exposure *x, const char *schema)
+{
+    int i;
+
+    for (i = 0; i < x->schemas->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(x->schemas, i, const char *), schema) == 0)
+            return 1;
+    return 0;
+}
+
+int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel)
+{
+    char key[512];
+
+    if (!ar_exposed_schema(x, rel->schema))
+        return 0;
+    if (x->excluded && apr_hash_count(x->excluded)) {
+        apr_snprintf(key, sizeof(key), "%s.%s", rel->schema, rel->name);
+        if (apr_hash_get(x->excluded, key, APR_HASH_KEY_STRING))
+            return 0;
+    }
+    return 1;
+}
+
+int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
+                      const ar_column *col)
+{
+    char key[768];
+
+    if (!x->hidden || apr_hash_count(x->hidden) == 0)
+        return 1;
+    apr_snprintf(key, sizeof(key), "%s.%s.%s", rel->schema, rel->name, col->name);
+    return apr_hash_get(x->hidden, key, APR_HASH_KEY_STRING) == NULL;
+}
+
+const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
+                                       const char *segment)
+{
+    const ar_relation *rel;
+    const char *dot;
+
+    if (x->schemas->nelts == 0)
+        return NULL;
+    /* A name in the default schema wins over a schema-qualified reading, so
+     * a relation called "a.b" stays reachable. */
+    rel = ar_schema_find(s, APR_ARRAY_IDX(x->schemas, 0, const char *), segment);
+    if (!rel && (dot = strchr(segment, '.')) != NULL) {
+        char schema[256];
+        apr_size_t sl = (apr_size_t)(dot - segment);
+
+        if (sl < sizeof(schema)) {
+            memcpy(schema, segment, sl);
+            schema[sl] = '\0';
+            rel = ar_schema_find(s, schema, dot + 1);
+        }
+    }
+    if (rel && !ar_exposed_relation(x, rel))
+        return NULL;
+    return rel;
+}
+
+/* ------------------------------------------------------ catalogue queries */
+
+/* Every type the exposed columns use, with what ar_type_encoding needs:
+ * domains' bases and arrays' elements, transitively. */
+static const char types_sql[] =
+    "WITH RECURSIVE used(oid) AS ("
+    "  SELECT DISTINCT a.atttypid FROM pg_attribute a"
+    "   JOIN pg_class c ON c.oid = a.attrelid"
+    "   JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE n.nspname = ANY($1::text[]) AND a.attnum > 0 AND NOT a.attisdropped"
+    "  UNION"
+    "  SELECT x FROM used u JOIN pg_type t ON t.oid = u.oid,"
+    "   LATERAL (VALUES (t.typbasetype), (t.typelem)) v(x) WHERE x <> 0)"
+    " SELECT t.oid, t.typtype, t.typcategory, t.typdelim, t.typbasetype, t.typelem,"
+    "  (t.oid >= 16384 AND EXISTS (SELECT 1 FROM pg_cast k"
+    "     WHERE k.castsource = t.oid AND k.casttarget = 'json'::regtype))"
+    " FROM pg_type t JOIN used u ON u.oid = t.oid";
+
+static const char relations_sql[] =
+    "SELECT c.oid, n.nspname, c.relname, c.relkind,"
+    "  obj_description(c.oid, 'pg_class'),"
+    "  a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.atttypid,"
+    "  a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum)"
+    " FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    " LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
+    " WHERE n.nspname = ANY($1::text[])"
+    "  AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition"
+    "  AND has_column_privilege(c.oid, a.attnum, 'SELECT')"
+    " ORDER BY n.nspname, c.relname, a.attnum";
+
+static const char keys_sql[] =
+    "SELECT k.conrelid, k.conname, k.contype,"
+    "  ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)"
+    "        JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i),"
+    "  fn.nspname, fc.relname,"
+    "  ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)"
+    "        JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i)"
+    " FROM pg_constraint k"
+    " JOIN pg_class c ON c.oid = k.conrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN pg_class fc ON fc.oid = k.confrelid"
+    " LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace"
+    " WHERE n.nspname = ANY($1::text[]) AND k.contype IN ('p', 'u', 'f')"
+    "  AND NOT c.relispartition"
+    " ORDER BY k.conrelid, k.contype, k.conname";
+
+static char *pg_text_array(apr_pool_t *p, const apr_array_header_t *items)
+{
+    /* {"a","b"} with quotes and backslashes escaped: a bound parameter, so
+     * only the array syntax needs care. */
+    char *out = "{";
+    int i;
+
+    for (i = 0; i < items->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(items, i, const char *);
+        char *esc = apr_palloc(p, strlen(s) * 2 + 1), *e = esc;
+
+        for (; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                *e++ = '\\';
+            *e++ = *s;
+        }
+        *e = '\0';
+        out = apr_pstrcat(p, out, i ? ",\"" : "\"", esc, "\"", NULL);
+    }
+    return apr_pstrcat(p, out, "}", NULL);
+}
+
+/* Parse {a,b,"c d"} as PostgreSQL prints name[]. */
+static apr_array_header_t *parse_name_array(apr_pool_t *p, const char *s)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    char *buf = apr_palloc(p, strlen(s) + 1);
+
+    if (*s == '{')
+        s++;
+    while (*s && *s != '}') {
+        char *b = buf;
+        if (*s == '"') {
+            s++;
+            while (*s && *s != '"') {
+                if (*s == '\\' && s[1])
+                    s++;
+                *b++ = *s++;
+            }
+            if (*s)
+                s++;
+        }
+        else {
+            while (*s && *s != ',' && *s != '}')
+                *b++ = *s++;
+        }
+        *b = '\0';
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, buf);
+        if (*s == ',')
+            s++;
+    }
+    return out;
+}
+
+static ar_error *catalogue_error(apr_pool_t *p, PGconn *conn, PGresult *res)
+{
+    ar_error *e;
+    int lost = PQstatus(conn) != CONNECTION_OK;
+
+    e = ar_error_make(p, lost ? AR_ERR_DB_UNAVAILABLE : AR_ERR_DB_QUERY,
+                      lost ? "the database is not reachable"
+                           : "the database catalogue could not be read",
+                      NULL, NULL);
+    e->log = apr_psprintf(p, "reflection failed: %s",
+                          res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+    return e;
+}
+
+static PGresult *catalogue_query(PGconn *conn, const char *sql, const char *schemas)
+{
+    const char *params[1] = {schemas};
+
+    return PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+}
+
+static const char *opt_text(apr_pool_t *p, PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : apr_pstrdup(p, PQgetvalue(res, row, col));
+}
+
+static apr_hash_t *load_types(apr_pool_t *p, PGresult *res)
+{
+    apr_hash_t *types = apr_hash_make(p);
+    int i, n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        ar_type_info *t = apr_pcalloc(p, sizeof(*t));
+
+        t->oid = (unsigned int)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        t->typtype = PQgetvalue(res, i, 1)[0];
+        t->category = PQgetvalue(res, i, 2)[0];
+        t->delim = PQgetvalue(res, i, 3)[0];
+        t->base = (unsigned int)strtoul(PQgetvalue(res, i, 4), NULL, 10);
+        t->elem = (unsigned int)strtoul(PQgetvalue(res, i, 5), NULL, 10);
+        t->json_cast = PQgetvalue(res, i, 6)[0] == 't';
+        apr_hash_set(types, &t->oid, sizeof(t->oid), t);
+    }
+    return types;
+}
+
+/* Relations in result order; returns oid -> ar_relation for the keys pass. */
+static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types)
+{
+    apr_pool_t *p = s->pool;
+    apr_hash_t *by_oid = apr_hash_make(p);
+    ar_relation *rel = NULL;
+    const char *current = NULL;
+    int i, n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        const char *oid = PQgetvalue(res, i, 0);
+        ar_column *col;
+
+        if (!current || strcmp(current, oid) != 0) {
+            rel = apr_pcalloc(p, sizeof(*rel));
+            rel->schema = apr_pstrdup(p, PQgetvalue(res, i, 1));
+            rel->name = apr_pstrdup(p, PQgetvalue(res, i, 2));
+            rel->kind = PQgetvalue(res, i, 3)[0];
+            rel->comment = opt_text(p, res, i, 4);
+            rel->columns = apr_array_make(p, 8, sizeof(ar_column));
+            rel->unique_keys = apr_array_make(p, 1, sizeof(ar_key));
+            rel->foreign_keys = apr_array_make(p, 1, sizeof(ar_foreign_key));
+            current = apr_pstrdup(p, oid);
+            apr_hash_set(by_oid, current, APR_HASH_KEY_STRING, rel);
+            ar_schema_add(s, rel);
+        }
+        col = apr_array_push(rel->columns);
+        col->name = apr_pstrdup(p, PQgetvalue(res, i, 5));
+        col->position = atoi(PQgetvalue(res, i, 6));
+        col->type = apr_pstrdup(p, PQgetvalue(res, i, 7));
+        col->type_oid = (unsigned int)strtoul(PQgetvalue(res, i, 8), NULL, 10);
+        col->nullable = PQgetvalue(res, i, 9)[0] != 't';
+        col->default_expr = opt_text(p, res, i, 10);
+        col->comment = opt_text(p, res, i, 11);
+        ar_type_encoding(types, col->type_oid, &col->enc, &col->elem_enc, &col->sortable);
+    }
+    return by_oid;
+}
+
+/* A key is usable only if we can read every column of it. */
+static int key_columns(const ar_relation *rel, const apr_array_header_t *names,
+                       apr_array_header_t *out)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; i++) {
+        int idx = ar_relation_column_index(rel, APR_ARRAY_IDX(names, i, const char *));
+        if (idx < 0)
+            return 0;
+        APR_ARRAY_PUSH(out, int) = idx;
+    }
+    return 1;
+}
+
+static void load_keys(apr_pool_t *p, PGresult *res, apr_hash_t *by_oid)
+{
+    int i, n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        ar_relation *rel = apr_hash_get(by_oid, PQgetvalue(res, i, 0), APR_HASH_KEY_STRING);
+        char type = PQgetvalue(res, i, 2)[0];
+        apr_array_header_t *names = parse_name_array(p, PQgetvalue(res, i, 3));
+
+        if (!rel)
+            continue;
+        if (type == 'f') {
+            ar_foreign_key *fk = apr_array_push(rel->foreign_keys);
+            fk->name = apr_pstrdup(p, PQgetvalue(res, i, 1));
+            fk->cols = names;
+            fk->ref_schema = apr_pstrdup(p, PQgetvalue(res, i, 4));
+            fk->ref_relation = apr_pstrdup(p, PQgetvalue(res, i, 5));
+            fk->ref_cols = parse_name_array(p, PQgetvalue(res, i, 6));
+        }
+        else {
+            ar_key key;
+            key.name = apr_pstrdup(p, PQgetvalue(res, i, 1));
+            key.cols = apr_array_make(p, names->nelts, sizeof(int));
+            if (!key_columns(rel, names, key.cols))
+                continue;
+            if (type == 'p') {
+                rel->primary_key = apr_pmemdup(p, &key, sizeof(key));
+            }
+            else {
+                *(ar_key *)apr_array_push(rel->unique_keys) = key;
+            }
+        }
+    }
+}
+
+ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
+                          const apr_array_header_t *schemas, ar_schema **out)
+{
+    const char *schema_list = pg_text_array(p, schemas);
+    PGresult *res = NULL;
+    ar_error *err = NULL;
+    apr_hash_t *types, *by_oid;
+    ar_schema *s;
+
+    res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto fail;
+    PQclear(res);
+
+    res = catalogue_query(conn, types_sql, schema_list);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto fail;
+    types = load_types(p, res);
+    PQclear(res);
+
+    s = ar_schema_create(p);
+    res = catalogue_query(conn, relations_sql, schema_list);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto fail;
+    by_oid = load_relations(s, res, types);
+    PQclear(res);
+
+    res = catalogue_query(conn, keys_sql, schema_list);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto fail;
+    load_keys(p, res, by_oid);
+    PQclear(res);
+
+    res = PQexec(conn, "COMMIT");
+    PQclear(res);
+    *out = s;
+    return NULL;
+
+fail:
+    err = catalogue_error(p, conn, res);
+    PQclear(res);
+    if (PQstatus(conn) == CONNECTION_OK)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return err;
+}
