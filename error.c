@@ -5,6 +5,9 @@
  * the database keep their SQLSTATE as code (as PostgREST does); ours are
  * "AR" plus three digits, grouped by the hundreds below.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include <apr_strings.h>
 #include <jansson.h>
 
@@ -54,9 +57,43 @@ ar_error *ar_error_make(apr_pool_t *p, ar_error_kind kind, const char *message,
     return e;
 }
 
+/* Messages may quote what the client sent, which need not be UTF-8: such
+ * bytes become U+FFFD so that jansson, which takes UTF-8 only, keeps the text. */
 static json_t *string_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    json_t *j;
+    char *fixed, *o;
+    const unsigned char *u;
+
+    if (!s)
+        return json_null();
+    if ((j = json_string(s)) != NULL)
+        return j;
+    fixed = o = malloc(strlen(s) * 3 + 1);
+    if (!fixed)
+        return json_null();
+    for (u = (const unsigned char *)s; *u;) {
+        int n = *u < 0x80 ? 1 : (*u & 0xE0) == 0xC0 ? 2 : (*u & 0xF0) == 0xE0 ? 3
+                : (*u & 0xF8) == 0xF0 ? 4 : 0;
+        int k, valid = n > 0;
+
+        for (k = 1; valid && k < n; k++)
+            valid = (u[k] & 0xC0) == 0x80;
+        if (valid) {
+            memcpy(o, u, (size_t)n);
+            o += n;
+            u += n;
+        }
+        else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            u++;
+        }
+    }
+    *o = '\0';
+    j = json_string(fixed); /* NULL still for overlong forms and surrogates */
+    free(fixed);
+    return j ? j : json_string("(message not valid UTF-8)");
 }
 
 char *ar_error_json(apr_pool_t *p, const ar_error *e)

@@ -24,7 +24,10 @@ void ar_out_init(ar_out *o, apr_pool_t *p, apr_size_t flush_at,
                  ar_flush_fn flush, void *ctx)
 {
     o->pool = p;
-    o->cap = flush_at ? flush_at + 1024 : 8192;
+    /* Start small and grow: most responses are far below flush_at, and a
+     * large up-front buffer per request would stay in every thread's
+     * allocator. */
+    o->cap = 16384;
     o->buf = apr_palloc(p, o->cap);
     o->len = 0;
     o->flush_at = flush_at;
@@ -177,14 +180,30 @@ static void write_zone(ar_out *o, const char *z, apr_size_t len)
         ar_out_write(o, ":00", 3);
 }
 
-/* DateStyle ISO "2024-01-02 03:04:05.5+01" -> "2024-01-02T03:04:05.5+01:00".
- * Text that does not have that shape (infinity, BC dates) goes out as is. */
+/* Only what DateStyle ISO prints; values are not NUL-terminated. */
+static int timestamp_chars(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++)
+        if (!memchr("0123456789-+:. BC", s[i], 17))
+            return 0;
+    return 1;
+}
+
+/* DateStyle ISO "2024-01-02 03:04:05.5+01" -> "2024-01-02T03:04:05.5+01:00",
+ * as to_json() writes timestamps (time with time zone it leaves as text).
+ * A BC date keeps its " BC" suffix after the zone, as to_json() does; text
+ * of any other shape (infinity) goes out as is. */
 static void write_timestamp(ar_out *o, const char *s, apr_size_t len)
 {
     const char *space = memchr(s, ' ', len);
     apr_size_t date_len, zs, end = len;
+    int bc = len > 3 && memcmp(s + len - 3, " BC", 3) == 0;
 
-    if (!space || (len > 3 && memcmp(s + len - 3, " BC", 3) == 0)) {
+    if (bc)
+        end -= 3;
+    if (!space || (apr_size_t)(space - s) >= end || !timestamp_chars(s, len)) {
         ar_json_write_string(o, s, len);
         return;
     }
@@ -196,17 +215,8 @@ static void write_timestamp(ar_out *o, const char *s, apr_size_t len)
     ar_out_write(o, s + date_len + 1, zs - date_len - 1);
     if (zs < end)
         write_zone(o, s + zs, end - zs);
-    ar_out_write(o, "\"", 1);
-}
-
-static void write_timetz(ar_out *o, const char *s, apr_size_t len)
-{
-    apr_size_t zs = zone_start(s, 0, len);
-
-    ar_out_write(o, "\"", 1);
-    ar_out_write(o, s, zs);
-    if (zs < len)
-        write_zone(o, s + zs, len - zs);
+    if (bc)
+        ar_out_write(o, " BC", 3);
     ar_out_write(o, "\"", 1);
 }
 
@@ -231,9 +241,6 @@ static void write_scalar(ar_out *o, ar_encoding enc, const char *v, apr_size_t l
         break;
     case AR_ENC_TIMESTAMP:
         write_timestamp(o, v, len);
-        break;
-    case AR_ENC_TIMETZ:
-        write_timetz(o, v, len);
         break;
     default:
         ar_json_write_string(o, v, len);

@@ -321,8 +321,8 @@ static ar_error *reflect_into_snapshot(request_rec *r, PGconn *conn, const setti
 /*
  * The snapshot this request reads. stale: a snapshot the caller found out of
  * date (a relation or column it needs is gone or new); when it is still the
- * current one, it is replaced. Only one thread reflects at a time per entry;
- * the others keep serving the old snapshot meanwhile.
+ * current one, this request replaces it. An expired snapshot is replaced by
+ * one thread while the others keep serving it.
  */
 static ar_error *snapshot_acquire(request_rec *r, PGconn *conn, const settings *s,
                                   const ar_schema *stale, const ar_schema **out)
@@ -335,12 +335,13 @@ static ar_error *snapshot_acquire(request_rec *r, PGconn *conn, const settings *
     apr_thread_mutex_lock(cache_lock);
     e = cache_entry_for(r, s);
     snap = e->current;
-    refresh = !snap
-              || (stale && snap->schema == stale)
-              || (s->schema_max_age > 0
-                  && apr_time_now() - snap->schema->loaded_at > s->schema_max_age);
-    if (refresh && snap && e->refreshing)
-        refresh = 0; /* another thread is at it; the current one will do */
+    if (!snap || (stale && snap->schema == stale))
+        refresh = 1; /* this request cannot go on without a fresh one */
+    else if (stale)
+        refresh = 0; /* another thread has already swapped one in */
+    else
+        refresh = s->schema_max_age > 0 && !e->refreshing
+                  && apr_time_now() - snap->schema->loaded_at > s->schema_max_age;
     if (refresh)
         e->refreshing = 1;
     apr_thread_mutex_unlock(cache_lock);
@@ -578,7 +579,7 @@ static ar_error *run_read(context *cx, const ar_read_request *req, int *done)
     resp.values = apr_palloc(r->pool, sizeof(char *) * (plan.columns->nelts + 1));
     resp.lens = apr_palloc(r->pool, sizeof(int) * (plan.columns->nelts + 1));
     resp.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    resp.page_url = r->uri;
+    resp.page_url = ap_escape_uri(r->pool, r->uri);
     ar_out_init(&resp.out, r->pool, plan.single ? 0 : HOLD_BYTES, flush_to_client, &resp);
 
     err = ar_db_stream(r->pool, cx->conn, &sql, cx->s.timeout_ms, on_row, &resp);

@@ -194,6 +194,9 @@ ar_error *ar_query_parse(apr_pool_t *p, const char *path, const char *args,
         ar_read_request r = *out;
         if ((e = parse_range(p, range, range_unit, &r)) != NULL)
             return e;
+        if (r.offset > APR_INT64_MAX - out->offset)
+            return ar_error_make(p, AR_ERR_BAD_RANGE, "the Range starts too far out",
+                                 NULL, NULL);
         out->offset += r.offset;
         if (r.limit != AR_UNSET && (out->limit == AR_UNSET || r.limit < out->limit))
             out->limit = r.limit;

@@ -21,7 +21,7 @@
 enum {
     OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
     OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
-    OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184, OID_TIMETZ = 1266,
+    OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
     OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802
 };
 
@@ -55,8 +55,6 @@ static ar_encoding scalar_encoding(const ar_type_info *t)
         return AR_ENC_JSON;
     case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
         return AR_ENC_TIMESTAMP;
-    case OID_TIMETZ:
-        return AR_ENC_TIMETZ;
     }
     /* Composites become objects with field names the text form lacks, and a
      * user type with a cast to json is rendered by that cast: PostgreSQL

@@ -68,7 +68,6 @@ typedef enum {
     AR_ENC_BOOL,        /* 't'/'f' */
     AR_ENC_JSON,        /* json, jsonb, and anything rendered with to_json(): verbatim */
     AR_ENC_TIMESTAMP,   /* ISO text to to_json's XSD form: 'T', +HH:MM */
-    AR_ENC_TIMETZ,      /* +HH -> +HH:MM */
     AR_ENC_ARRAY,       /* PostgreSQL array text, elements by elem_enc */
     AR_ENC_SQL_JSON     /* PostgreSQL renders it: the select list wraps it in to_json() */
 } ar_encoding;

@@ -1,0 +1,779 @@
+/*
+ * test_query.c: request parsing, planning and SQL rendering (query.c), the
+ * error table and its JSON (error.c), and SQLSTATE mapping (db.c).
+ * No server: schemas are built by hand.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "autorest.h"
+#include "tap.h"
+
+static apr_pool_t *pool;
+
+/* ------------------------------------------------------------ parsing */
+
+static ar_error *parse(const char *path, const char *args, const char *range,
+                       const char *unit, ar_read_request *req)
+{
+    return ar_query_parse(pool, path, args, range, unit, req);
+}
+
+static const char *kind_name(const ar_error *e)
+{
+    static const char *names[] = {
+        "UNKNOWN_PARAM", "BAD_PARAM", "BAD_RANGE", "RANGE_UNSATISFIABLE",
+        "NO_RELATION", "NO_ROW", "NO_ROUTE", "METHOD", "DB_UNAVAILABLE",
+        "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
+        "DB_QUERY", "CONFIG",
+    };
+    if (!e)
+        return "(no error)";
+    if ((int)e->kind < 0 || e->kind >= AR_ERR__COUNT)
+        return "(bad kind)";
+    return names[e->kind];
+}
+
+#define is_err(e, want, ...)                                                 \
+    do {                                                                     \
+        const ar_error *e_ = (e);                                            \
+        ok(e_ && e_->kind == (want), __VA_ARGS__);                           \
+        if (!(e_ && e_->kind == (want)))                                     \
+            printf("#   got %s%s%s\n", kind_name(e_), e_ ? ": " : "",      \
+                   e_ && e_->message ? e_->message : "");                    \
+    } while (0)
+
+#define no_err(e, ...)                                                       \
+    do {                                                                     \
+        const ar_error *e_ = (e);                                            \
+        ok(e_ == NULL, __VA_ARGS__);                                         \
+        if (e_)                                                              \
+            printf("#   got %s: %s\n", kind_name(e_),                       \
+                   e_->message ? e_->message : "");                          \
+    } while (0)
+
+static int req_is(const ar_read_request *r, const char *rel, const char *pk,
+                  apr_int64_t limit, apr_int64_t offset, int ranged)
+{
+    int same = ((rel == NULL && r->relation == NULL)
+                || (rel && r->relation && strcmp(rel, r->relation) == 0))
+            && ((pk == NULL && r->pk_value == NULL)
+                || (pk && r->pk_value && strcmp(pk, r->pk_value) == 0))
+            && r->limit == limit && r->offset == offset && r->ranged == ranged;
+    if (!same)
+        printf("#   got relation=%s pk=%s limit=%" APR_INT64_T_FMT " offset=%"
+               APR_INT64_T_FMT " ranged=%d\n",
+               r->relation ? r->relation : "(null)", r->pk_value ? r->pk_value : "(null)",
+               r->limit, r->offset, r->ranged);
+    return same;
+}
+
+static void test_paths(void)
+{
+    ar_read_request r;
+
+    no_err(parse("", NULL, NULL, NULL, &r), "\"\" parses");
+    ok(req_is(&r, NULL, NULL, AR_UNSET, 0, 0), "\"\" is the index");
+    no_err(parse("/", NULL, NULL, NULL, &r), "\"/\" parses");
+    ok(req_is(&r, NULL, NULL, AR_UNSET, 0, 0), "\"/\" is the index");
+    no_err(parse("//", "", NULL, NULL, &r), "\"//\" parses");
+    ok(req_is(&r, NULL, NULL, AR_UNSET, 0, 0), "\"//\" is the index");
+    no_err(parse("/rel", NULL, NULL, NULL, &r), "/rel parses");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 0, 0), "/rel is the collection");
+    no_err(parse("rel", NULL, NULL, NULL, &r), "rel (no slash) parses");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 0, 0), "rel is the collection");
+    no_err(parse("/rel/", NULL, NULL, NULL, &r), "/rel/ parses");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 0, 0), "/rel/ is the collection");
+    no_err(parse("/rel/42", NULL, NULL, NULL, &r), "/rel/42 parses");
+    ok(req_is(&r, "rel", "42", AR_UNSET, 0, 0), "/rel/42 is the single route");
+    no_err(parse("/rel/a b%2F", NULL, NULL, NULL, &r), "/rel/<odd pk> parses");
+    ok(req_is(&r, "rel", "a b%2F", AR_UNSET, 0, 0), "pk value taken as is (already decoded)");
+    is_err(parse("/rel/42/x", NULL, NULL, NULL, &r), AR_ERR_NO_ROUTE, "/rel/42/x -> NO_ROUTE");
+    is_err(parse("/rel/42/", NULL, NULL, NULL, &r), AR_ERR_NO_ROUTE, "/rel/42/ -> NO_ROUTE");
+    is_err(parse("/rel//", NULL, NULL, NULL, &r), AR_ERR_NO_ROUTE, "/rel// -> NO_ROUTE");
+    no_err(parse("/other.rel", NULL, NULL, NULL, &r), "/other.rel parses");
+    ok(req_is(&r, "other.rel", NULL, AR_UNSET, 0, 0), "/other.rel keeps the qualified name");
+    no_err(parse("/other.rel/7", NULL, NULL, NULL, &r), "/other.rel/7 parses");
+    ok(req_is(&r, "other.rel", "7", AR_UNSET, 0, 0), "/other.rel/7 single route");
+}
+
+static void test_params(void)
+{
+    ar_read_request r;
+    ar_error *e;
+
+    no_err(parse("/rel", "limit=10&offset=20", NULL, NULL, &r), "limit+offset parse");
+    ok(req_is(&r, "rel", NULL, 10, 20, 0), "limit 10 offset 20");
+    no_err(parse("/rel", "offset=5", NULL, NULL, &r), "offset alone");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 5, 0), "offset 5, limit unset");
+    no_err(parse("/rel", "limit=0", NULL, NULL, &r), "limit=0");
+    ok(req_is(&r, "rel", NULL, 0, 0, 0), "limit 0");
+    no_err(parse("/rel", "limit=1000000000000000000", NULL, NULL, &r), "limit 10^18");
+    ok(req_is(&r, "rel", NULL, APR_INT64_C(1000000000000000000), 0, 0), "limit 10^18 kept");
+    no_err(parse("/rel", "", NULL, NULL, &r), "empty query string");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 0, 0), "empty query string: defaults");
+    no_err(parse("/rel", "&&limit=3&", NULL, NULL, &r), "empty pairs skipped");
+    ok(req_is(&r, "rel", NULL, 3, 0, 0), "&&limit=3& -> limit 3");
+
+    is_err(parse("/rel", "limit=-1", NULL, NULL, &r), AR_ERR_BAD_PARAM, "limit=-1 -> BAD_PARAM");
+    is_err(parse("/rel", "offset=-1", NULL, NULL, &r), AR_ERR_BAD_PARAM, "offset=-1 -> BAD_PARAM");
+    is_err(parse("/rel", "limit=abc", NULL, NULL, &r), AR_ERR_BAD_PARAM, "limit=abc -> BAD_PARAM");
+    is_err(parse("/rel", "limit=1x", NULL, NULL, &r), AR_ERR_BAD_PARAM, "limit=1x -> BAD_PARAM");
+    is_err(parse("/rel", "limit=1.5", NULL, NULL, &r), AR_ERR_BAD_PARAM, "limit=1.5 -> BAD_PARAM");
+    is_err(parse("/rel", "limit=", NULL, NULL, &r), AR_ERR_BAD_PARAM, "limit= -> BAD_PARAM");
+    is_err(parse("/rel", "limit", NULL, NULL, &r), AR_ERR_BAD_PARAM, "limit (no =) -> BAD_PARAM");
+    is_err(parse("/rel", "limit=+5", NULL, NULL, &r), AR_ERR_BAD_PARAM,
+           "limit=+5 ('+' is a space) -> BAD_PARAM");
+    is_err(parse("/rel", "limit=99999999999999999999", NULL, NULL, &r), AR_ERR_BAD_PARAM,
+           "limit overflow -> BAD_PARAM");
+    is_err(parse("/rel", "offset=99999999999999999999", NULL, NULL, &r), AR_ERR_BAD_PARAM,
+           "offset overflow -> BAD_PARAM");
+    e = parse("/rel", "limit=abc", NULL, NULL, &r);
+    is_str(e ? e->message : NULL, "'limit' must be a non-negative integer", "bad limit message");
+    is_str(e ? e->details : NULL, "got 'abc'", "bad limit details");
+    e = parse("/rel", "limit=1&limit=2", NULL, NULL, &r);
+    is_err(e, AR_ERR_BAD_PARAM, "duplicate limit -> BAD_PARAM");
+    is_str(e ? e->message : NULL, "'limit' is given twice", "duplicate limit message");
+    e = parse("/rel", "offset=1&offset=1", NULL, NULL, &r);
+    is_err(e, AR_ERR_BAD_PARAM, "duplicate offset -> BAD_PARAM");
+    is_str(e ? e->message : NULL, "'offset' is given twice", "duplicate offset message");
+
+    e = parse("/rel", "order=id", NULL, NULL, &r);
+    is_err(e, AR_ERR_UNKNOWN_PARAM, "order=id -> UNKNOWN_PARAM");
+    is_str(e ? e->message : NULL, "unknown query parameter 'order'", "unknown param message");
+    is_err(parse("/rel", "limit=1&select=a", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM,
+           "unknown after a good one -> UNKNOWN_PARAM");
+    is_err(parse("/rel", "LIMIT=1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM,
+           "names are case-sensitive: LIMIT -> UNKNOWN_PARAM");
+
+    /* %-decoding */
+    no_err(parse("/rel", "lim%69t=%31%30", NULL, NULL, &r), "%%-escaped name and value");
+    ok(req_is(&r, "rel", NULL, 10, 0, 0), "lim%%69t=%%31%%30 -> limit 10");
+    no_err(parse("/rel", "%6c%69%6D%69%74=2", NULL, NULL, &r), "mixed-case hex digits");
+    ok(req_is(&r, "rel", NULL, 2, 0, 0), "%%6c%%69%%6D%%69%%74=2 -> limit 2");
+    e = parse("/rel", "a+b=1", NULL, NULL, &r);
+    is_str(e ? e->message : NULL, "unknown query parameter 'a b'", "'+' decodes to a space");
+    e = parse("/rel", "a%20b=1", NULL, NULL, &r);
+    is_str(e ? e->message : NULL, "unknown query parameter 'a b'", "%%20 decodes to a space");
+    e = parse("/rel", "a%2Bb=1", NULL, NULL, &r);
+    is_str(e ? e->message : NULL, "unknown query parameter 'a+b'", "%%2B decodes to '+'");
+    is_err(parse("/rel", "limit=%3", NULL, NULL, &r), AR_ERR_BAD_PARAM, "truncated %%3 -> BAD_PARAM");
+    is_err(parse("/rel", "limit=1%", NULL, NULL, &r), AR_ERR_BAD_PARAM, "trailing %% -> BAD_PARAM");
+    is_err(parse("/rel", "limit=%zz", NULL, NULL, &r), AR_ERR_BAD_PARAM, "%%zz -> BAD_PARAM");
+    is_err(parse("/rel", "li%g1mit=1", NULL, NULL, &r), AR_ERR_BAD_PARAM,
+           "bad escape in a name -> BAD_PARAM");
+    is_err(parse("/rel", "limit=%00", NULL, NULL, &r), AR_ERR_BAD_PARAM, "%%00 -> BAD_PARAM");
+    is_err(parse("/rel", "limit=1%00", NULL, NULL, &r), AR_ERR_BAD_PARAM, "1%%00 -> BAD_PARAM");
+    e = parse("/rel", "limit=%zz", NULL, NULL, &r);
+    is_str(e ? e->message : NULL, "the query string has a malformed %-escape",
+           "malformed escape message");
+    no_err(parse("/rel", "limit=%35&offset=1%30", NULL, NULL, &r), "escape at the very end");
+    ok(req_is(&r, "rel", NULL, 5, 10, 0), "limit=%%35&offset=1%%30 -> 5, 10");
+}
+
+static void test_range(void)
+{
+    ar_read_request r;
+    ar_error *e;
+
+    no_err(parse("/rel", NULL, "0-9", NULL, &r), "Range 0-9");
+    ok(req_is(&r, "rel", NULL, 10, 0, 1), "0-9 -> limit 10 offset 0 ranged");
+    no_err(parse("/rel", NULL, "10-", NULL, &r), "Range 10-");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 10, 1), "10- -> offset 10, no limit");
+    no_err(parse("/rel", NULL, "items=0-9", NULL, &r), "Range items=0-9");
+    ok(req_is(&r, "rel", NULL, 10, 0, 1), "items=0-9 -> limit 10");
+    no_err(parse("/rel", NULL, "ITEMS=5-5", NULL, &r), "Range ITEMS=5-5");
+    ok(req_is(&r, "rel", NULL, 1, 5, 1), "5-5 -> one row at offset 5");
+    no_err(parse("/rel", NULL, "0-9", "items", &r), "Range-Unit items");
+    ok(req_is(&r, "rel", NULL, 10, 0, 1), "Range-Unit items accepted");
+    no_err(parse("/rel", NULL, "0-9", "Items", &r), "Range-Unit is case-insensitive");
+    no_err(parse("/rel", NULL, "", NULL, &r), "empty Range is no Range");
+    ok(req_is(&r, "rel", NULL, AR_UNSET, 0, 0), "empty Range: not ranged");
+    no_err(parse("/rel", NULL, NULL, "bytes", &r), "Range-Unit without Range is ignored");
+
+    e = parse("/rel", NULL, "5-2", NULL, &r);
+    is_err(e, AR_ERR_RANGE_UNSATISFIABLE, "5-2 -> RANGE_UNSATISFIABLE");
+    ok(e && ar_error_status(e) == 416, "5-2 -> 416");
+    is_err(parse("/rel", NULL, "abc", NULL, &r), AR_ERR_BAD_RANGE, "abc -> BAD_RANGE");
+    is_err(parse("/rel", NULL, "-5", NULL, &r), AR_ERR_BAD_RANGE, "-5 -> BAD_RANGE");
+    is_err(parse("/rel", NULL, "1-x", NULL, &r), AR_ERR_BAD_RANGE, "1-x -> BAD_RANGE");
+    is_err(parse("/rel", NULL, "-", NULL, &r), AR_ERR_BAD_RANGE, "- -> BAD_RANGE");
+    is_err(parse("/rel", NULL, "1--2", NULL, &r), AR_ERR_BAD_RANGE, "1--2 -> BAD_RANGE");
+    is_err(parse("/rel", NULL, " 0-9", NULL, &r), AR_ERR_BAD_RANGE, "leading space -> BAD_RANGE");
+    is_err(parse("/rel", NULL, "bytes=0-9", NULL, &r), AR_ERR_BAD_RANGE, "bytes=0-9 -> BAD_RANGE");
+    is_err(parse("/rel", NULL, "0-99999999999999999999", NULL, &r), AR_ERR_BAD_RANGE,
+           "overflowing end -> BAD_RANGE");
+    e = parse("/rel", NULL, "0-9", "bytes", &r);
+    is_err(e, AR_ERR_BAD_RANGE, "Range-Unit bytes -> BAD_RANGE");
+    is_str(e ? e->message : NULL, "Range-Unit must be 'items'", "Range-Unit message");
+    ok(e && ar_error_status(e) == 400, "bad Range -> 400");
+
+    /* Range narrows the parameters */
+    no_err(parse("/rel", "offset=10&limit=5", "0-9", NULL, &r), "Range with offset+limit");
+    ok(req_is(&r, "rel", NULL, 5, 10, 1), "offset 10 limit 5 + 0-9 -> offset 10 limit 5");
+    no_err(parse("/rel", "offset=10&limit=100", "2-3", NULL, &r), "Range inside a page");
+    ok(req_is(&r, "rel", NULL, 2, 12, 1), "offset 10 limit 100 + 2-3 -> offset 12 limit 2");
+    no_err(parse("/rel", "limit=5", "10-", NULL, &r), "open Range with a limit");
+    ok(req_is(&r, "rel", NULL, 5, 10, 1), "limit 5 + 10- -> offset 10 limit 5");
+    no_err(parse("/rel", "offset=3", "0-0", NULL, &r), "Range with an offset");
+    ok(req_is(&r, "rel", NULL, 1, 3, 1), "offset 3 + 0-0 -> offset 3 limit 1");
+
+    /* offset + Range start past 2^63: must be refused, not wrap around */
+    e = parse("/rel", "offset=9000000000000000000", "9000000000000000000-", NULL, &r);
+    ok((e && (ar_error_status(e) == 400 || ar_error_status(e) == 416))
+           || (!e && r.offset >= APR_INT64_C(9000000000000000000)),
+       "offset=9e18 + Range 9e18- is refused (no signed overflow)");
+    if (!e)
+        printf("#   got no error, offset=%" APR_INT64_T_FMT "\n", r.offset);
+
+    /* pagination on the index or single route */
+    is_err(parse("/", "limit=5", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "limit on the index");
+    is_err(parse("", "offset=5", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "offset on the index");
+    is_err(parse("/", NULL, "0-9", NULL, &r), AR_ERR_UNKNOWN_PARAM, "Range on the index");
+    is_err(parse("/rel/1", "limit=5", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "limit on a row");
+    is_err(parse("/rel/1", "offset=0", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "offset=0 on a row");
+    is_err(parse("/rel/1", NULL, "0-0", NULL, &r), AR_ERR_UNKNOWN_PARAM, "Range on a row");
+    is_err(parse("/", "foo=1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "unknown param on the index");
+    no_err(parse("/rel/1", NULL, NULL, "items", &r), "Range-Unit alone on a row is fine");
+}
+
+/* ------------------------------------------------------------ planning */
+
+static ar_schema *schema;
+static ar_exposure expo;
+
+static void addcol(ar_relation *r, const char *name, ar_encoding enc, int nullable,
+                   int sortable)
+{
+    ar_column *c = apr_array_push(r->columns);
+
+    memset(c, 0, sizeof(*c));
+    c->name = name;
+    c->type = "t";
+    c->enc = enc;
+    c->elem_enc = enc == AR_ENC_ARRAY ? AR_ENC_NUMBER : AR_ENC_STRING;
+    c->nullable = nullable;
+    c->sortable = sortable;
+    c->position = r->columns->nelts;
+}
+
+static ar_key mkkey(const char *name, int a, int b)
+{
+    ar_key k;
+
+    k.name = name;
+    k.cols = apr_array_make(pool, 2, sizeof(int));
+    APR_ARRAY_PUSH(k.cols, int) = a;
+    if (b >= 0)
+        APR_ARRAY_PUSH(k.cols, int) = b;
+    return k;
+}
+
+static ar_relation *mkrel(const char *schema_name, const char *name)
+{
+    ar_relation *r = apr_pcalloc(pool, sizeof(*r));
+
+    r->schema = schema_name;
+    r->name = name;
+    r->kind = 'r';
+    r->columns = apr_array_make(pool, 4, sizeof(ar_column));
+    r->unique_keys = apr_array_make(pool, 1, sizeof(ar_key));
+    r->foreign_keys = apr_array_make(pool, 1, sizeof(ar_foreign_key));
+    ar_schema_add(schema, r);
+    return r;
+}
+
+static ar_key *pk(const char *name, int a, int b)
+{
+    ar_key *k = apr_palloc(pool, sizeof(*k));
+    *k = mkkey(name, a, b);
+    return k;
+}
+
+static void build_schema(void)
+{
+    ar_relation *r;
+    apr_array_header_t *schemas = apr_array_make(pool, 2, sizeof(const char *));
+
+    schema = ar_schema_create(pool);
+
+    r = mkrel("public", "people");
+    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "name", AR_ENC_STRING, 0, 1);
+    addcol(r, "password", AR_ENC_STRING, 1, 1);
+    addcol(r, "address", AR_ENC_SQL_JSON, 1, 0);
+    addcol(r, "tags", AR_ENC_ARRAY, 1, 0);
+    r->primary_key = pk("people_pkey", 0, -1);
+    APR_ARRAY_PUSH(r->unique_keys, ar_key) = mkkey("people_name_key", 1, -1);
+
+    r = mkrel("public", "enrollment");
+    addcol(r, "person_id", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "team_id", AR_ENC_NUMBER, 0, 1);
+    r->primary_key = pk("enrollment_pkey", 1, 0);
+
+    r = mkrel("public", "uniq_only");
+    addcol(r, "label", AR_ENC_STRING, 1, 1);
+    addcol(r, "code", AR_ENC_NUMBER, 0, 1);
+    APR_ARRAY_PUSH(r->unique_keys, ar_key) = mkkey("uniq_only_code_key", 1, -1);
+
+    r = mkrel("public", "two_uniques");
+    addcol(r, "a", AR_ENC_STRING, 1, 1);
+    addcol(r, "b", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "c", AR_ENC_NUMBER, 0, 1);
+    APR_ARRAY_PUSH(r->unique_keys, ar_key) = mkkey("two_uniques_a_key", 0, -1);
+    APR_ARRAY_PUSH(r->unique_keys, ar_key) = mkkey("two_uniques_c_b_key", 2, 1);
+
+    r = mkrel("public", "no_keys");
+    addcol(r, "a", AR_ENC_NUMBER, 1, 1);
+    addcol(r, "j", AR_ENC_JSON, 1, 0);
+    addcol(r, "b", AR_ENC_STRING, 1, 1);
+    addcol(r, "arr", AR_ENC_ARRAY, 1, 0);
+    addcol(r, "c", AR_ENC_TIMESTAMP, 1, 1);
+
+    r = mkrel("public", "nothing_sortable");
+    addcol(r, "j", AR_ENC_JSON, 1, 0);
+
+    r = mkrel("public", "secret");
+    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
+    r->primary_key = pk("secret_pkey", 0, -1);
+
+    r = mkrel("public", "hidden_pk");
+    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "v", AR_ENC_STRING, 1, 1);
+    r->primary_key = pk("hidden_pk_pkey", 0, -1);
+
+    r = mkrel("public", "all_hidden");
+    addcol(r, "x", AR_ENC_JSON, 1, 0);
+    addcol(r, "y", AR_ENC_SQL_JSON, 1, 0);
+
+    r = mkrel("public", "we\"ird");
+    addcol(r, "co\"l", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "j\"\"son", AR_ENC_SQL_JSON, 1, 0);
+    r->primary_key = pk("weird_pkey", 0, -1);
+
+    r = mkrel("other", "things");
+    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
+    r->primary_key = pk("things_pkey", 0, -1);
+
+    r = mkrel("private", "stuff");
+    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
+    r->primary_key = pk("stuff_pkey", 0, -1);
+
+    APR_ARRAY_PUSH(schemas, const char *) = "public";
+    APR_ARRAY_PUSH(schemas, const char *) = "other";
+    expo.schemas = schemas;
+    expo.excluded = apr_hash_make(pool);
+    apr_hash_set(expo.excluded, "public.secret", APR_HASH_KEY_STRING, "");
+    expo.hidden = apr_hash_make(pool);
+    apr_hash_set(expo.hidden, "public.people.password", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "public.hidden_pk.id", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "public.all_hidden.x", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "public.all_hidden.y", APR_HASH_KEY_STRING, "");
+}
+
+/* Parse and plan; returns the error of whichever failed. */
+static ar_error *plan_for(const char *path, const char *args, const char *range,
+                          apr_int64_t max_rows, ar_read_plan *plan)
+{
+    ar_read_request req;
+    ar_error *e = ar_query_parse(pool, path, args, range, NULL, &req);
+
+    if (e)
+        return e;
+    return ar_plan_read(pool, schema, &expo, &req, max_rows, plan);
+}
+
+static const char *order_of(const ar_read_plan *plan)
+{
+    const char *s = "";
+    int i;
+
+    for (i = 0; plan->order && i < plan->order->nelts; i++)
+        s = apr_pstrcat(pool, s, i ? "," : "",
+                        APR_ARRAY_IDX(plan->order, i, const ar_column *)->name, NULL);
+    return s;
+}
+
+static const char *columns_of(const ar_read_plan *plan)
+{
+    const char *s = "";
+    int i;
+
+    for (i = 0; plan->columns && i < plan->columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, i, ar_output_column);
+        s = apr_pstrcat(pool, s, i ? "," : "", oc->column->name, NULL);
+    }
+    return s;
+}
+
+static void test_plan(void)
+{
+    ar_read_plan plan;
+    ar_read_request req;
+
+    /* default order */
+    no_err(plan_for("/people", NULL, NULL, 0, &plan), "plan people");
+    is_str(order_of(&plan), "id", "people ordered by primary key (not the unique name)");
+    no_err(plan_for("/enrollment", NULL, NULL, 0, &plan), "plan enrollment");
+    is_str(order_of(&plan), "team_id,person_id", "composite pk ordered in key order");
+    no_err(plan_for("/uniq_only", NULL, NULL, 0, &plan), "plan uniq_only");
+    is_str(order_of(&plan), "code", "no pk: the NOT NULL unique key");
+    no_err(plan_for("/two_uniques", NULL, NULL, 0, &plan), "plan two_uniques");
+    is_str(order_of(&plan), "c,b", "first unique key whose columns are all NOT NULL");
+    no_err(plan_for("/no_keys", NULL, NULL, 0, &plan), "plan no_keys");
+    is_str(order_of(&plan), "a,b,c", "no key: sortable columns in position order");
+    no_err(plan_for("/nothing_sortable", NULL, NULL, 0, &plan), "plan nothing_sortable");
+    is_str(order_of(&plan), "", "nothing sortable: no ORDER BY");
+    ok(plan.relation && strcmp(plan.relation->name, "nothing_sortable") == 0, "plan.relation set");
+
+    /* columns */
+    no_err(plan_for("/people", NULL, NULL, 0, &plan), "plan people again");
+    is_str(columns_of(&plan), "id,name,address,tags", "hidden column dropped, order kept");
+    {
+        const ar_output_column *addr = &APR_ARRAY_IDX(plan.columns, 2, ar_output_column);
+        const ar_output_column *tags = &APR_ARRAY_IDX(plan.columns, 3, ar_output_column);
+        ok(addr->enc == AR_ENC_JSON, "SQL_JSON column arrives as JSON");
+        ok(addr->column->enc == AR_ENC_SQL_JSON, "its column still says SQL_JSON");
+        ok(tags->enc == AR_ENC_ARRAY && tags->elem_enc == AR_ENC_NUMBER,
+           "array column keeps its elem encoding");
+    }
+    ok(plan.single == 0 && plan.pk_column == NULL && plan.pk_value == NULL,
+       "collection plan is not single");
+
+    /* cap */
+    no_err(plan_for("/people", NULL, NULL, 0, &plan), "no cap, no limit");
+    ok(plan.limit == AR_UNSET && plan.probe_next == 0 && plan.offset == 0,
+       "no cap, no limit: all rows, no probe");
+    no_err(plan_for("/people", "limit=5&offset=7", NULL, 0, &plan), "no cap, limit 5");
+    ok(plan.limit == 5 && plan.probe_next == 1 && plan.offset == 7, "limit 5 offset 7, probe");
+    no_err(plan_for("/people", NULL, NULL, 100, &plan), "cap 100, no limit");
+    ok(plan.limit == 100 && plan.probe_next == 1, "no limit -> the cap, probe");
+    no_err(plan_for("/people", "limit=500", NULL, 100, &plan), "cap 100, limit 500");
+    ok(plan.limit == 100 && plan.probe_next == 1, "limit above the cap clamped to 100");
+    no_err(plan_for("/people", "limit=50", NULL, 100, &plan), "cap 100, limit 50");
+    ok(plan.limit == 50 && plan.probe_next == 1, "limit below the cap kept");
+    no_err(plan_for("/people", "limit=100", NULL, 100, &plan), "cap 100, limit 100");
+    ok(plan.limit == 100, "limit equal to the cap kept");
+    no_err(plan_for("/people", "limit=0", NULL, 100, &plan), "limit 0");
+    ok(plan.limit == 0 && plan.probe_next == 1, "limit 0 kept");
+    no_err(plan_for("/people", NULL, "0-999", 100, &plan), "Range 0-999 under cap 100");
+    ok(plan.limit == 100 && plan.offset == 0, "Range larger than the cap clamped");
+    no_err(plan_for("/people", NULL, "20-", 100, &plan), "Range 20- under cap 100");
+    ok(plan.limit == 100 && plan.offset == 20, "open Range -> cap from offset 20");
+
+    /* single row */
+    no_err(plan_for("/people/42", NULL, NULL, 100, &plan), "plan /people/42");
+    ok(plan.single == 1 && plan.limit == 1 && plan.probe_next == 0 && plan.offset == 0,
+       "single: limit 1, no probe, no offset");
+    ok(plan.pk_column && strcmp(plan.pk_column->name, "id") == 0, "single: pk column id");
+    is_str(plan.pk_value, "42", "single: pk value");
+    is_str(order_of(&plan), "", "single: no ORDER BY");
+    no_err(plan_for("/other.things/1", NULL, NULL, 0, &plan), "plan /other.things/1");
+    ok(plan.relation && strcmp(plan.relation->schema, "other") == 0, "schema-qualified single");
+    is_err(plan_for("/enrollment/1", NULL, NULL, 0, &plan), AR_ERR_NO_ROUTE,
+           "composite pk: single route -> NO_ROUTE");
+    is_err(plan_for("/no_keys/1", NULL, NULL, 0, &plan), AR_ERR_NO_ROUTE,
+           "no pk: single route -> NO_ROUTE");
+    is_err(plan_for("/uniq_only/1", NULL, NULL, 0, &plan), AR_ERR_NO_ROUTE,
+           "unique key only: single route -> NO_ROUTE");
+    is_err(plan_for("/hidden_pk/1", NULL, NULL, 0, &plan), AR_ERR_NO_ROUTE,
+           "hidden pk column: single route -> NO_ROUTE");
+    no_err(plan_for("/hidden_pk", NULL, NULL, 0, &plan), "hidden_pk collection is fine");
+    is_str(columns_of(&plan), "v", "hidden_pk: only v");
+
+    /* relations */
+    is_err(plan_for("/secret", NULL, NULL, 0, &plan), AR_ERR_NO_RELATION,
+           "excluded relation -> NO_RELATION");
+    is_err(plan_for("/secret/1", NULL, NULL, 0, &plan), AR_ERR_NO_RELATION,
+           "excluded relation, single -> NO_RELATION");
+    is_err(plan_for("/public.secret", NULL, NULL, 0, &plan), AR_ERR_NO_RELATION,
+           "excluded relation, qualified -> NO_RELATION");
+    is_err(plan_for("/nope", NULL, NULL, 0, &plan), AR_ERR_NO_RELATION,
+           "unknown relation -> NO_RELATION");
+    is_err(plan_for("/private.stuff", NULL, NULL, 0, &plan), AR_ERR_NO_RELATION,
+           "unexposed schema -> NO_RELATION");
+    is_err(plan_for("/things", NULL, NULL, 0, &plan), AR_ERR_NO_RELATION,
+           "non-default schema needs qualifying -> NO_RELATION");
+    no_err(plan_for("/public.people", NULL, NULL, 0, &plan), "default schema qualified");
+    ok(plan.relation && strcmp(plan.relation->name, "people") == 0, "public.people resolves");
+    {
+        ar_error *e = plan_for("/nope", NULL, NULL, 0, &plan);
+        ok(e && ar_error_status(e) == 404, "unknown relation -> 404");
+        is_str(e ? e->message : NULL, "relation 'nope' does not exist", "no relation message");
+    }
+
+    /* a request built by hand */
+    memset(&req, 0, sizeof(req));
+    req.relation = "no_keys";
+    req.limit = 3;
+    req.offset = 1;
+    no_err(ar_plan_read(pool, schema, &expo, &req, 2, &plan), "hand-built request");
+    ok(plan.limit == 2 && plan.offset == 1, "hand-built request clamped to max_rows 2");
+}
+
+/* -------------------------------------------------------------- render */
+
+static const char *params_of(const ar_sql *sql)
+{
+    const char *s = "";
+    int i;
+
+    for (i = 0; i < sql->params->nelts; i++)
+        s = apr_pstrcat(pool, s, i ? "|" : "", APR_ARRAY_IDX(sql->params, i, const char *),
+                        NULL);
+    return s;
+}
+
+static void render(const char *path, const char *args, const char *range,
+                   apr_int64_t max_rows, const char *want_sql, const char *want_params,
+                   const char *what)
+{
+    ar_read_plan plan;
+    ar_sql sql;
+    ar_error *e = plan_for(path, args, range, max_rows, &plan);
+
+    if (e) {
+        ok(0, "%s: planned (%s)", what, e->message);
+        ok(0, "%s: params", what);
+        return;
+    }
+    ar_sql_render_read(pool, &plan, &sql);
+    is_str(sql.text, want_sql, "%s: SQL", what);
+    is_str(params_of(&sql), want_params, "%s: params", what);
+}
+
+static void test_render(void)
+{
+    render("/people", "limit=10&offset=20", NULL, 0,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1 OFFSET $2",
+           "11|20", "collection, limit 10 offset 20 (LIMIT limit+1)");
+    render("/people", NULL, NULL, 0,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" ORDER BY \"id\"",
+           "", "collection, no limit, no cap");
+    render("/people", "offset=5", NULL, 0,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" ORDER BY \"id\" OFFSET $1",
+           "5", "collection, offset only");
+    render("/people", "offset=0", NULL, 25,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1",
+           "26", "collection, cap 25, offset 0 omitted");
+    render("/people", "limit=0", NULL, 0,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1",
+           "1", "limit 0 still probes one row");
+    render("/people/42", NULL, NULL, 100,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" WHERE \"id\" = $1 LIMIT $2",
+           "42|1", "single row by pk ($1)");
+    render("/people/1' OR '1'='1", NULL, NULL, 0,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" WHERE \"id\" = $1 LIMIT $2",
+           "1' OR '1'='1|1", "pk value only ever bound");
+    render("/enrollment", "limit=2", NULL, 0,
+           "SELECT \"person_id\", \"team_id\" FROM \"public\".\"enrollment\""
+           " ORDER BY \"team_id\", \"person_id\" LIMIT $1",
+           "3", "composite order");
+    render("/no_keys", NULL, "3-4", 0,
+           "SELECT \"a\", \"j\", \"b\", \"arr\", \"c\" FROM \"public\".\"no_keys\""
+           " ORDER BY \"a\", \"b\", \"c\" LIMIT $1 OFFSET $2",
+           "3|3", "Range 3-4 -> LIMIT 3 (2+1) OFFSET 3");
+    render("/we\"ird", "limit=1", NULL, 0,
+           "SELECT \"co\"\"l\", to_json(\"j\"\"\"\"son\") AS \"j\"\"\"\"son\""
+           " FROM \"public\".\"we\"\"ird\" ORDER BY \"co\"\"l\" LIMIT $1",
+           "2", "embedded double quotes doubled");
+    render("/we\"ird/x", NULL, NULL, 0,
+           "SELECT \"co\"\"l\", to_json(\"j\"\"\"\"son\") AS \"j\"\"\"\"son\""
+           " FROM \"public\".\"we\"\"ird\" WHERE \"co\"\"l\" = $1 LIMIT $2",
+           "x|1", "quoted pk column in WHERE");
+    render("/all_hidden", NULL, NULL, 0,
+           "SELECT NULL FROM \"public\".\"all_hidden\"",
+           "", "all columns hidden: SELECT NULL");
+    render("/other.things", NULL, NULL, 10,
+           "SELECT \"id\" FROM \"other\".\"things\" ORDER BY \"id\" LIMIT $1",
+           "11", "other schema");
+    render("/nothing_sortable", NULL, NULL, 0,
+           "SELECT \"j\" FROM \"public\".\"nothing_sortable\"",
+           "", "no ORDER BY when nothing is sortable");
+    render("/people", "limit=1000000000000000000&offset=1000000000000000000", NULL, 0,
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
+           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1 OFFSET $2",
+           "1000000000000000001|1000000000000000000", "64-bit limit and offset");
+
+    is_str(ar_sql_quote_ident(pool, "plain"), "\"plain\"", "quote_ident plain");
+    is_str(ar_sql_quote_ident(pool, ""), "\"\"", "quote_ident empty");
+    is_str(ar_sql_quote_ident(pool, "\""), "\"\"\"\"", "quote_ident lone quote");
+    is_str(ar_sql_quote_ident(pool, "a\"\"b"), "\"a\"\"\"\"b\"", "quote_ident two quotes");
+    is_str(ar_sql_quote_ident(pool, "Mixed Case; DROP"), "\"Mixed Case; DROP\"",
+           "quote_ident keeps case and spaces");
+}
+
+/* -------------------------------------------------------------- errors */
+
+static void test_errors(void)
+{
+    static const struct {
+        ar_error_kind kind;
+        int status;
+        const char *code;
+    } table[] = {
+        {AR_ERR_UNKNOWN_PARAM, 400, "AR101"},
+        {AR_ERR_BAD_PARAM, 400, "AR102"},
+        {AR_ERR_BAD_RANGE, 400, "AR103"},
+        {AR_ERR_RANGE_UNSATISFIABLE, 416, "AR104"},
+        {AR_ERR_NO_RELATION, 404, "AR201"},
+        {AR_ERR_NO_ROW, 404, "AR202"},
+        {AR_ERR_NO_ROUTE, 404, "AR203"},
+        {AR_ERR_METHOD, 405, "AR301"},
+        {AR_ERR_DB_UNAVAILABLE, 503, "AR501"},
+        {AR_ERR_DB_TIMEOUT, 504, "57014"},
+        {AR_ERR_DB_BAD_VALUE, 400, "AR502"},
+        {AR_ERR_DB_PRIVILEGE, 403, "42501"},
+        {AR_ERR_DB_SCHEMA_CHANGED, 503, "AR503"},
+        {AR_ERR_DB_QUERY, 500, "AR504"},
+        {AR_ERR_CONFIG, 500, "AR601"},
+    };
+    size_t i;
+    ar_error *e;
+    char *j;
+
+    ok(sizeof(table) / sizeof(*table) == AR_ERR__COUNT, "the table below covers every kind");
+    for (i = 0; i < sizeof(table) / sizeof(*table); i++) {
+        e = ar_error_make(pool, table[i].kind, "m", NULL, NULL);
+        ok(ar_error_status(e) == table[i].status, "kind %d -> status %d (got %d)",
+           (int)table[i].kind, table[i].status, ar_error_status(e));
+        is_str(ar_error_code(table[i].kind), table[i].code, "kind %d -> code %s",
+               (int)table[i].kind, table[i].code);
+        is_str(e->code, table[i].code, "ar_error_make sets code %s", table[i].code);
+    }
+
+    e = ar_error_make(pool, AR_ERR_BAD_PARAM, "msg", "det", "hint");
+    ok(e->kind == AR_ERR_BAD_PARAM && strcmp(e->message, "msg") == 0
+           && strcmp(e->details, "det") == 0 && strcmp(e->hint, "hint") == 0 && e->log == NULL,
+       "ar_error_make fills its fields");
+    is_str(ar_error_json(pool, e),
+           "{\"code\":\"AR102\",\"message\":\"msg\",\"details\":\"det\",\"hint\":\"hint\"}",
+           "error JSON with all fields, in order");
+    e = ar_error_make(pool, AR_ERR_NO_RELATION, "no \"x\" here\\\n", NULL, NULL);
+    is_str(ar_error_json(pool, e),
+           "{\"code\":\"AR201\",\"message\":\"no \\\"x\\\" here\\\\\\n\",\"details\":null,"
+           "\"hint\":null}",
+           "error JSON escapes quotes, backslashes, newlines; NULLs -> null");
+    e = ar_error_make(pool, AR_ERR_CONFIG, NULL, NULL, NULL);
+    is_str(ar_error_json(pool, e),
+           "{\"code\":\"AR601\",\"message\":null,\"details\":null,\"hint\":null}",
+           "error JSON with a NULL message");
+    e = ar_error_make(pool, AR_ERR_NO_ROW, "caf\xc3\xa9 \xf0\x9f\x98\x80", NULL, NULL);
+    j = ar_error_json(pool, e);
+    is_str(j, "{\"code\":\"AR202\",\"message\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\","
+              "\"details\":null,\"hint\":null}", "error JSON keeps UTF-8");
+
+    /* Client bytes reach messages: a query parameter named %FF. The body must
+     * still have all four keys, with message a string. */
+    {
+        ar_read_request r;
+        json_error_t err;
+        json_t *doc;
+
+        e = ar_query_parse(pool, "/people", "%FF=1", NULL, NULL, &r);
+        is_err(e, AR_ERR_UNKNOWN_PARAM, "%%FF=1 -> UNKNOWN_PARAM");
+        j = e ? ar_error_json(pool, e) : NULL;
+        doc = j ? json_loads(j, 0, &err) : NULL;
+        ok(doc && json_object_size(doc) == 4 && json_is_string(json_object_get(doc, "message")),
+           "error JSON for a non-UTF-8 parameter name keeps its message");
+        if (!(doc && json_is_string(json_object_get(doc, "message"))))
+            printf("#   got: %s\n", j ? j : "(null)");
+        json_decref(doc);
+
+        e = ar_query_parse(pool, "/people", "limit=%FF", NULL, NULL, &r);
+        is_err(e, AR_ERR_BAD_PARAM, "limit=%%FF -> BAD_PARAM");
+        j = e ? ar_error_json(pool, e) : NULL;
+        doc = j ? json_loads(j, 0, &err) : NULL;
+        ok(doc && json_object_size(doc) == 4
+               && json_is_string(json_object_get(doc, "details")),
+           "error JSON for a non-UTF-8 limit value keeps its details");
+        if (!(doc && json_is_string(json_object_get(doc, "details"))))
+            printf("#   got: %s\n", j ? j : "(null)");
+        json_decref(doc);
+    }
+}
+
+static void test_db_error(void)
+{
+    static const struct {
+        const char *state;
+        ar_error_kind kind;
+        const char *code;
+        int status;
+    } table[] = {
+        {"08006", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+        {"08001", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+        {"57P01", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+        {"57P03", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+        {"53300", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+        {"57014", AR_ERR_DB_TIMEOUT, "57014", 504},
+        {"22P02", AR_ERR_DB_BAD_VALUE, "22P02", 400},
+        {"22003", AR_ERR_DB_BAD_VALUE, "22003", 400},
+        {"42501", AR_ERR_DB_PRIVILEGE, "42501", 403},
+        {"42P01", AR_ERR_DB_SCHEMA_CHANGED, "AR503", 503},
+        {"42703", AR_ERR_DB_SCHEMA_CHANGED, "AR503", 503},
+        {"23505", AR_ERR_DB_QUERY, "23505", 500},
+        {"XX000", AR_ERR_DB_QUERY, "XX000", 500},
+        {NULL, AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+        {"", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
+    };
+    size_t i;
+    ar_error *e;
+
+    for (i = 0; i < sizeof(table) / sizeof(*table); i++) {
+        const char *st = table[i].state ? table[i].state : "NULL";
+        e = ar_db_error(pool, table[i].state, "primary message", "log line");
+        is_err(e, table[i].kind, "SQLSTATE %s -> %s", st, kind_name(e));
+        is_str(e ? e->code : NULL, table[i].code, "SQLSTATE %s -> code %s", st, table[i].code);
+        ok(e && ar_error_status(e) == table[i].status, "SQLSTATE %s -> status %d", st,
+           table[i].status);
+        is_str(e ? e->log : NULL, "log line", "SQLSTATE %s keeps the log line", st);
+    }
+    e = ar_db_error(pool, "22P02", "invalid input syntax for type integer: \"abc\"", NULL);
+    is_str(e->message, "invalid input syntax for type integer: \"abc\"",
+           "22xxx: the primary message goes to the client");
+    ok(e->log == NULL, "NULL log kept NULL");
+    e = ar_db_error(pool, "22P02", NULL, NULL);
+    is_str(e->message, "invalid value", "22xxx without a primary message");
+    e = ar_db_error(pool, "42P01", "relation \"public.x\" does not exist", "l");
+    is_str(e->message, "the database schema changed while this request ran",
+           "42P01: the database's message is not shown");
+    e = ar_db_error(pool, "23505", "duplicate key value violates unique constraint \"k\"", "l");
+    is_str(e->message, "the database could not answer this request",
+           "other errors: a generic message");
+    is_str(ar_error_json(pool, ar_db_error(pool, "57014", "canceling statement", NULL)),
+           "{\"code\":\"57014\",\"message\":\"the query took longer than this API allows\","
+           "\"details\":null,\"hint\":\"ask for fewer rows\"}",
+           "timeout error JSON");
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+
+    test_paths();
+    test_params();
+    test_range();
+    build_schema();
+    test_plan();
+    test_render();
+    test_errors();
+    test_db_error();
+
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return tap_done();
+}
