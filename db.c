@@ -69,7 +69,9 @@ static ar_error *result_error(apr_pool_t *p, PGconn *conn, const PGresult *res)
 
     if (PQstatus(conn) != CONNECTION_OK)
         state = "08006";
-    return ar_db_error(p, state, primary, apr_pstrdup(p, full));
+    /* Copies: the PGresult is cleared right after. */
+    return ar_db_error(p, state ? apr_pstrdup(p, state) : NULL,
+                       primary ? apr_pstrdup(p, primary) : NULL, apr_pstrdup(p, full));
 }
 
 int ar_db_usable(PGconn *conn)

@@ -453,12 +453,22 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
     json_object_set_new(j, "url", json_string(apr_pstrcat(
                                p, base_url, "/", relation_segment(p, x, rel), NULL)));
     if (rel->primary_key) {
+        /* A key with a hidden column is not shown at all: naming it would
+         * reveal the column, and /<relation>/<pk> does not serve it. */
         pk = json_array();
-        for (i = 0; i < rel->primary_key->cols->nelts; i++) {
+        for (i = 0; pk && i < rel->primary_key->cols->nelts; i++) {
             const ar_column *c = &APR_ARRAY_IDX(
                 rel->columns, APR_ARRAY_IDX(rel->primary_key->cols, i, int), ar_column);
-            json_array_append_new(pk, json_string(c->name));
+            if (ar_exposed_column(x, rel, c)) {
+                json_array_append_new(pk, json_string(c->name));
+            }
+            else {
+                json_decref(pk);
+                pk = NULL;
+            }
         }
+        if (!pk)
+            pk = json_null();
     }
     json_object_set_new(j, "primary_key", pk);
     for (i = 0; i < rel->columns->nelts; i++) {

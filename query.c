@@ -215,35 +215,46 @@ static const ar_column *column_at(const ar_relation *rel, int idx)
     return &APR_ARRAY_IDX(rel->columns, idx, ar_column);
 }
 
-/* Primary key, else the first unique key whose columns are all NOT NULL,
- * else the first unique key, else every sortable column in position order:
- * deterministic for any relation whose rows differ in a sortable column. */
-static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel)
+/* Primary key, else the first unique key whose columns are all NOT NULL:
+ * either makes the order total. Without one, the visible sortable columns in
+ * position order, after the columns of a nullable unique key if there is
+ * one: deterministic whenever rows differ in those columns. Hidden columns
+ * never join that fallback, so their values do not shape what is shown. */
+static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
+                                         const ar_exposure *x)
 {
     apr_array_header_t *order = apr_array_make(p, 4, sizeof(const ar_column *));
-    const ar_key *key = rel->primary_key;
-    int i;
+    const ar_key *key = rel->primary_key, *nullable_key = NULL;
+    int i, j;
 
     for (i = 0; !key && i < rel->unique_keys->nelts; i++) {
         const ar_key *k = &APR_ARRAY_IDX(rel->unique_keys, i, ar_key);
-        int j, all_not_null = 1;
+        int all_not_null = 1;
         for (j = 0; j < k->cols->nelts; j++)
             if (column_at(rel, APR_ARRAY_IDX(k->cols, j, int))->nullable)
                 all_not_null = 0;
         if (all_not_null)
             key = k;
+        else if (!nullable_key)
+            nullable_key = k;
     }
-    if (!key && rel->unique_keys->nelts)
-        key = &APR_ARRAY_IDX(rel->unique_keys, 0, ar_key);
-    if (key) {
+    if (!key)
+        key = nullable_key;
+    if (key)
         for (i = 0; i < key->cols->nelts; i++)
             APR_ARRAY_PUSH(order, const ar_column *) =
                 column_at(rel, APR_ARRAY_IDX(key->cols, i, int));
+    if (key && key != nullable_key)
         return order;
+    for (i = 0; i < rel->columns->nelts; i++) {
+        const ar_column *c = column_at(rel, i);
+        int already = 0;
+
+        for (j = 0; j < order->nelts; j++)
+            already |= APR_ARRAY_IDX(order, j, const ar_column *) == c;
+        if (!already && c->sortable && ar_exposed_column(x, rel, c))
+            APR_ARRAY_PUSH(order, const ar_column *) = c;
     }
-    for (i = 0; i < rel->columns->nelts; i++)
-        if (column_at(rel, i)->sortable)
-            APR_ARRAY_PUSH(order, const ar_column *) = column_at(rel, i);
     return order;
 }
 
@@ -297,7 +308,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return NULL;
     }
 
-    out->order = default_order(p, rel);
+    out->order = default_order(p, rel, x);
     out->offset = req->offset;
     out->limit = req->limit;
     if (max_rows > 0 && (out->limit == AR_UNSET || out->limit > max_rows))

@@ -198,17 +198,19 @@ const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
     if (x->schemas->nelts == 0)
         return NULL;
     /* A name in the default schema wins over a schema-qualified reading, so
-     * a relation called "a.b" stays reachable. */
+     * a relation called "a.b" stays reachable; then every dot is tried as
+     * the split, since schema names may hold dots too. */
     rel = ar_schema_find(s, APR_ARRAY_IDX(x->schemas, 0, const char *), segment);
-    if (!rel && (dot = strchr(segment, '.')) != NULL) {
+    for (dot = strchr(segment, '.'); !rel && dot; dot = strchr(dot + 1, '.')) {
         char schema[256];
         apr_size_t sl = (apr_size_t)(dot - segment);
 
-        if (sl < sizeof(schema)) {
-            memcpy(schema, segment, sl);
-            schema[sl] = '\0';
+        if (sl >= sizeof(schema))
+            break;
+        memcpy(schema, segment, sl);
+        schema[sl] = '\0';
+        if (ar_exposed_schema(x, schema))
             rel = ar_schema_find(s, schema, dot + 1);
-        }
     }
     if (rel && !ar_exposed_relation(x, rel))
         return NULL;

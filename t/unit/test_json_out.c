@@ -669,6 +669,101 @@ static const char *jget(json_t *o, const char *key)
     return v && json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* A primary key on a hidden column: the index must not name the column. */
+static void test_index_hidden_key(void)
+{
+    ar_schema *s = ar_schema_create(pool);
+    ar_relation *acct = mkrel("public", "accounts", 'r', NULL);
+    apr_array_header_t *schemas = apr_array_make(pool, 1, sizeof(const char *));
+    ar_exposure x;
+    apr_size_t len = 0;
+    char *text;
+    json_t *doc, *r;
+
+    APR_ARRAY_PUSH(acct->columns, ar_column) = colv("acct_secret_id", "integer", 0, NULL, NULL, 1);
+    APR_ARRAY_PUSH(acct->columns, ar_column) = colv("label", "text", 1, NULL, NULL, 2);
+    acct->primary_key = mkkey("accounts_pkey", 0, -1);
+    ar_schema_add(s, acct);
+    APR_ARRAY_PUSH(schemas, const char *) = "public";
+    x.schemas = schemas;
+    x.excluded = NULL;
+    x.hidden = apr_hash_make(pool);
+    apr_hash_set(x.hidden, "public.accounts.acct_secret_id", APR_HASH_KEY_STRING, "");
+
+    text = ar_json_index(pool, s, &x, "/api", &len);
+    doc = text ? json_loads(text, 0, NULL) : NULL;
+    r = doc ? json_array_get(json_object_get(doc, "relations"), 0) : NULL;
+    ok(r && json_array_size(json_object_get(r, "columns")) == 1, "hidden key column: 1 column");
+    ok(text && strstr(text, "acct_secret_id") == NULL,
+       "a hidden primary-key column is not named anywhere in the index");
+    ok(r && json_is_null(json_object_get(r, "primary_key")),
+       "a primary key with a hidden column is shown as null (it cannot be used)");
+    if (text && strstr(text, "acct_secret_id"))
+        printf("#   got: %s\n", text);
+    json_decref(doc);
+}
+
+/* Percent-decode a URL path segment. */
+static char *pct_decode(const char *s)
+{
+    char *out = apr_palloc(pool, strlen(s) + 1), *o = out;
+
+    for (; *s; s++) {
+        if (s[0] == '%' && s[1] && s[2]) {
+            char hex[3] = {s[1], s[2], 0};
+            *o++ = (char)strtol(hex, NULL, 16);
+            s += 2;
+        }
+        else
+            *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Every url the index advertises leads back to its relation. */
+static void test_index_urls_resolve(void)
+{
+    ar_schema *s = ar_schema_create(pool);
+    apr_array_header_t *schemas = apr_array_make(pool, 3, sizeof(const char *));
+    static const char *const rels[][2] = {
+        {"public", "plain"}, {"public", "a.b"}, {"public", "100%"}, {"public", "sp ace"},
+        {"other", "t"}, {"other", "x.y"}, {"my.schema", "t"},
+    };
+    ar_exposure x;
+    apr_size_t len = 0, i;
+    char *text;
+    json_t *doc, *arr, *r;
+
+    for (i = 0; i < sizeof(rels) / sizeof(*rels); i++) {
+        ar_relation *rel = mkrel(rels[i][0], rels[i][1], 'r', NULL);
+        APR_ARRAY_PUSH(rel->columns, ar_column) = colv("a", "integer", 1, NULL, NULL, 1);
+        ar_schema_add(s, rel);
+    }
+    APR_ARRAY_PUSH(schemas, const char *) = "public";
+    APR_ARRAY_PUSH(schemas, const char *) = "other";
+    APR_ARRAY_PUSH(schemas, const char *) = "my.schema";
+    x.schemas = schemas;
+    x.excluded = NULL;
+    x.hidden = NULL;
+
+    text = ar_json_index(pool, s, &x, "/api", &len);
+    doc = text ? json_loads(text, 0, NULL) : NULL;
+    arr = doc ? json_object_get(doc, "relations") : NULL;
+    ok(arr && json_array_size(arr) == sizeof(rels) / sizeof(*rels), "all relations listed");
+    json_array_foreach(arr, i, r) {
+        const char *url = jget(r, "url");
+        const char *schema_name = jget(r, "schema"), *name = jget(r, "name");
+        const ar_relation *got = NULL;
+
+        if (url && strncmp(url, "/api/", 5) == 0)
+            got = ar_resolve_relation(s, &x, pct_decode(url + 5));
+        ok(got && strcmp(got->schema, schema_name) == 0 && strcmp(got->name, name) == 0,
+           "url %s resolves back to %s.%s", url ? url : "(null)", schema_name, name);
+    }
+    json_decref(doc);
+}
+
 static void test_index(void)
 {
     ar_schema *s = ar_schema_create(pool);
@@ -852,6 +947,8 @@ static void test_index(void)
         text = ar_json_index(pool, empty, &x, "/api", &len);
         is_str(text, "{\"relations\":[]}", "empty schema -> {\"relations\":[]}");
     }
+    test_index_hidden_key();
+    test_index_urls_resolve();
 }
 
 int main(void)

@@ -335,6 +335,13 @@ static void build_schema(void)
     addcol(r, "arr", AR_ENC_ARRAY, 1, 0);
     addcol(r, "c", AR_ENC_TIMESTAMP, 1, 1);
 
+    r = mkrel("public", "nullable_unique");
+    addcol(r, "note", AR_ENC_STRING, 1, 1);
+    addcol(r, "code", AR_ENC_STRING, 1, 1);
+    addcol(r, "secret", AR_ENC_NUMBER, 1, 1);
+    addcol(r, "n", AR_ENC_NUMBER, 1, 1);
+    APR_ARRAY_PUSH(r->unique_keys, ar_key) = mkkey("nullable_unique_code_key", 1, -1);
+
     r = mkrel("public", "nothing_sortable");
     addcol(r, "j", AR_ENC_JSON, 1, 0);
 
@@ -373,6 +380,7 @@ static void build_schema(void)
     apr_hash_set(expo.hidden, "public.people.password", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "public.hidden_pk.id", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "public.all_hidden.x", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "public.nullable_unique.secret", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "public.all_hidden.y", APR_HASH_KEY_STRING, "");
 }
 
@@ -427,6 +435,9 @@ static void test_plan(void)
     is_str(order_of(&plan), "c,b", "first unique key whose columns are all NOT NULL");
     no_err(plan_for("/no_keys", NULL, NULL, 0, &plan), "plan no_keys");
     is_str(order_of(&plan), "a,b,c", "no key: sortable columns in position order");
+    no_err(plan_for("/nullable_unique", NULL, NULL, 0, &plan), "plan nullable_unique");
+    is_str(order_of(&plan), "code,note,n",
+           "nullable unique key first, then the other visible sortable columns (ties on NULL)");
     no_err(plan_for("/nothing_sortable", NULL, NULL, 0, &plan), "plan nothing_sortable");
     is_str(order_of(&plan), "", "nothing sortable: no ORDER BY");
     ok(plan.relation && strcmp(plan.relation->name, "nothing_sortable") == 0, "plan.relation set");
