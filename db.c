@@ -40,9 +40,14 @@ ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
         e = ar_error_make(p, AR_ERR_DB_TIMEOUT,
                           "the query took longer than this API allows", NULL,
                           "ask for fewer rows");
-    else if (strncmp(state, "22", 2) == 0)
-        /* Data exceptions are about the client's value; PostgreSQL's primary
-         * message names the type and value, never the statement. */
+    else if (strncmp(state, "22", 2) == 0 || strcmp(state, "42883") == 0
+             || strcmp(state, "42804") == 0 || strcmp(state, "42704") == 0
+             || strcmp(state, "42846") == 0 || strcmp(state, "42725") == 0
+             || strcmp(state, "42P18") == 0)
+        /* Data exceptions are about the client's value, and the type errors
+         * about an operator or cast the client chose for a column (like on
+         * an integer, ::nosuchtype). PostgreSQL's primary message names the
+         * types and value, never the statement. */
         e = ar_error_make(p, AR_ERR_DB_BAD_VALUE, primary ? primary : "invalid value",
                           NULL, NULL);
     else if (strcmp(state, "42501") == 0)
@@ -108,32 +113,61 @@ static void cancel_running(PGconn *conn)
     }
 }
 
+static int send_statement(PGconn *conn, const ar_sql *sql)
+{
+    return PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL,
+                             (const char *const *)sql->params->elts, NULL, NULL, 0);
+}
+
+/* The results of one statement that is not the streamed one: the first
+ * value of its first row into *value (when value is not NULL). */
+static ar_error *read_scalar(apr_pool_t *p, PGconn *conn, ar_error *err, const char **value)
+{
+    PGresult *res;
+
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
+            err = result_error(p, conn, res);
+        else if (value && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0
+                 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+            *value = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    return err;
+}
+
 /* One attempt. *rows tells the caller whether a retry is still safe. */
-static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_sql *sql,
-                             long timeout_ms, ar_row_fn on_row, void *ctx, long *rows)
+static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, long *rows)
 {
     char timeout[32];
     const char *settings_params[1] = {timeout};
     ar_error *err = NULL;
     PGresult *res;
-    int stopped = 0;
+    int stopped = 0, i;
+    const ar_sql *sql = q->sql;
 
     *rows = 0;
-    apr_snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
+    apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
     if (!PQenterPipelineMode(conn)
-        || !PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0)
-        || !PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL,
-                              (const char *const *)sql->params->elts, NULL, NULL, 0)
-        || !PQpipelineSync(conn)) {
+        || !PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0)) {
+        err = result_error(p, conn, NULL);
+        goto done;
+    }
+    for (i = 0; i < q->npre; i++)
+        if (!send_statement(conn, &q->pre[i])) {
+            err = result_error(p, conn, NULL);
+            goto done;
+        }
+    if (!send_statement(conn, sql) || !PQpipelineSync(conn)) {
         err = result_error(p, conn, NULL);
         goto done;
     }
 
-    /* The settings: one row, then the end of that statement. */
-    while ((res = PQgetResult(conn)) != NULL) {
-        if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
-            err = result_error(p, conn, res);
-        PQclear(res);
+    /* The settings, then the statements before the streamed one. */
+    err = read_scalar(p, conn, err, NULL);
+    for (i = 0; i < q->npre && PQstatus(conn) == CONNECTION_OK; i++) {
+        q->pre_values[i] = NULL;
+        err = read_scalar(p, conn, err, &q->pre_values[i]);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         if (!err)
@@ -145,9 +179,9 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_sql *sql,
     while ((res = PQgetResult(conn)) != NULL) {
         switch (PQresultStatus(res)) {
         case PGRES_SINGLE_TUPLE:
-            if (!stopped) {
+            if (!stopped && !err) {
                 ++*rows;
-                if (on_row(ctx, res) != 0) {
+                if (q->on_row(q->ctx, res) != 0) {
                     stopped = 1;
                     cancel_running(conn);
                 }
@@ -191,18 +225,17 @@ done:
     return err;
 }
 
-ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, const ar_sql *sql,
-                       long timeout_ms, ar_row_fn on_row, void *ctx)
+ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, const ar_db_query *q)
 {
     long rows = 0;
     ar_error *err;
 
     if (!ar_db_usable(conn))
         return result_error(p, conn, NULL);
-    err = stream_once(p, conn, sql, timeout_ms, on_row, ctx, &rows);
+    err = stream_once(p, conn, q, &rows);
     /* A pooled connection whose server restarted fails its first statement;
      * nothing was sent to the client yet, so reconnect and try once more. */
     if (err && err->kind == AR_ERR_DB_UNAVAILABLE && rows == 0 && ar_db_usable(conn))
-        err = stream_once(p, conn, sql, timeout_ms, on_row, ctx, &rows);
+        err = stream_once(p, conn, q, &rows);
     return err;
 }

@@ -32,6 +32,16 @@ static const struct {
     [AR_ERR_DB_SCHEMA_CHANGED]  = {503, "AR503"},
     [AR_ERR_DB_QUERY]           = {500, "AR504"},
     [AR_ERR_CONFIG]             = {500, "AR601"},
+    [AR_ERR_UNKNOWN_COLUMN]     = {400, "AR105"},
+    [AR_ERR_UNSUPPORTED]        = {400, "AR106"},
+    [AR_ERR_BAD_OPERATOR]       = {400, "AR107"},
+    [AR_ERR_TOO_DEEP]           = {400, "AR108"},
+    [AR_ERR_BAD_PREFER]         = {400, "AR109"},
+    [AR_ERR_BAD_Q]              = {400, "AR110"},
+    [AR_ERR_SINGLE_MANY]        = {400, "AR111"},
+    [AR_ERR_NOT_ACCEPTABLE]     = {406, "AR401"},
+    [AR_ERR_NOT_ONE_ROW]        = {406, "AR402"},
+    [AR_ERR_UNKNOWN_PROFILE]    = {406, "AR403"},
 };
 
 const char *ar_error_code(ar_error_kind kind)

@@ -366,11 +366,12 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
     f->elem_enc = apr_palloc(p, sizeof(ar_encoding) * (f->ncols + 1));
     for (i = 0; i < f->ncols; i++) {
         const ar_output_column *c = &APR_ARRAY_IDX(columns, i, ar_output_column);
+        const char *name = c->name ? c->name : c->column->name;
         ar_out key;
 
         ar_out_init(&key, p, 0, NULL, NULL);
         ar_out_write(&key, i == 0 ? "{" : ",", 1);
-        ar_json_write_string(&key, c->column->name, strlen(c->column->name));
+        ar_json_write_string(&key, name, strlen(name));
         ar_out_write(&key, ":", 1);
         f->keys[i] = key.buf;
         f->key_lens[i] = key.len;
@@ -510,4 +511,56 @@ char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     copy = apr_pmemdup(p, text, *len + 1);
     free(text);
     return copy;
+}
+
+/* ------------------------------------------------------------------- csv */
+
+static void csv_field(ar_out *o, const char *v, apr_size_t len)
+{
+    apr_size_t i, run = 0;
+    int quote = len == 0;
+
+    for (i = 0; i < len && !quote; i++)
+        quote = v[i] == ',' || v[i] == '"' || v[i] == '\r' || v[i] == '\n';
+    if (!quote) {
+        ar_out_write(o, v, len);
+        return;
+    }
+    ar_out_write(o, "\"", 1);
+    for (i = 0; i < len; i++) {
+        if (v[i] == '"') {
+            ar_out_write(o, v + run, i - run + 1); /* up to and with the quote */
+            ar_out_write(o, "\"", 1);
+            run = i + 1;
+        }
+    }
+    ar_out_write(o, v + run, len - run);
+    ar_out_write(o, "\"", 1);
+}
+
+void ar_csv_write_header(ar_out *o, const apr_array_header_t *columns)
+{
+    int i;
+
+    for (i = 0; i < columns->nelts; i++) {
+        const ar_output_column *c = &APR_ARRAY_IDX(columns, i, ar_output_column);
+        const char *name = c->name ? c->name : c->column->name;
+        if (i)
+            ar_out_write(o, ",", 1);
+        csv_field(o, name, strlen(name));
+    }
+    ar_out_write(o, "\r\n", 2);
+}
+
+void ar_csv_write_row(ar_out *o, int ncols, const char *const *values, const int *lens)
+{
+    int i;
+
+    for (i = 0; i < ncols; i++) {
+        if (i)
+            ar_out_write(o, ",", 1);
+        if (values[i])
+            csv_field(o, values[i], (apr_size_t)lens[i]);
+    }
+    ar_out_write(o, "\r\n", 2);
 }

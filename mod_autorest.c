@@ -52,6 +52,7 @@ typedef struct {
     apr_int64_t max_rows;          /* AR_UNSET: unset */
     int timeout;                   /* seconds; AR_UNSET: unset */
     int schema_max_age;            /* seconds; AR_UNSET: unset */
+    int dialect;                   /* ar_dialect; AR_UNSET: unset */
 } dir_conf;
 
 #define AR_DEFAULT_MAX_ROWS 1000
@@ -66,6 +67,7 @@ static void *create_dir_conf(apr_pool_t *p, char *dir)
     c->max_rows = AR_UNSET;
     c->timeout = AR_UNSET;
     c->schema_max_age = AR_UNSET;
+    c->dialect = AR_UNSET;
     return c;
 }
 
@@ -92,6 +94,7 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->timeout = add->timeout != AR_UNSET ? add->timeout : base->timeout;
     c->schema_max_age =
         add->schema_max_age != AR_UNSET ? add->schema_max_age : base->schema_max_age;
+    c->dialect = add->dialect != AR_UNSET ? add->dialect : base->dialect;
     return c;
 }
 
@@ -184,6 +187,19 @@ static const char *set_schema_max_age(cmd_parms *cmd, void *cfg, const char *arg
     return set_int_seconds(cmd, arg, &((dir_conf *)cfg)->schema_max_age);
 }
 
+static const char *set_dialect(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+
+    if (strcasecmp(arg, "postgrest") == 0)
+        c->dialect = AR_DIALECT_POSTGREST;
+    else if (strcasecmp(arg, "restless") == 0)
+        c->dialect = AR_DIALECT_RESTLESS;
+    else
+        return "AutoRestDialect is postgrest or restless";
+    return NULL;
+}
+
 static const command_rec autorest_cmds[] = {
     AP_INIT_ITERATE("AutoRestSchemas", set_schemas, NULL, ACCESS_CONF,
                     "PostgreSQL schemas served here; the first is the default"),
@@ -198,6 +214,8 @@ static const command_rec autorest_cmds[] = {
     AP_INIT_TAKE1("AutoRestSchemaMaxAge", set_schema_max_age, NULL, ACCESS_CONF,
                   "seconds a reflected schema is trusted before it is read again "
                   "(default 60; 0 = until restart)"),
+    AP_INIT_TAKE1("AutoRestDialect", set_dialect, NULL, ACCESS_CONF,
+                  "postgrest (default) or restless: how collections and errors look"),
     {NULL}
 };
 
@@ -207,6 +225,8 @@ typedef struct {
     long timeout_ms;
     apr_interval_time_t schema_max_age;   /* 0: never expires */
     const char *location;
+    ar_dialect dialect;
+    apr_int64_t count_threshold;   /* count=estimated is exact up to here */
 } settings;
 
 static void effective_settings(request_rec *r, const dir_conf *c, settings *s)
@@ -228,6 +248,8 @@ static void effective_settings(request_rec *r, const dir_conf *c, settings *s)
     s->schema_max_age = apr_time_from_sec(
         c->schema_max_age != AR_UNSET ? c->schema_max_age : AR_DEFAULT_SCHEMA_MAX_AGE);
     s->location = c->location ? c->location : "";
+    s->dialect = c->dialect != AR_UNSET ? (ar_dialect)c->dialect : AR_DIALECT_POSTGREST;
+    s->count_threshold = s->max_rows > 0 ? s->max_rows : AR_DEFAULT_MAX_ROWS;
     (void)r;
 }
 
@@ -389,9 +411,29 @@ static int may_refresh_for_unknown(request_rec *r, const settings *s)
 
 /* ------------------------------------------------------------- responses */
 
-static int send_error(request_rec *r, const ar_error *err)
+static const char *const media_types[] = {
+    [AR_MEDIA_JSON] = JSON_TYPE,
+    [AR_MEDIA_OBJECT] = "application/vnd.pgrst.object+json; charset=utf-8",
+    [AR_MEDIA_CSV] = "text/csv; charset=utf-8",
+};
+
+/* Flask-Restless's error bodies are {"message": ...} and nothing else. */
+static const char *restless_error_json(apr_pool_t *p, const ar_error *err)
 {
-    const char *body = ar_error_json(r->pool, err);
+    ar_out o;
+
+    ar_out_init(&o, p, 0, NULL, NULL);
+    ar_out_puts(&o, "{\"message\":");
+    ar_json_write_string(&o, err->message, strlen(err->message));
+    ar_out_puts(&o, "}");
+    ar_out_write(&o, "", 1);
+    return o.buf;
+}
+
+static int send_error(request_rec *r, ar_dialect dialect, const ar_error *err)
+{
+    const char *body = dialect == AR_DIALECT_RESTLESS ? restless_error_json(r->pool, err)
+                                                      : ar_error_json(r->pool, err);
     int status = ar_error_status(err);
 
     if (err->log)
@@ -406,28 +448,111 @@ static int send_error(request_rec *r, const ar_error *err)
     return OK;
 }
 
-static int send_json(request_rec *r, const char *body, apr_size_t len)
+static int send_body(request_rec *r, const char *type, const char *body, apr_size_t len)
 {
-    ap_set_content_type(r, JSON_TYPE);
+    ap_set_content_type(r, type);
     ap_set_content_length(r, (apr_off_t)len);
     ap_rwrite(body, (int)len, r);
     return OK;
 }
 
-/* The rows of one response, on their way out. */
+/* The query string without the named parameters (still %-encoded), for
+ * Link headers that keep the client's filters, select and order. */
+static const char *args_without(apr_pool_t *p, const char *args, const char *const *names)
+{
+    apr_array_header_t *kept = apr_array_make(p, 8, sizeof(const char *));
+    char *copy = apr_pstrdup(p, args ? args : ""), *state = NULL, *pair;
+
+    for (pair = apr_strtok(copy, "&", &state); pair; pair = apr_strtok(NULL, "&", &state)) {
+        const char *const *n;
+        int drop = 0;
+        apr_size_t klen = strcspn(pair, "=");
+
+        for (n = names; *n; n++)
+            drop |= strlen(*n) == klen && strncmp(pair, *n, klen) == 0;
+        if (!drop)
+            APR_ARRAY_PUSH(kept, const char *) = apr_pstrcat(p, pair, "&", NULL);
+    }
+    return apr_array_pstrcat(p, kept, 0);
+}
+
+/* One response, from its first row to its last byte. */
 typedef struct {
     request_rec *r;
+    const settings *s;
+    const ar_read_request *req;
     const ar_read_plan *plan;
     const ar_row_format *format;
     ar_out out;
     apr_bucket_brigade *bb;
     const char **values;
     int *lens;
-    apr_int64_t rows;      /* written */
-    int more;              /* the probe row came: another page follows */
-    int streaming;         /* headers are out; the body is flowing */
-    const char *page_url;  /* path for Link headers */
+    apr_int64_t rows;          /* written */
+    int more;                  /* the probe row came: another page follows */
+    int streaming;             /* headers are out; the body is flowing */
+    int opened;                /* the document's opening is written */
+    const char **counts;       /* the count statements' results, once the rows begin */
+    apr_int64_t per_page;      /* Flask-Restless's results_per_page */
 } response;
+
+static int restless_collection(const response *resp)
+{
+    return resp->s->dialect == AR_DIALECT_RESTLESS && !resp->plan->single;
+}
+
+/* The total the client asked to count, once the count statements ran;
+ * AR_UNSET when not asked. estimated: exact up to the row cap, the
+ * planner's estimate beyond it (as PostgREST does). */
+static apr_int64_t total_rows(const response *resp)
+{
+    const char **v = resp->counts;
+
+    switch (resp->plan->count) {
+    case AR_COUNT_EXACT:
+        return v[0] ? apr_atoi64(v[0]) : 0;
+    case AR_COUNT_PLANNED:
+        return ar_sql_plan_rows(v[0]);
+    case AR_COUNT_ESTIMATED: {
+        apr_int64_t bounded = v[0] ? apr_atoi64(v[0]) : 0;
+        apr_int64_t planned = ar_sql_plan_rows(v[1]);
+        return bounded <= resp->s->count_threshold ? bounded
+               : planned > bounded                 ? planned
+                                                   : bounded;
+    }
+    default:
+        return AR_UNSET;
+    }
+}
+
+static void open_document(response *resp)
+{
+    resp->opened = 1;
+    if (resp->plan->media == AR_MEDIA_CSV) {
+        ar_csv_write_header(&resp->out, resp->plan->columns);
+    }
+    else if (restless_collection(resp)) {
+        apr_int64_t total = total_rows(resp), n = resp->per_page;
+        ar_out_puts(&resp->out, apr_psprintf(
+            resp->r->pool, "{\"num_results\":%" APR_INT64_T_FMT ",\"page\":%" APR_INT64_T_FMT
+            ",\"total_pages\":%" APR_INT64_T_FMT ",\"objects\":[", total,
+            n > 0 ? resp->plan->offset / n + 1 : 1, n > 0 ? (total + n - 1) / n : 0));
+    }
+    else if (!resp->plan->single) {
+        ar_out_puts(&resp->out, "[");
+    }
+}
+
+static void close_document(response *resp)
+{
+    if (!resp->opened)
+        open_document(resp);
+    if (resp->plan->media == AR_MEDIA_CSV)
+        return;
+    if (restless_collection(resp))
+        ar_out_puts(&resp->out, "]}");
+    else if (!resp->plan->single)
+        ar_out_puts(&resp->out, "]");
+}
 
 static void set_collection_headers(response *resp, int complete);
 
@@ -460,68 +585,124 @@ static int on_row(void *ctx, const struct pg_result *row)
         resp->more = 1; /* the LIMIT made this the last row anyway */
         return 0;
     }
+    if (!resp->opened)
+        open_document(resp);
     ar_db_row_values(row, resp->format->ncols, resp->values, resp->lens);
-    if (!plan->single)
-        ar_out_write(&resp->out, resp->rows ? "," : "[", 1);
-    ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
+    if (plan->media == AR_MEDIA_CSV) {
+        ar_csv_write_row(&resp->out, resp->format->ncols, resp->values, resp->lens);
+    }
+    else {
+        if (resp->rows && !plan->single)
+            ar_out_write(&resp->out, ",", 1);
+        ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
+    }
     resp->rows++;
     return resp->out.failed ? -1 : 0;
 }
 
-static const char *page_link(response *resp, apr_int64_t offset, const char *rel)
+static const char *page_link(response *resp, const char *base, apr_int64_t a, apr_int64_t b,
+                             const char *rel)
 {
-    return apr_psprintf(resp->r->pool, "<%s?limit=%" APR_INT64_T_FMT "&offset=%" APR_INT64_T_FMT
-                        ">; rel=\"%s\"", resp->page_url, resp->plan->limit, offset, rel);
+    if (resp->s->dialect == AR_DIALECT_RESTLESS)
+        return apr_psprintf(resp->r->pool, "<%s?%spage=%" APR_INT64_T_FMT
+                            "&results_per_page=%" APR_INT64_T_FMT ">; rel=\"%s\"",
+                            ap_escape_uri(resp->r->pool, resp->r->uri), base, a, b, rel);
+    return apr_psprintf(resp->r->pool, "<%s?%slimit=%" APR_INT64_T_FMT "&offset=%"
+                        APR_INT64_T_FMT ">; rel=\"%s\"",
+                        ap_escape_uri(resp->r->pool, resp->r->uri), base, a, b, rel);
+}
+
+static void set_links(response *resp, apr_int64_t total, int more)
+{
+    static const char *const postgrest_paging[] = {"limit", "offset", NULL};
+    static const char *const restless_paging[] = {"page", "results_per_page", NULL};
+    request_rec *r = resp->r;
+    const ar_read_plan *plan = resp->plan;
+    apr_array_header_t *links = apr_array_make(r->pool, 3, sizeof(const char *));
+    apr_int64_t first = plan->offset, n;
+    const char *base;
+
+    if (resp->s->dialect == AR_DIALECT_RESTLESS) {
+        apr_int64_t page, last;
+        n = resp->per_page;
+        if (n <= 0)
+            return;
+        base = args_without(r->pool, r->args, restless_paging);
+        page = first / n + 1;
+        last = total > 0 ? (total + n - 1) / n : 1;
+        if (page < last)
+            APR_ARRAY_PUSH(links, const char *) = page_link(resp, base, page + 1, n, "next");
+        APR_ARRAY_PUSH(links, const char *) = page_link(resp, base, last, n, "last");
+    }
+    else {
+        n = plan->limit;
+        if (n == AR_UNSET || n <= 0)
+            return;
+        base = args_without(r->pool, r->args, postgrest_paging);
+        if (more)
+            APR_ARRAY_PUSH(links, const char *) = page_link(resp, base, n, first + n, "next");
+        if (first > 0) {
+            APR_ARRAY_PUSH(links, const char *) =
+                page_link(resp, base, n, first > n ? first - n : 0, "prev");
+            APR_ARRAY_PUSH(links, const char *) = page_link(resp, base, n, 0, "first");
+        }
+    }
+    if (links->nelts)
+        apr_table_setn(r->headers_out, "Link", apr_array_pstrcat(r->pool, links, ','));
 }
 
 /*
- * Content-Range and Link. complete: every row is in hand, so the counts are
- * exact. Otherwise (a page larger than HOLD_BYTES) they are what the plan
- * promises: the requested range, and rel="next" whenever the page is full.
+ * Content-Range, Link, Preference-Applied, Content-Profile, Content-Type and
+ * 206. complete: every row is in hand, so the counts are exact. Otherwise (a
+ * page larger than HOLD_BYTES) they are what the plan promises: the
+ * requested range, and rel="next" whenever the page was limited.
  */
 static void set_collection_headers(response *resp, int complete)
 {
     request_rec *r = resp->r;
     const ar_read_plan *plan = resp->plan;
-    apr_int64_t first = plan->offset, n = resp->rows;
+    apr_int64_t first = plan->offset, n = resp->rows, total = total_rows(resp);
     int more = resp->more;
-    const char *range;
-    apr_array_header_t *links = apr_array_make(r->pool, 3, sizeof(const char *));
+    const char *range, *of;
+    apr_array_header_t *applied = apr_array_make(r->pool, 2, sizeof(const char *));
 
     if (!complete) {
         n = plan->limit != AR_UNSET ? plan->limit : 0;
         more = plan->limit != AR_UNSET;
     }
+    if (total == AR_UNSET && complete && !more && (n > 0 || first == 0))
+        total = first + n; /* the page reached the end */
+    of = total == AR_UNSET ? "*" : apr_psprintf(r->pool, "%" APR_INT64_T_FMT, total);
     if (n == 0)
-        range = (first == 0 && !more && complete) ? "*/0" : "*/*";
-    else if (more || !complete)
-        range = apr_psprintf(r->pool, "%" APR_INT64_T_FMT "-%" APR_INT64_T_FMT "/*", first,
-                             first + n - 1);
+        range = apr_pstrcat(r->pool, "*/", of, NULL);
     else
-        range = apr_psprintf(r->pool, "%" APR_INT64_T_FMT "-%" APR_INT64_T_FMT
-                             "/%" APR_INT64_T_FMT, first, first + n - 1, first + n);
+        range = apr_psprintf(r->pool, "%" APR_INT64_T_FMT "-%" APR_INT64_T_FMT "/%s", first,
+                             first + n - 1, of);
     if (complete || plan->limit != AR_UNSET)
         apr_table_setn(r->headers_out, "Content-Range", range);
     apr_table_setn(r->headers_out, "Range-Unit", "items");
+    set_links(resp, total, more);
 
-    if (plan->limit != AR_UNSET && plan->limit > 0) {
-        if (more)
-            APR_ARRAY_PUSH(links, const char *) = page_link(resp, first + plan->limit, "next");
-        if (first > 0) {
-            apr_int64_t prev = first > plan->limit ? first - plan->limit : 0;
-            APR_ARRAY_PUSH(links, const char *) = page_link(resp, prev, "prev");
-            APR_ARRAY_PUSH(links, const char *) = page_link(resp, 0, "first");
-        }
+    if (plan->count != AR_COUNT_NONE && resp->s->dialect == AR_DIALECT_POSTGREST) {
+        static const char *const names[] = {"", "count=exact", "count=planned",
+                                            "count=estimated"};
+        APR_ARRAY_PUSH(applied, const char *) = names[plan->count];
+        /* 206 when the page is not the whole result, as PostgREST answers. */
+        if (complete && total != AR_UNSET && n > 0 && (first > 0 || first + n < total))
+            r->status = HTTP_PARTIAL_CONTENT;
     }
-    if (links->nelts)
-        apr_table_setn(r->headers_out, "Link", apr_array_pstrcat(r->pool, links, ','));
-    ap_set_content_type(r, JSON_TYPE);
+    if (resp->req->strict)
+        APR_ARRAY_PUSH(applied, const char *) = "handling=strict";
+    if (applied->nelts)
+        apr_table_setn(r->headers_out, "Preference-Applied",
+                       apr_array_pstrcat(r->pool, applied, ','));
+    ap_set_content_type(r, media_types[plan->media]);
 }
 
-/* Ends a response whose headers already went out: a clean end of the JSON,
- * or, when the query failed midway, a broken connection the client cannot
- * mistake for a complete document. */
-static int finish_streaming(response *resp, const ar_error *err)
+/* Ends a response whose headers already went out: a clean end of the
+ * document, or, when the query failed midway, a broken connection the
+ * client cannot mistake for a complete one. */
+static void finish_streaming(response *resp, const ar_error *err)
 {
     request_rec *r = resp->r;
 
@@ -536,17 +717,16 @@ static int finish_streaming(response *resp, const ar_error *err)
                                               r->connection->bucket_alloc));
         APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_eos_create(r->connection->bucket_alloc));
         ap_pass_brigade(r->output_filters, resp->bb);
-        return OK;
+        return;
     }
     if (!resp->out.failed) {
-        ar_out_puts(&resp->out, resp->rows ? "]" : "[]");
+        close_document(resp);
         ar_out_flush(&resp->out);
     }
     if (resp->out.failed)
-        return OK; /* the client left; nothing more to say */
+        return; /* the client left; nothing more to say */
     APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_eos_create(r->connection->bucket_alloc));
     ap_pass_brigade(r->output_filters, resp->bb);
-    return OK;
 }
 
 /* ---------------------------------------------------------------- handler */
@@ -558,31 +738,91 @@ typedef struct {
     const ar_schema *schema;
 } context;
 
-static ar_error *run_read(context *cx, const ar_read_request *req, int *done)
+/* The statements that count, for Prefer: count (and Flask-Restless pages). */
+static int count_statements(context *cx, const ar_read_plan *plan, ar_sql **out)
+{
+    apr_pool_t *p = cx->r->pool;
+    ar_sql *pre = apr_pcalloc(p, 2 * sizeof(ar_sql));
+
+    *out = pre;
+    switch (plan->count) {
+    case AR_COUNT_EXACT:
+    case AR_COUNT_PLANNED:
+        ar_sql_render_count(p, plan, plan->count, 0, &pre[0]);
+        return 1;
+    case AR_COUNT_ESTIMATED:
+        ar_sql_render_count(p, plan, AR_COUNT_ESTIMATED, cx->s.count_threshold, &pre[0]);
+        ar_sql_render_count(p, plan, AR_COUNT_PLANNED, 0, &pre[1]);
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+/* The single-object answers: exactly one row, or the dialect's error. */
+static ar_error *single_row_error(context *cx, const ar_read_request *req,
+                                  const ar_read_plan *plan, const response *resp)
+{
+    apr_pool_t *p = cx->r->pool;
+
+    if (resp->rows == 1 && !resp->more)
+        return NULL;
+    if (req->pk_value)
+        return ar_error_make(p, AR_ERR_NO_ROW,
+                             apr_psprintf(p, "no row of '%s' has %s '%s'", req->relation,
+                                          plan->pk_column->name, req->pk_value),
+                             NULL, NULL);
+    if (req->media == AR_MEDIA_OBJECT)
+        return ar_error_make(p, AR_ERR_NOT_ONE_ROW,
+                             "the result is not exactly one row",
+                             resp->rows == 0 ? "no rows matched" : "more than one row matched",
+                             "narrow the filter, or accept application/json");
+    if (resp->rows == 0)
+        return ar_error_make(p, AR_ERR_NO_ROW, "no result found", NULL, NULL);
+    return ar_error_make(p, AR_ERR_SINGLE_MANY, "multiple results found", NULL,
+                         "narrow the filters of a single search");
+}
+
+static ar_error *run_read(context *cx, ar_read_request *req, int *done)
 {
     request_rec *r = cx->r;
     ar_read_plan plan;
-    ar_sql sql;
+    ar_sql sql, *pre;
+    ar_db_query q;
     response resp;
     ar_error *err;
+    int npre;
 
     *done = 0;
+    memset(&resp, 0, sizeof(resp));
+    if (cx->s.dialect == AR_DIALECT_RESTLESS && !req->pk_value && !req->single)
+        ar_restless_window(req, cx->s.max_rows, &resp.per_page);
     err = ar_plan_read(r->pool, cx->schema, &cx->s.exposure, req, cx->s.max_rows, &plan);
     if (err)
         return err;
     ar_sql_render_read(r->pool, &plan, &sql);
+    npre = count_statements(cx, &plan, &pre);
 
-    memset(&resp, 0, sizeof(resp));
     resp.r = r;
+    resp.s = &cx->s;
+    resp.req = req;
     resp.plan = &plan;
     resp.format = ar_row_format_make(r->pool, plan.columns);
     resp.values = apr_palloc(r->pool, sizeof(char *) * (plan.columns->nelts + 1));
     resp.lens = apr_palloc(r->pool, sizeof(int) * (plan.columns->nelts + 1));
     resp.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    resp.page_url = ap_escape_uri(r->pool, r->uri);
+    resp.counts = apr_pcalloc(r->pool, sizeof(char *) * 2);
     ar_out_init(&resp.out, r->pool, plan.single ? 0 : HOLD_BYTES, flush_to_client, &resp);
 
-    err = ar_db_stream(r->pool, cx->conn, &sql, cx->s.timeout_ms, on_row, &resp);
+    memset(&q, 0, sizeof(q));
+    q.pre = pre;
+    q.npre = npre;
+    q.pre_values = resp.counts;
+    q.sql = &sql;
+    q.timeout_ms = cx->s.timeout_ms;
+    q.on_row = on_row;
+    q.ctx = &resp;
+    err = ar_db_stream(r->pool, cx->conn, &q);
     if (resp.streaming) {
         *done = 1;
         finish_streaming(&resp, err);
@@ -592,17 +832,31 @@ static ar_error *run_read(context *cx, const ar_read_request *req, int *done)
         return err;
     *done = 1;
     if (plan.single) {
-        if (resp.rows == 0)
-            return ar_error_make(r->pool, AR_ERR_NO_ROW,
-                                 apr_psprintf(r->pool, "no row of '%s' has %s '%s'",
-                                              req->relation, plan.pk_column->name,
-                                              req->pk_value),
-                                 NULL, NULL);
-        return (send_json(r, resp.out.buf, resp.out.len), NULL);
+        if ((err = single_row_error(cx, req, &plan, &resp)) != NULL)
+            return err;
+        if (req->profile)
+            apr_table_setn(r->headers_out, "Content-Profile", req->profile);
+        return (send_body(r, media_types[plan.media == AR_MEDIA_CSV ? AR_MEDIA_CSV
+                                         : req->media == AR_MEDIA_OBJECT ? AR_MEDIA_OBJECT
+                                                                         : AR_MEDIA_JSON],
+                          resp.out.buf, resp.out.len), NULL);
     }
-    ar_out_puts(&resp.out, resp.rows ? "]" : "[]");
+    /* Past the end of a counted result: 416, as PostgREST answers. */
+    if (plan.count != AR_COUNT_NONE && cx->s.dialect == AR_DIALECT_POSTGREST
+        && resp.rows == 0 && plan.offset > 0 && plan.offset >= total_rows(&resp)) {
+        apr_table_setn(r->headers_out, "Content-Range",
+                       apr_psprintf(r->pool, "*/%" APR_INT64_T_FMT, total_rows(&resp)));
+        return ar_error_make(r->pool, AR_ERR_RANGE_UNSATISFIABLE,
+                             "Requested range not satisfiable",
+                             apr_psprintf(r->pool, "offset %" APR_INT64_T_FMT " is past the %"
+                                          APR_INT64_T_FMT " rows", plan.offset,
+                                          total_rows(&resp)), NULL);
+    }
+    close_document(&resp);
     set_collection_headers(&resp, 1);
-    send_json(r, resp.out.buf, resp.out.len);
+    if (req->profile)
+        apr_table_setn(r->headers_out, "Content-Profile", req->profile);
+    send_body(r, media_types[plan.media], resp.out.buf, resp.out.len);
     return NULL;
 }
 
@@ -625,6 +879,7 @@ static ar_error *serve(context *cx)
 {
     request_rec *r = cx->r;
     ar_read_request req;
+    ar_request_headers h;
     ap_dbd_t *dbd;
     ar_error *err;
     const char *path;
@@ -633,8 +888,14 @@ static ar_error *serve(context *cx)
     path = path_below(r, cx->s.location);
     if (!path)
         return ar_error_make(r->pool, AR_ERR_NO_ROUTE, "no such resource", NULL, NULL);
-    err = ar_query_parse(r->pool, path, r->args, apr_table_get(r->headers_in, "Range"),
-                         apr_table_get(r->headers_in, "Range-Unit"), &req);
+    h.range = apr_table_get(r->headers_in, "Range");
+    h.range_unit = apr_table_get(r->headers_in, "Range-Unit");
+    h.prefer = apr_table_get(r->headers_in, "Prefer");
+    h.accept = apr_table_get(r->headers_in, "Accept");
+    h.accept_profile = apr_table_get(r->headers_in, "Accept-Profile");
+    if (cx->s.dialect == AR_DIALECT_RESTLESS)
+        h.range = h.range_unit = h.prefer = h.accept_profile = NULL;
+    err = ar_query_parse(r->pool, cx->s.dialect, path, r->args, &h, &req);
     if (err)
         return err;
 
@@ -664,23 +925,19 @@ static ar_error *serve(context *cx)
         body = ar_json_index(r->pool, cx->schema, &cx->s.exposure, base, &len);
         if (!body)
             return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
-        send_json(r, body, len);
+        send_body(r, JSON_TYPE, body, len);
         return NULL;
     }
 
     /* A stale snapshot shows as an unknown relation (one was created) or a
      * vanished column (one was dropped): refresh once and try again. */
     for (attempt = 0;; attempt++) {
-        err = run_read(cx, &req, &done);
+        ar_read_request attempt_req = req;
+        err = run_read(cx, &attempt_req, &done);
         if (done || !err || attempt > 0)
             return err;
-        if (err->kind == AR_ERR_NO_RELATION && may_refresh_for_unknown(r, &cx->s)) {
-            ar_error *e2 = snapshot_acquire(r, cx->conn, &cx->s, cx->schema, &cx->schema);
-            if (e2)
-                return e2;
-            continue;
-        }
-        if (err->kind == AR_ERR_DB_SCHEMA_CHANGED) {
+        if ((err->kind == AR_ERR_NO_RELATION && may_refresh_for_unknown(r, &cx->s))
+            || err->kind == AR_ERR_DB_SCHEMA_CHANGED) {
             ar_error *e2 = snapshot_acquire(r, cx->conn, &cx->s, cx->schema, &cx->schema);
             if (e2)
                 return e2;
@@ -710,17 +967,19 @@ static int autorest_handler(request_rec *r)
     }
     if (r->method_number != M_GET) {
         ap_discard_request_body(r);
-        return send_error(r, ar_error_make(r->pool, AR_ERR_METHOD,
-                                           apr_psprintf(r->pool, "method %s is not allowed here",
-                                                        r->method),
-                                           NULL, "this API is read-only: " ALLOWED_METHODS));
+        return send_error(r, cx.s.dialect,
+                          ar_error_make(r->pool, AR_ERR_METHOD,
+                                        apr_psprintf(r->pool, "method %s is not allowed here",
+                                                     r->method),
+                                        NULL, "this API is read-only: " ALLOWED_METHODS));
     }
     if (ap_discard_request_body(r) != OK)
-        return send_error(r, ar_error_make(r->pool, AR_ERR_BAD_PARAM,
-                                           "the request body could not be read", NULL, NULL));
+        return send_error(r, cx.s.dialect,
+                          ar_error_make(r->pool, AR_ERR_BAD_PARAM,
+                                        "the request body could not be read", NULL, NULL));
 
     err = serve(&cx);
-    return err ? send_error(r, err) : OK;
+    return err ? send_error(r, cx.s.dialect, err) : OK;
 }
 
 /* ------------------------------------------------------------------ hooks */

@@ -1,12 +1,12 @@
 /*
- * query.c: from what the client asked to the SQL that answers it.
+ * query.c: what the client asked, read into an ar_read_request.
  *
- * Pure core, three stages, each testable alone:
- *   ar_query_parse      path + query string + Range -> ar_read_request
- *   ar_plan_read        request checked against the schema -> ar_read_plan
- *   ar_sql_render_read  plan -> SQL text with $n placeholders + bound values
- * Identifiers come only from the reflected schema and are always quoted;
- * client values only ever travel as bound parameters.
+ * Pure core. The URL grammar is PostgREST's (docs/references/api in its
+ * repository): select=, filters col=[not.]op[(mod)].value, or=/and= trees,
+ * order=, limit/offset, and the Range, Prefer, Accept and Accept-Profile
+ * headers. Flask-Restless's q= goes to restless.c. Nothing here knows the
+ * schema: names are checked by the planner (plan.c), values are never
+ * interpreted beyond their syntax and travel to SQL as bound parameters.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +16,9 @@
 
 #include "autorest.h"
 
-/* ---------------------------------------------------------------- parse */
+/* ------------------------------------------------------------- helpers */
 
-/* A non-negative decimal integer that fits in 63 bits, nothing else. */
+/* A non-negative decimal integer up to AR_MAX_COUNT, nothing else. */
 static int parse_count(const char *s, apr_int64_t *out)
 {
     apr_int64_t v = 0;
@@ -26,9 +26,7 @@ static int parse_count(const char *s, apr_int64_t *out)
     if (!*s)
         return 0;
     for (; *s; s++) {
-        if (!apr_isdigit(*s))
-            return 0;
-        if (v > (APR_INT64_MAX - 9) / 10)
+        if (!apr_isdigit(*s) || v > (AR_MAX_COUNT - (*s - '0')) / 10)
             return 0;
         v = v * 10 + (*s - '0');
     }
@@ -36,7 +34,7 @@ static int parse_count(const char *s, apr_int64_t *out)
     return 1;
 }
 
-/* Query strings use + for space and %XX; returns NULL on a bad escape. */
+/* Query strings use + for space and %XX; returns NULL on a bad escape or %00. */
 static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len)
 {
     char *out = apr_palloc(p, len + 1), *o = out;
@@ -46,20 +44,21 @@ static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len)
         if (s[i] == '+')
             *o++ = ' ';
         else if (s[i] == '%') {
+            char hex[3];
             if (i + 2 >= len || !apr_isxdigit(s[i + 1]) || !apr_isxdigit(s[i + 2]))
                 return NULL;
-            {
-                char hex[3] = {s[i + 1], s[i + 2], 0};
-                *o++ = (char)strtol(hex, NULL, 16);
-            }
+            hex[0] = s[i + 1];
+            hex[1] = s[i + 2];
+            hex[2] = '\0';
+            *o = (char)strtol(hex, NULL, 16);
+            if (*o++ == '\0')
+                return NULL;
             i += 2;
         }
         else
             *o++ = s[i];
     }
     *o = '\0';
-    if (strlen(out) != (apr_size_t)(o - out))
-        return NULL; /* %00 */
     return out;
 }
 
@@ -70,7 +69,518 @@ static ar_error *bad_param(apr_pool_t *p, const char *name, const char *value)
                          apr_psprintf(p, "got '%s'", value), NULL);
 }
 
-/* "a-b", "a-" (items). */
+static ar_error *bad_filter(apr_pool_t *p, const char *what, const char *text)
+{
+    return ar_error_make(p, AR_ERR_BAD_OPERATOR, apr_psprintf(p, "could not read %s", what),
+                         apr_psprintf(p, "at '%s'", text),
+                         "filters read column=operator.value, e.g. year=gte.1990");
+}
+
+/* Where the item starting at s ends: the first delimiter at nesting depth 0
+ * outside double quotes. ([{ open and )]} close, matched or not, so a range
+ * literal like [1,5) balances; a backslash escapes inside quotes. */
+static const char *item_end(const char *s, const char *delims)
+{
+    int depth = 0, quoted = 0;
+
+    for (; *s; s++) {
+        if (quoted) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == '"')
+                quoted = 0;
+            continue;
+        }
+        if (*s == '"')
+            quoted = 1;
+        else if (strchr("([{", *s))
+            depth++;
+        else if (strchr(")]}", *s) && depth > 0)
+            depth--;
+        else if (depth == 0 && strchr(delims, *s))
+            return s;
+    }
+    return s;
+}
+
+/* Whether s has one of chars outside double quotes. */
+static int unquoted_char(const char *s, const char *chars)
+{
+    int quoted = 0;
+
+    for (; *s; s++) {
+        if (quoted && *s == '\\' && s[1])
+            s++;
+        else if (*s == '"')
+            quoted = !quoted;
+        else if (!quoted && strchr(chars, *s))
+            return 1;
+    }
+    return 0;
+}
+
+/* Split s on top-level commas. */
+static apr_array_header_t *split_items(apr_pool_t *p, const char *s)
+{
+    apr_array_header_t *items = apr_array_make(p, 4, sizeof(const char *));
+
+    for (;;) {
+        const char *end = item_end(s, ",");
+        APR_ARRAY_PUSH(items, const char *) = apr_pstrmemdup(p, s, (apr_size_t)(end - s));
+        if (!*end)
+            break;
+        s = end + 1;
+    }
+    return items;
+}
+
+/* "text" with \" and \\ escapes, from *sp; advances past the closing quote.
+ * NULL when unterminated. */
+static char *read_quoted(apr_pool_t *p, const char **sp)
+{
+    const char *s = *sp + 1;
+    char *out = apr_palloc(p, strlen(s) + 1), *o = out;
+
+    for (; *s && *s != '"'; s++) {
+        if (*s == '\\' && s[1])
+            s++;
+        *o++ = *s;
+    }
+    if (*s != '"')
+        return NULL;
+    *o = '\0';
+    *sp = s + 1;
+    return out;
+}
+
+/* ---------------------------------------------------------------- fields */
+
+/* One name: "quoted" or plain up to a delimiter. */
+static char *read_name(apr_pool_t *p, const char **sp, const char *stops)
+{
+    const char *s = *sp, *start = s;
+
+    if (*s == '"')
+        return read_quoted(p, sp);
+    while (*s && !strchr(stops, *s) && !(s[0] == '-' && s[1] == '>'))
+        s++;
+    if (s == start)
+        return NULL;
+    *sp = s;
+    return apr_pstrmemdup(p, start, (apr_size_t)(s - start));
+}
+
+/* column[->key|->>key]... from *sp; stops before any char in stops. */
+static ar_error *parse_field(apr_pool_t *p, const char **sp, const char *stops, ar_field *f)
+{
+    const char *s = *sp;
+
+    memset(f, 0, sizeof(*f));
+    f->column = read_name(p, &s, stops);
+    if (!f->column || !*f->column)
+        return bad_filter(p, "a column name", *sp);
+    while (s[0] == '-' && s[1] == '>') {
+        ar_path_step *step;
+        const char *k;
+
+        if (!f->path)
+            f->path = apr_array_make(p, 2, sizeof(ar_path_step));
+        else if (APR_ARRAY_IDX(f->path, f->path->nelts - 1, ar_path_step).as_text)
+            return bad_filter(p, "a JSON path ('->>' must come last)", *sp);
+        step = apr_array_push(f->path);
+        s += 2;
+        step->as_text = *s == '>';
+        if (step->as_text)
+            s++;
+        step->key = read_name(p, &s, stops);
+        if (!step->key || !*step->key)
+            return bad_filter(p, "a JSON path key", *sp);
+        for (k = step->key; *k && apr_isdigit(*k); k++)
+            ;
+        step->is_index = *k == '\0';
+    }
+    *sp = s;
+    return NULL;
+}
+
+/* ------------------------------------------------------------- operators */
+
+static const struct {
+    const char *name;
+    ar_op op;
+    int quantifiable;   /* takes (any)/(all) */
+} operators[] = {
+    {"eq", AR_OP_EQ, 1},       {"neq", AR_OP_NEQ, 1},     {"gt", AR_OP_GT, 1},
+    {"gte", AR_OP_GTE, 1},     {"lt", AR_OP_LT, 1},       {"lte", AR_OP_LTE, 1},
+    {"like", AR_OP_LIKE, 1},   {"ilike", AR_OP_ILIKE, 1}, {"match", AR_OP_MATCH, 1},
+    {"imatch", AR_OP_IMATCH, 1}, {"in", AR_OP_IN, 0},     {"is", AR_OP_IS, 0},
+    {"isdistinct", AR_OP_ISDISTINCT, 0},
+    {"fts", AR_OP_FTS, 0},     {"plfts", AR_OP_PLFTS, 0}, {"phfts", AR_OP_PHFTS, 0},
+    {"wfts", AR_OP_WFTS, 0},
+    {"cs", AR_OP_CS, 0},       {"cd", AR_OP_CD, 0},       {"ov", AR_OP_OV, 0},
+    {"sl", AR_OP_SL, 0},       {"sr", AR_OP_SR, 0},       {"nxr", AR_OP_NXR, 0},
+    {"nxl", AR_OP_NXL, 0},     {"adj", AR_OP_ADJ, 0},
+};
+
+static int is_fts(ar_op op)
+{
+    return op == AR_OP_FTS || op == AR_OP_PLFTS || op == AR_OP_PHFTS || op == AR_OP_WFTS;
+}
+
+/* like/ilike take * for %, so patterns need no percent-encoding. */
+static char *like_pattern(apr_pool_t *p, const char *v)
+{
+    char *out = apr_pstrdup(p, v), *o;
+
+    for (o = out; *o; o++)
+        if (*o == '*')
+            *o = '%';
+    return out;
+}
+
+/* (a,"b,c",d) -> elements; quoted ones unescaped. */
+static ar_error *parse_in_list(apr_pool_t *p, const char *text, apr_array_header_t **out)
+{
+    apr_size_t len = strlen(text);
+    const char *s;
+    char *inner;
+    apr_array_header_t *items;
+
+    if (len < 2 || text[0] != '(' || text[len - 1] != ')')
+        return bad_filter(p, "the list of 'in' (expected in.(a,b,c))", text);
+    inner = apr_pstrmemdup(p, text + 1, len - 2);
+    items = apr_array_make(p, 4, sizeof(const char *));
+    if (!*inner) {
+        *out = items;
+        return NULL;
+    }
+    for (s = inner;;) {
+        const char *end;
+        if (*s == '"') {
+            char *v = read_quoted(p, &s);
+            if (!v || (*s && *s != ','))
+                return bad_filter(p, "a quoted element of 'in'", text);
+            APR_ARRAY_PUSH(items, const char *) = v;
+            end = s;
+        }
+        else {
+            end = item_end(s, ",");
+            APR_ARRAY_PUSH(items, const char *) = apr_pstrmemdup(p, s, (apr_size_t)(end - s));
+        }
+        if (!*end)
+            break;
+        s = end + 1;
+    }
+    *out = items;
+    return NULL;
+}
+
+/* "[not.]op[(mod)].value" into leaf c. in_tree: inside or=(...), where a
+ * value wholly in double quotes is unquoted (so it may hold commas). */
+static ar_error *parse_operation(apr_pool_t *p, const char *text, int in_tree, ar_cond *c)
+{
+    const char *s = text, *dot, *paren;
+    char *name, *mod = NULL, *value;
+    apr_size_t i;
+    int found = 0;
+
+    if (strncmp(s, "not.", 4) == 0) {
+        c->negated = !c->negated;
+        s += 4;
+    }
+    dot = strchr(s, '.');
+    if (!dot)
+        return bad_filter(p, "an operator", text);
+    paren = memchr(s, '(', (apr_size_t)(dot - s));
+    if (paren) {
+        const char *close = strchr(paren, ')');
+        if (!close || close[1] != '.')
+            return bad_filter(p, "an operator modifier", text);
+        name = apr_pstrmemdup(p, s, (apr_size_t)(paren - s));
+        mod = apr_pstrmemdup(p, paren + 1, (apr_size_t)(close - paren - 1));
+        dot = close + 1;
+    }
+    else
+        name = apr_pstrmemdup(p, s, (apr_size_t)(dot - s));
+    value = apr_pstrdup(p, dot + 1);
+
+    for (i = 0; i < sizeof(operators) / sizeof(operators[0]); i++) {
+        if (strcmp(operators[i].name, name) == 0) {
+            c->op = operators[i].op;
+            found = 1;
+            if (mod && is_fts(c->op)) {
+                if (!*mod)
+                    return bad_filter(p, "the language of a full-text search", text);
+                c->language = mod;
+            }
+            else if (mod && operators[i].quantifiable && strcmp(mod, "any") == 0)
+                c->quant = AR_QUANT_ANY;
+            else if (mod && operators[i].quantifiable && strcmp(mod, "all") == 0)
+                c->quant = AR_QUANT_ALL;
+            else if (mod)
+                return bad_filter(p, apr_psprintf(p, "the modifier '(%s)' of '%s'", mod, name),
+                                  text);
+            break;
+        }
+    }
+    if (!found)
+        return ar_error_make(p, AR_ERR_BAD_OPERATOR,
+                             apr_psprintf(p, "unknown operator '%s'", name), NULL,
+                             "operators: eq neq gt gte lt lte like ilike match imatch in is "
+                             "isdistinct fts plfts phfts wfts cs cd ov sl sr nxr nxl adj");
+
+    if (c->op == AR_OP_IN)
+        return parse_in_list(p, value, &c->values);
+    if (c->op == AR_OP_IS) {
+        static const struct { const char *word; ar_is_value v; } words[] = {
+            {"null", AR_IS_NULL}, {"not_null", AR_IS_NOT_NULL}, {"true", AR_IS_TRUE},
+            {"false", AR_IS_FALSE}, {"unknown", AR_IS_UNKNOWN}};
+        for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (strcasecmp(value, words[i].word) == 0) {
+                c->is_value = words[i].v;
+                return NULL;
+            }
+        return ar_error_make(p, AR_ERR_BAD_OPERATOR, apr_psprintf(p, "is.%s is not a test", value),
+                             NULL, "is. takes null, not_null, true, false or unknown");
+    }
+    if (in_tree && value[0] == '"') {
+        const char *q = value;
+        char *unq = read_quoted(p, &q);
+        if (!unq || *q)
+            return bad_filter(p, "a quoted value", text);
+        value = unq;
+    }
+    if (c->quant != AR_QUANT_NONE && (value[0] != '{' || value[strlen(value) - 1] != '}'))
+        return bad_filter(p, "the list of an (any)/(all) operator (expected {a,b})", text);
+    if (c->op == AR_OP_LIKE || c->op == AR_OP_ILIKE)
+        value = like_pattern(p, value);
+    c->value = value;
+    return NULL;
+}
+
+static ar_cond *cond_node(apr_pool_t *p, ar_cond_kind kind)
+{
+    ar_cond *c = apr_pcalloc(p, sizeof(*c));
+
+    c->kind = kind;
+    if (kind != AR_COND_LEAF)
+        c->children = apr_array_make(p, 2, sizeof(ar_cond *));
+    return c;
+}
+
+static ar_error *parse_tree(apr_pool_t *p, ar_cond_kind kind, int negated, const char *list,
+                            int depth, ar_cond **out);
+
+/* One element of an or=/and= list: [not.]and(...), [not.]or(...), or field.op.value. */
+static ar_error *parse_tree_item(apr_pool_t *p, const char *item, int depth, ar_cond **out)
+{
+    const char *s = item;
+    int negated = 0;
+    ar_error *e;
+    ar_cond *leaf;
+
+    if (strncmp(s, "not.", 4) == 0 && (strncmp(s + 4, "and(", 4) == 0
+                                       || strncmp(s + 4, "or(", 3) == 0)) {
+        negated = 1;
+        s += 4;
+    }
+    if (strncmp(s, "and(", 4) == 0)
+        return parse_tree(p, AR_COND_AND, negated, s + 3, depth + 1, out);
+    if (strncmp(s, "or(", 3) == 0)
+        return parse_tree(p, AR_COND_OR, negated, s + 2, depth + 1, out);
+
+    leaf = cond_node(p, AR_COND_LEAF);
+    /* Parentheses and commas are reserved here: a name holding them must be
+     * quoted, so "xor(a" is a malformed tree, not an unknown column. */
+    if ((e = parse_field(p, &s, ".(),", &leaf->field)) != NULL)
+        return e;
+    if (*s != '.')
+        return bad_filter(p, "a condition (expected column.operator.value)", item);
+    if ((e = parse_operation(p, s + 1, 1, leaf)) != NULL)
+        return e;
+    *out = leaf;
+    return NULL;
+}
+
+/* "(item,item,...)" */
+static ar_error *parse_tree(apr_pool_t *p, ar_cond_kind kind, int negated, const char *list,
+                            int depth, ar_cond **out)
+{
+    apr_size_t len = strlen(list);
+    apr_array_header_t *items;
+    ar_cond *node;
+    int i;
+
+    if (depth > AR_MAX_LOGIC_DEPTH)
+        return ar_error_make(p, AR_ERR_TOO_DEEP, "and/or are nested too deeply",
+                             apr_psprintf(p, "at most %d levels", AR_MAX_LOGIC_DEPTH), NULL);
+    if (len < 2 || list[0] != '(' || item_end(list + 1, ")") != list + len - 1)
+        return bad_filter(p, "a logic tree (expected or=(a.eq.1,b.gt.2))", list);
+    items = split_items(p, apr_pstrmemdup(p, list + 1, len - 2));
+    node = cond_node(p, kind);
+    node->negated = negated;
+    for (i = 0; i < items->nelts; i++) {
+        ar_cond *child;
+        ar_error *e = parse_tree_item(p, APR_ARRAY_IDX(items, i, const char *), depth, &child);
+        if (e)
+            return e;
+        APR_ARRAY_PUSH(node->children, ar_cond *) = child;
+    }
+    *out = node;
+    return NULL;
+}
+
+static void add_condition(apr_pool_t *p, ar_read_request *out, ar_cond *c)
+{
+    if (!out->where)
+        out->where = cond_node(p, AR_COND_AND);
+    APR_ARRAY_PUSH(out->where->children, ar_cond *) = c;
+}
+
+/* ---------------------------------------------------------- select, order */
+
+/* Type names in casts are written into SQL, so only a type name passes: one
+ * word (letters, digits, _, and dots for a schema), or one of SQL's
+ * multi-word names, then any number of []. Nothing else can follow it. */
+static int valid_type_name(const char *t)
+{
+    static const char *const multi_word[] = {
+        "double precision", "character varying", "bit varying",
+        "timestamp with time zone", "timestamp without time zone",
+        "time with time zone", "time without time zone", NULL};
+    const char *const *m;
+    const char *s = t;
+
+    for (m = multi_word; *m; m++)
+        if (strncasecmp(t, *m, strlen(*m)) == 0) {
+            s = t + strlen(*m);
+            break;
+        }
+    if (!*m) {
+        if (!apr_isalpha(*s) && *s != '_')
+            return 0;
+        while (apr_isalnum(*s) || *s == '_' || *s == '.')
+            s++;
+    }
+    while (s[0] == '[' && s[1] == ']')
+        s += 2;
+    return *s == '\0';
+}
+
+/* A name that cannot be read in select= or order= is a bad value of that
+ * parameter (AR102), not a bad filter. */
+static ar_error *as_bad_param(ar_error *e)
+{
+    if (e && e->kind == AR_ERR_BAD_OPERATOR) {
+        e->kind = AR_ERR_BAD_PARAM;
+        e->code = ar_error_code(AR_ERR_BAD_PARAM);
+        e->hint = NULL;
+    }
+    return e;
+}
+
+static ar_error *parse_select(apr_pool_t *p, const char *text, apr_array_header_t **out)
+{
+    apr_array_header_t *items = split_items(p, text);
+    int i;
+
+    *out = apr_array_make(p, items->nelts, sizeof(ar_select_item));
+    for (i = 0; i < items->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(items, i, const char *);
+        const char *colon = NULL, *q;
+        ar_select_item *it = apr_array_push(*out);
+        ar_error *e;
+
+        memset(it, 0, sizeof(*it));
+        while (*s == ' ')
+            s++;
+        if (strcmp(s, "*") == 0) {
+            it->field.column = "*";
+            continue;
+        }
+        /* alias: a plain or quoted name, then one ':' not followed by another */
+        q = s;
+        if (*q == '"') {
+            const char *tmp = q;
+            if (read_quoted(p, &tmp) && tmp[0] == ':' && tmp[1] != ':')
+                colon = tmp;
+        }
+        else {
+            for (; *q && !strchr(":(.-\"!", *q); q++)
+                ;
+            if (q[0] == ':' && q[1] != ':' && q > s)
+                colon = q;
+        }
+        if (colon) {
+            const char *a = s;
+            it->alias = *a == '"' ? read_quoted(p, &a) : apr_pstrmemdup(p, s, (apr_size_t)(colon - s));
+            s = colon + 1;
+        }
+        if (strncmp(s, "...", 3) == 0 || unquoted_char(s, "(!"))
+            return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                                 "embedding related resources is not supported yet",
+                                 apr_psprintf(p, "at '%s'", s), NULL);
+        if ((e = parse_field(p, &s, ":", &it->field)) != NULL)
+            return as_bad_param(e);
+        if (s[0] == ':' && s[1] == ':') {
+            it->cast = apr_pstrdup(p, s + 2);
+            if (!valid_type_name(it->cast))
+                return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                     apr_psprintf(p, "'%s' is not a type name", it->cast), NULL,
+                                     "casts look like col::text or col::numeric");
+            s += strlen(s);
+        }
+        if (*s)
+            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
+                                 apr_psprintf(p, "at '%s'", s), "select=a,alias:b,c::text");
+    }
+    return NULL;
+}
+
+static ar_error *parse_order(apr_pool_t *p, const char *text, apr_array_header_t **out)
+{
+    apr_array_header_t *items = split_items(p, text);
+    int i;
+
+    *out = apr_array_make(p, items->nelts, sizeof(ar_order_item));
+    for (i = 0; i < items->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(items, i, const char *);
+        ar_order_item *it = apr_array_push(*out);
+        ar_error *e;
+
+        memset(it, 0, sizeof(*it));
+        while (*s == ' ')
+            s++;
+        if ((e = parse_field(p, &s, ".", &it->field)) != NULL)
+            return as_bad_param(e);
+        while (*s == '.') {
+            const char *word = s + 1, *end = strchr(word, '.');
+            apr_size_t n = end ? (apr_size_t)(end - word) : strlen(word);
+
+            if (n == 3 && strncmp(word, "asc", 3) == 0)
+                it->desc = 0;
+            else if (n == 4 && strncmp(word, "desc", 4) == 0)
+                it->desc = 1;
+            else if (n == 10 && strncmp(word, "nullsfirst", 10) == 0)
+                it->nulls = AR_NULLS_FIRST;
+            else if (n == 9 && strncmp(word, "nullslast", 9) == 0)
+                it->nulls = AR_NULLS_LAST;
+            else
+                return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read order",
+                                     apr_psprintf(p, "unknown modifier '%.*s'", (int)n, word),
+                                     "order=col.asc|desc[.nullsfirst|.nullslast]");
+            s = word + n;
+        }
+        if (*s)
+            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read order",
+                                 apr_psprintf(p, "at '%s'", s), NULL);
+    }
+    return NULL;
+}
+
+/* --------------------------------------------------------------- headers */
+
+/* "items=0-9", "0-9", "10-" (items). */
 static ar_error *parse_range(apr_pool_t *p, const char *range, const char *unit,
                              ar_read_request *out)
 {
@@ -81,7 +591,6 @@ static ar_error *parse_range(apr_pool_t *p, const char *range, const char *unit,
     if (unit && strcasecmp(unit, "items") != 0)
         return ar_error_make(p, AR_ERR_BAD_RANGE, "Range-Unit must be 'items'",
                              NULL, NULL);
-    /* RFC 7233 style "items=0-9" is accepted as well as PostgREST's "0-9". */
     if (strncasecmp(range, "items=", 6) == 0)
         range += 6;
     dash = strchr(range, '-');
@@ -113,6 +622,90 @@ bad:
                          "Range: 0-24");
 }
 
+static char *trim(char *s)
+{
+    char *e;
+
+    while (apr_isspace(*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && apr_isspace(e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/* Prefer: count=exact, handling=strict (RFC 7240). Preferences we do not
+ * apply to a read are ignored unless handling=strict. */
+static ar_error *parse_prefer(apr_pool_t *p, const char *header, ar_read_request *out)
+{
+    char *copy = apr_pstrdup(p, header), *state = NULL, *tok;
+    const char *unknown = NULL;
+
+    for (tok = apr_strtok(copy, ",", &state); tok; tok = apr_strtok(NULL, ",", &state)) {
+        tok = trim(tok);
+        if (strcmp(tok, "count=exact") == 0)
+            out->count = AR_COUNT_EXACT;
+        else if (strcmp(tok, "count=planned") == 0)
+            out->count = AR_COUNT_PLANNED;
+        else if (strcmp(tok, "count=estimated") == 0)
+            out->count = AR_COUNT_ESTIMATED;
+        else if (strcmp(tok, "handling=strict") == 0)
+            out->strict = 1;
+        else if (strcmp(tok, "handling=lenient") == 0)
+            out->strict = 0;
+        else if (*tok && !unknown)
+            unknown = tok;
+    }
+    if (out->strict && unknown)
+        return ar_error_make(p, AR_ERR_BAD_PREFER,
+                             apr_psprintf(p, "preference '%s' cannot be applied", unknown), NULL,
+                             "with handling=strict, a read takes count=exact|planned|estimated");
+    return NULL;
+}
+
+/* Accept with q-values: the most preferred type we produce wins; ties go
+ * to the one listed first. No Accept at all means JSON. */
+static ar_error *parse_accept(apr_pool_t *p, const char *header, ar_media *out)
+{
+    char *copy = apr_pstrdup(p, header), *state = NULL, *range;
+    double best_q = -1;
+
+    for (range = apr_strtok(copy, ",", &state); range; range = apr_strtok(NULL, ",", &state)) {
+        char *params = strchr(range, ';'), *type;
+        double q = 1.0;
+        ar_media media;
+
+        if (params) {
+            char *qp = strstr(params, "q=");
+            *params = '\0';
+            if (qp)
+                q = atof(qp + 2);
+        }
+        type = trim(range);
+        if (!strcasecmp(type, "application/json") || !strcasecmp(type, "application/*")
+            || !strcmp(type, "*/*"))
+            media = AR_MEDIA_JSON;
+        else if (!strcasecmp(type, "application/vnd.pgrst.object+json")
+                 || !strcasecmp(type, "application/vnd.pgrst.object"))
+            media = AR_MEDIA_OBJECT;
+        else if (!strcasecmp(type, "text/csv"))
+            media = AR_MEDIA_CSV;
+        else
+            continue;
+        if (q > best_q && q > 0) {
+            best_q = q;
+            *out = media;
+        }
+    }
+    if (best_q < 0)
+        return ar_error_make(p, AR_ERR_NOT_ACCEPTABLE, "none of the accepted media types is "
+                             "produced here", apr_psprintf(p, "Accept: %s", header),
+                             "application/json, application/vnd.pgrst.object+json, text/csv");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ path */
+
 static ar_error *parse_path(apr_pool_t *p, const char *path, ar_read_request *out)
 {
     const char *rel, *slash;
@@ -139,16 +732,50 @@ static ar_error *parse_path(apr_pool_t *p, const char *path, ar_read_request *ou
     return NULL;
 }
 
-ar_error *ar_query_parse(apr_pool_t *p, const char *path, const char *args,
-                         const char *range, const char *range_unit,
+/* ------------------------------------------------------------ parameters */
+
+static ar_error *take_count(apr_pool_t *p, const char *name, const char *value, int *seen,
+                            apr_int64_t *out)
+{
+    if ((*seen)++)
+        return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is given twice", name),
+                             NULL, NULL);
+    if (!parse_count(value, out))
+        return bad_param(p, name, value);
+    return NULL;
+}
+
+/* A filter: name is field, value is [not.]op[(mod)].value. */
+static ar_error *parse_filter(apr_pool_t *p, const char *name, const char *value,
+                              ar_read_request *out)
+{
+    const char *s = name;
+    ar_cond *leaf = cond_node(p, AR_COND_LEAF);
+    ar_error *e = parse_field(p, &s, "", &leaf->field);
+
+    if (e)
+        return e;
+    if (*s)
+        return bad_filter(p, "a column name", name);
+    if ((e = parse_operation(p, value, 0, leaf)) != NULL)
+        return e;
+    add_condition(p, out, leaf);
+    return NULL;
+}
+
+ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
+                         const char *args, const ar_request_headers *h,
                          ar_read_request *out)
 {
     ar_error *e;
-    int have_limit = 0, have_offset = 0;
+    int seen_limit = 0, seen_offset = 0, seen_page = 0, seen_per_page = 0;
+    int seen_select = 0, seen_order = 0, seen_q = 0;
+    int restless = dialect == AR_DIALECT_RESTLESS;
 
     memset(out, 0, sizeof(*out));
     out->limit = AR_UNSET;
-    out->offset = 0;
+    out->page = AR_UNSET;
+    out->per_page = AR_UNSET;
     if ((e = parse_path(p, path, out)) != NULL)
         return e;
 
@@ -167,34 +794,59 @@ ar_error *ar_query_parse(apr_pool_t *p, const char *path, const char *args,
         if (!name || !value)
             return ar_error_make(p, AR_ERR_BAD_PARAM,
                                  "the query string has a malformed %-escape", NULL, NULL);
-        if (strcmp(name, "limit") == 0) {
-            if (have_limit++ || !parse_count(value, &out->limit))
-                return have_limit > 1
-                    ? ar_error_make(p, AR_ERR_BAD_PARAM, "'limit' is given twice", NULL, NULL)
-                    : bad_param(p, name, value);
-        }
-        else if (strcmp(name, "offset") == 0) {
-            if (have_offset++ || !parse_count(value, &out->offset))
-                return have_offset > 1
-                    ? ar_error_make(p, AR_ERR_BAD_PARAM, "'offset' is given twice", NULL, NULL)
-                    : bad_param(p, name, value);
-        }
-        else {
-            return ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
-                                 apr_psprintf(p, "unknown query parameter '%s'", name),
-                                 NULL, "the parameters understood here are limit and offset");
-        }
         args += len;
         if (*args == '&')
             args++;
+
+        if (strcmp(name, "limit") == 0 && !restless)
+            e = take_count(p, name, value, &seen_limit, &out->limit);
+        else if (strcmp(name, "offset") == 0 && !restless)
+            e = take_count(p, name, value, &seen_offset, &out->offset);
+        else if (strcmp(name, "q") == 0)
+            e = seen_q++ ? ar_error_make(p, AR_ERR_BAD_Q, "'q' is given twice", NULL, NULL)
+                         : ar_restless_parse_q(p, value, out);
+        else if (strcmp(name, "page") == 0 && restless) {
+            e = take_count(p, name, value, &seen_page, &out->page);
+            if (!e && out->page < 1)
+                e = ar_error_make(p, AR_ERR_BAD_PARAM, "'page' starts at 1", NULL, NULL);
+        }
+        else if (strcmp(name, "results_per_page") == 0 && restless)
+            e = take_count(p, name, value, &seen_per_page, &out->per_page);
+        else if (restless)
+            e = ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
+                              apr_psprintf(p, "unknown query parameter '%s'", name), NULL,
+                              "the parameters understood here are q, page and results_per_page");
+        else if (strcmp(name, "select") == 0)
+            e = seen_select++ ? ar_error_make(p, AR_ERR_BAD_PARAM, "'select' is given twice",
+                                              NULL, NULL)
+                              : parse_select(p, value, &out->select);
+        else if (strcmp(name, "order") == 0)
+            e = seen_order++ ? ar_error_make(p, AR_ERR_BAD_PARAM, "'order' is given twice",
+                                             NULL, NULL)
+                             : parse_order(p, value, &out->order);
+        else if (!strcmp(name, "or") || !strcmp(name, "and") || !strcmp(name, "not.or")
+                 || !strcmp(name, "not.and")) {
+            int negated = name[0] == 'n';
+            ar_cond *tree;
+            e = parse_tree(p, strstr(name, "or") ? AR_COND_OR : AR_COND_AND, negated, value,
+                           1, &tree);
+            if (!e)
+                add_condition(p, out, tree);
+        }
+        else
+            e = parse_filter(p, name, value, out);
+        if (e)
+            return e;
     }
 
     /* The Range header narrows what the parameters asked for, as in PostgREST. */
-    if (range && *range) {
+    if (h && h->range && *h->range) {
         ar_read_request r = *out;
-        if ((e = parse_range(p, range, range_unit, &r)) != NULL)
+        r.limit = AR_UNSET;
+        r.offset = 0;
+        if ((e = parse_range(p, h->range, h->range_unit, &r)) != NULL)
             return e;
-        if (r.offset > APR_INT64_MAX - out->offset)
+        if (r.offset > AR_MAX_COUNT - out->offset)
             return ar_error_make(p, AR_ERR_BAD_RANGE, "the Range starts too far out",
                                  NULL, NULL);
         out->offset += r.offset;
@@ -202,193 +854,24 @@ ar_error *ar_query_parse(apr_pool_t *p, const char *path, const char *args,
             out->limit = r.limit;
         out->ranged = 1;
     }
-    if ((out->relation == NULL || out->pk_value) && (have_limit || have_offset || out->ranged))
+    if (h && h->prefer && (e = parse_prefer(p, h->prefer, out)) != NULL)
+        return e;
+    if (h && h->accept && *h->accept && (e = parse_accept(p, h->accept, &out->media)) != NULL)
+        return e;
+    if (h && h->accept_profile && *h->accept_profile)
+        out->profile = apr_pstrdup(p, h->accept_profile);
+
+    if ((out->relation == NULL || out->pk_value)
+        && (seen_limit || seen_offset || out->ranged || out->select || out->where || out->order
+            || seen_q || seen_page || seen_per_page)) {
+        /* select= on a single row is fine in PostgREST; the rest makes no sense. */
+        if (out->relation && !(seen_limit || seen_offset || out->ranged || out->where
+                               || out->order || seen_q || seen_page || seen_per_page))
+            return NULL;
         return ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
-                             "pagination applies to collections only", NULL, NULL);
+                             out->relation ? "filters and pagination apply to collections only"
+                                           : "the index takes no parameters",
+                             NULL, NULL);
+    }
     return NULL;
-}
-
-/* ----------------------------------------------------------------- plan */
-
-static const ar_column *column_at(const ar_relation *rel, int idx)
-{
-    return &APR_ARRAY_IDX(rel->columns, idx, ar_column);
-}
-
-/* Primary key, else the first unique key whose columns are all NOT NULL:
- * either makes the order total. Without one, the visible sortable columns in
- * position order, after the columns of a nullable unique key if there is
- * one: deterministic whenever rows differ in those columns. Hidden columns
- * never join that fallback, so their values do not shape what is shown. */
-static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
-                                         const ar_exposure *x)
-{
-    apr_array_header_t *order = apr_array_make(p, 4, sizeof(const ar_column *));
-    const ar_key *key = rel->primary_key, *nullable_key = NULL;
-    int i, j;
-
-    for (i = 0; !key && i < rel->unique_keys->nelts; i++) {
-        const ar_key *k = &APR_ARRAY_IDX(rel->unique_keys, i, ar_key);
-        int all_not_null = 1;
-        for (j = 0; j < k->cols->nelts; j++)
-            if (column_at(rel, APR_ARRAY_IDX(k->cols, j, int))->nullable)
-                all_not_null = 0;
-        if (all_not_null)
-            key = k;
-        else if (!nullable_key)
-            nullable_key = k;
-    }
-    if (!key)
-        key = nullable_key;
-    if (key)
-        for (i = 0; i < key->cols->nelts; i++)
-            APR_ARRAY_PUSH(order, const ar_column *) =
-                column_at(rel, APR_ARRAY_IDX(key->cols, i, int));
-    if (key && key != nullable_key)
-        return order;
-    for (i = 0; i < rel->columns->nelts; i++) {
-        const ar_column *c = column_at(rel, i);
-        int already = 0;
-
-        for (j = 0; j < order->nelts; j++)
-            already |= APR_ARRAY_IDX(order, j, const ar_column *) == c;
-        if (!already && c->sortable && ar_exposed_column(x, rel, c))
-            APR_ARRAY_PUSH(order, const ar_column *) = c;
-    }
-    return order;
-}
-
-ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                       const ar_read_request *req, apr_int64_t max_rows,
-                       ar_read_plan *out)
-{
-    const ar_relation *rel = ar_resolve_relation(s, x, req->relation);
-    int i;
-
-    memset(out, 0, sizeof(*out));
-    if (!rel)
-        return ar_error_make(p, AR_ERR_NO_RELATION,
-                             apr_psprintf(p, "relation '%s' does not exist", req->relation),
-                             NULL, "GET the index of this API to see what it serves");
-    out->relation = rel;
-    out->columns = apr_array_make(p, rel->columns->nelts, sizeof(ar_output_column));
-    for (i = 0; i < rel->columns->nelts; i++) {
-        const ar_column *c = column_at(rel, i);
-        ar_output_column *oc;
-
-        if (!ar_exposed_column(x, rel, c))
-            continue;
-        oc = apr_array_push(out->columns);
-        oc->column = c;
-        oc->enc = c->enc == AR_ENC_SQL_JSON ? AR_ENC_JSON : c->enc;
-        oc->elem_enc = c->elem_enc;
-    }
-
-    if (req->pk_value) {
-        const ar_key *pk = rel->primary_key;
-        const ar_column *c;
-
-        if (!pk || pk->cols->nelts != 1)
-            return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
-                                 apr_psprintf(p, "'%s' has no single-column primary key",
-                                              req->relation),
-                                 NULL);
-        c = column_at(rel, APR_ARRAY_IDX(pk->cols, 0, int));
-        /* A hidden key column cannot be probed by value either. */
-        if (!ar_exposed_column(x, rel, c))
-            return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
-                                 apr_psprintf(p, "'%s' has no single-column primary key",
-                                              req->relation),
-                                 NULL);
-        out->pk_column = c;
-        out->pk_value = req->pk_value;
-        out->single = 1;
-        out->limit = 1;
-        out->order = apr_array_make(p, 1, sizeof(const ar_column *));
-        return NULL;
-    }
-
-    out->order = default_order(p, rel, x);
-    out->offset = req->offset;
-    out->limit = req->limit;
-    if (max_rows > 0 && (out->limit == AR_UNSET || out->limit > max_rows))
-        out->limit = max_rows;
-    out->probe_next = out->limit != AR_UNSET;
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ sql */
-
-const char *ar_sql_quote_ident(apr_pool_t *p, const char *name)
-{
-    apr_size_t n = 0;
-    const char *s;
-    char *out, *o;
-
-    for (s = name; *s; s++)
-        n += (*s == '"') ? 2 : 1;
-    out = o = apr_palloc(p, n + 3);
-    *o++ = '"';
-    for (s = name; *s; s++) {
-        if (*s == '"')
-            *o++ = '"';
-        *o++ = *s;
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
-
-static const char *bind_value(apr_pool_t *p, ar_sql *sql, const char *value)
-{
-    APR_ARRAY_PUSH(sql->params, const char *) = value;
-    return apr_psprintf(p, "$%d", sql->params->nelts);
-}
-
-void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
-{
-    const ar_relation *rel = plan->relation;
-    apr_array_header_t *parts = apr_array_make(p, 16, sizeof(const char *));
-    int i;
-
-    out->params = apr_array_make(p, 4, sizeof(const char *));
-    APR_ARRAY_PUSH(parts, const char *) = "SELECT ";
-    for (i = 0; i < plan->columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, i, ar_output_column);
-        const char *q = ar_sql_quote_ident(p, oc->column->name);
-
-        if (i)
-            APR_ARRAY_PUSH(parts, const char *) = ", ";
-        if (oc->column->enc == AR_ENC_SQL_JSON)
-            APR_ARRAY_PUSH(parts, const char *) =
-                apr_pstrcat(p, "to_json(", q, ") AS ", q, NULL);
-        else
-            APR_ARRAY_PUSH(parts, const char *) = q;
-    }
-    if (plan->columns->nelts == 0)
-        APR_ARRAY_PUSH(parts, const char *) = "NULL"; /* every column hidden: {} rows */
-    APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(
-        p, " FROM ", ar_sql_quote_ident(p, rel->schema), ".",
-        ar_sql_quote_ident(p, rel->name), NULL);
-    if (plan->pk_column) {
-        APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(
-            p, " WHERE ", ar_sql_quote_ident(p, plan->pk_column->name), " = ",
-            bind_value(p, out, plan->pk_value), NULL);
-    }
-    for (i = 0; i < plan->order->nelts; i++) {
-        const ar_column *c = APR_ARRAY_IDX(plan->order, i, const ar_column *);
-        APR_ARRAY_PUSH(parts, const char *) = i ? ", " : " ORDER BY ";
-        APR_ARRAY_PUSH(parts, const char *) = ar_sql_quote_ident(p, c->name);
-    }
-    if (plan->limit != AR_UNSET) {
-        apr_int64_t fetch = plan->limit + (plan->probe_next ? 1 : 0);
-        APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(
-            p, " LIMIT ", bind_value(p, out, apr_psprintf(p, "%" APR_INT64_T_FMT, fetch)), NULL);
-    }
-    if (plan->offset > 0) {
-        APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(
-            p, " OFFSET ",
-            bind_value(p, out, apr_psprintf(p, "%" APR_INT64_T_FMT, plan->offset)), NULL);
-    }
-    out->text = apr_array_pstrcat(p, parts, 0);
 }

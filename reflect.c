@@ -190,7 +190,7 @@ int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
 }
 
 const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
-                                       const char *segment)
+                                       const char *profile, const char *segment)
 {
     const ar_relation *rel;
     const char *dot;
@@ -200,7 +200,8 @@ const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
     /* A name in the default schema wins over a schema-qualified reading, so
      * a relation called "a.b" stays reachable; then every dot is tried as
      * the split, since schema names may hold dots too. */
-    rel = ar_schema_find(s, APR_ARRAY_IDX(x->schemas, 0, const char *), segment);
+    rel = ar_schema_find(s, profile ? profile : APR_ARRAY_IDX(x->schemas, 0, const char *),
+                         segment);
     for (dot = strchr(segment, '.'); !rel && dot; dot = strchr(dot + 1, '.')) {
         char schema[256];
         apr_size_t sl = (apr_size_t)(dot - segment);

@@ -1,26 +1,60 @@
 /*
- * fuzz_query_parse.c: libFuzzer target for ar_query_parse, and for what a
- * parsed request flows into (ar_plan_read, ar_sql_render_read,
- * ar_error_json).
+ * fuzz_query_parse.c: libFuzzer target for ar_query_parse (both dialects,
+ * the whole read grammar and its headers), and for what a parsed request
+ * flows into: ar_plan_read, ar_sql_render_read, ar_sql_render_count and
+ * ar_error_json.
  *
- * The input is split at NUL bytes into path, query string, Range and
- * Range-Unit; a field that is absent is passed as NULL. Each field is its
- * own exactly-sized malloc() copy, so that AddressSanitizer sees any read
- * past its end. Besides memory errors, the target aborts when a result
- * breaks what autorest.h promises:
- *   - success: offset >= 0, limit AR_UNSET or >= 0, pagination only on
- *     collections, a pk only with a relation;
- *   - error: a known kind, a message, and ar_error_json() text that is a
- *     JSON object with exactly code, message, details and hint;
- *   - a planned request renders SQL whose $n count matches its params.
+ * Input layout: the first byte picks the mode, the rest is split at NUL
+ * bytes into path, query string, Range, Range-Unit, Prefer, Accept and
+ * Accept-Profile; a field the input does not reach is passed as NULL. Each
+ * field is its own exactly-sized malloc() copy, so that AddressSanitizer sees
+ * any read past its end.
+ *   mode bit 0: 0 PostgREST dialect, 1 Flask-Restless dialect
+ *   mode bit 1: 0 max_rows 3, 1 max_rows 0 (no cap)
+ * so seeds start with 'p' (PostgREST, capped), 'q' (Restless, capped),
+ * 'r' (PostgREST, no cap) or 's' (Restless, no cap).
+ *
+ * Besides memory errors and undefined behaviour, the target aborts when a
+ * result breaks what autorest.h promises:
+ *   - error: a known kind, code and message, 4xx/5xx, and ar_error_json()
+ *     text that is a JSON object with exactly code, message, details, hint;
+ *   - success: offset >= 0, limit AR_UNSET or >= 0, page/per_page in range,
+ *     pagination, filters and ordering only on collections (select= only on
+ *     a single row), no select= in the Restless dialect, enums in range;
+ *   - the where tree is well formed: an AND root, and/or nodes with a child
+ *     list, at most AR_MAX_LOGIC_DEPTH+1 and/or levels (the root included),
+ *     leaves with a column, a known operator, IN with a list and no value,
+ *     IS with neither, other operators with a value or another field,
+ *     (any)/(all) only on quantifiable operators and with a {list}, a
+ *     language only on full-text operators, JSON paths with non-empty keys,
+ *     ->> only last, is_index exactly for digit-only keys;
+ *   - select items and order terms have a column; casts are type names;
+ *   - a planned request: the cap holds, single means at most one row,
+ *     every name resolved to a visible column of the planned relation
+ *     (never the hidden one), and the request itself is left unresolved;
+ *   - its SQL (read, and the exact/planned/estimated counts): the number of
+ *     distinct $n equals params->nelts and they are $1..$n; identifiers are
+ *     well quoted; outside quoted identifiers there is no single quote,
+ *     semicolon or comment opener (values are bound, never inlined); no
+ *     bound value of 8+ characters holding a quote or a semicolon appears
+ *     in the text outside quoted identifiers (inside them it may
+ *     legitimately, as an alias);
+ *   - ar_restless_window keeps offset + limit + 1 in range.
+ *
+ * The target found (and now guards against) casts that let SQL words
+ * through after the type name, unbounded q= limits overflowing limit+1, an
+ * out-of-range Plan Rows conversion, and a signed overflow in parse_count on
+ * 19-digit numbers; their inputs are g_regress_* seeds in the corpus.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_general.h>
 #include <apr_hash.h>
+#include <apr_lib.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <jansson.h>
@@ -38,14 +72,14 @@ static void fail(const char *what, const char *detail)
     abort();
 }
 
-static void addcol(ar_relation *r, const char *name, ar_encoding enc, int nullable,
-                   int sortable)
+static void addcol(ar_relation *r, const char *name, const char *type, ar_encoding enc,
+                   int nullable, int sortable)
 {
     ar_column *c = apr_array_push(r->columns);
 
     memset(c, 0, sizeof(*c));
     c->name = name;
-    c->type = "t";
+    c->type = type;
     c->enc = enc;
     c->elem_enc = AR_ENC_STRING;
     c->nullable = nullable;
@@ -77,7 +111,10 @@ static ar_key *key1(int col)
     return k;
 }
 
-/* A small fixed schema the fuzzer can reach with short names. */
+/* A small fixed schema the fuzzer can reach with short names, with a column
+ * of each kind the renderer treats apart: json/jsonb (paths without
+ * to_jsonb), tsvector (fts without to_tsvector), composites (to_json),
+ * arrays, and a hidden column h that must never be resolved. */
 static void build_schema(void)
 {
     ar_relation *r;
@@ -85,21 +122,25 @@ static void build_schema(void)
 
     schema = ar_schema_create(root);
     r = mkrel("public", "t");
-    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
-    addcol(r, "j", AR_ENC_SQL_JSON, 1, 0);
-    addcol(r, "h", AR_ENC_STRING, 1, 1);
+    addcol(r, "id", "integer", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "j", "comp", AR_ENC_SQL_JSON, 1, 0);
+    addcol(r, "h", "text", AR_ENC_STRING, 1, 1);
+    addcol(r, "d", "jsonb", AR_ENC_JSON, 1, 0);
+    addcol(r, "v", "tsvector", AR_ENC_STRING, 1, 0);
+    addcol(r, "a", "text[]", AR_ENC_ARRAY, 1, 0);
     r->primary_key = key1(0);
     r = mkrel("public", "u");
-    addcol(r, "a", AR_ENC_STRING, 1, 1);
-    addcol(r, "b", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "a", "text", AR_ENC_STRING, 1, 1);
+    addcol(r, "b", "integer", AR_ENC_NUMBER, 0, 1);
     *(ar_key *)apr_array_push(r->unique_keys) = *key1(1);
     r = mkrel("public", "n");
-    addcol(r, "x", AR_ENC_JSON, 1, 0);
+    addcol(r, "x", "json", AR_ENC_JSON, 1, 0);
     r = mkrel("public", "x");
-    addcol(r, "id", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "id", "integer", AR_ENC_NUMBER, 0, 1);
     r->primary_key = key1(0);
     r = mkrel("o", "t");
-    addcol(r, "q\"", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "q\"", "integer", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "w'", "text", AR_ENC_STRING, 1, 1);
     r->primary_key = key1(0);
 
     APR_ARRAY_PUSH(schemas, const char *) = "public";
@@ -121,6 +162,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     build_schema();
     return 0;
 }
+
+/* ---------------------------------------------------------------- errors */
 
 static void check_error(const ar_error *e)
 {
@@ -156,64 +199,393 @@ static void check_error(const ar_error *e)
     json_decref(doc);
 }
 
-static int count_placeholders(const char *sql)
-{
-    int n = 0;
+/* --------------------------------------------------------------- request */
 
-    for (; *sql; sql++)
-        if (sql[0] == '$' && sql[1] >= '1' && sql[1] <= '9')
-            n++;
-    return n;
+static void check_path(const apr_array_header_t *path)
+{
+    int i;
+
+    for (i = 0; path && i < path->nelts; i++) {
+        const ar_path_step *st = &APR_ARRAY_IDX(path, i, ar_path_step);
+        const char *k;
+        int digits = 1;
+
+        if (!st->key || !*st->key)
+            fail("JSON path step without a key", NULL);
+        if (st->as_text && i != path->nelts - 1)
+            fail("'->>' before the last step", st->key);
+        for (k = st->key; *k; k++)
+            digits &= apr_isdigit(*k) != 0;
+        if (digits != (st->is_index != 0))
+            fail("is_index does not match a digits-only key", st->key);
+    }
 }
 
-static void check_request(const ar_read_request *r)
+static void check_field(const ar_field *f, const char *what)
 {
-    ar_read_plan plan;
-    ar_sql sql;
-    ar_error *e;
+    if (!f->column)
+        fail(what, "without a column");
+    if (f->ref)
+        fail(what, "resolved by the parser");
+    check_path(f->path);
+}
+
+/* Returns the and/or levels of c (0 for a leaf). */
+static int check_cond(const ar_cond *c)
+{
+    int i, deepest = 0;
+
+    if (c->kind == AR_COND_AND || c->kind == AR_COND_OR) {
+        if (!c->children)
+            fail("and/or node without a child list", NULL);
+        for (i = 0; i < c->children->nelts; i++) {
+            const ar_cond *child = APR_ARRAY_IDX(c->children, i, const ar_cond *);
+            int d;
+            if (!child)
+                fail("NULL child", NULL);
+            d = check_cond(child);
+            if (d > deepest)
+                deepest = d;
+        }
+        return deepest + 1;
+    }
+    if (c->kind != AR_COND_LEAF)
+        fail("condition kind out of range", NULL);
+    check_field(&c->field, "a condition");
+    if ((int)c->op < 0 || c->op >= AR_OP__COUNT)
+        fail("operator out of range", c->field.column);
+    if (c->quant != AR_QUANT_NONE) {
+        size_t n;
+        if (c->quant != AR_QUANT_ANY && c->quant != AR_QUANT_ALL)
+            fail("quantifier out of range", NULL);
+        if (c->op > AR_OP_IMATCH)
+            fail("(any)/(all) on an operator that does not take it", c->field.column);
+        n = c->value ? strlen(c->value) : 0;
+        if (n < 2 || c->value[0] != '{' || c->value[n - 1] != '}')
+            fail("(any)/(all) without a {list}", c->value);
+    }
+    if (c->language
+        && (c->op < AR_OP_FTS || c->op > AR_OP_WFTS || !*c->language))
+        fail("a language outside full-text search, or an empty one", c->language);
+    if (c->other) {
+        check_field(c->other, "the other field");
+        if (c->op == AR_OP_IN || c->op == AR_OP_IS)
+            fail("a field comparison with in/is", NULL);
+        if (c->value || c->values)
+            fail("a field comparison with a value", NULL);
+        return 0;
+    }
+    switch (c->op) {
+    case AR_OP_IN:
+        if (!c->values || c->value)
+            fail("in without a list, or with a value", c->field.column);
+        break;
+    case AR_OP_IS:
+        if (c->value || c->values)
+            fail("is with a value", c->field.column);
+        if ((int)c->is_value < 0 || c->is_value > AR_IS_UNKNOWN)
+            fail("is value out of range", NULL);
+        break;
+    default:
+        if (!c->value || c->values)
+            fail("an operator without its value", c->field.column);
+    }
+    return 0;
+}
+
+/* One word (qualified or not, with [] suffixes), or one of the standard
+ * multi-word type names; other words after a type name are SQL. Spaces
+ * around and between the words do not matter. */
+static int strict_type_name(const char *cast)
+{
+    static const char *const multi[] = {
+        "double precision", "character varying", "char varying", "bit varying",
+        "national character", "national character varying", "time with time zone",
+        "time without time zone", "timestamp with time zone", "timestamp without time zone",
+    };
+    char *t = apr_palloc(pool, strlen(cast) + 1), *o = t;
+    const char *c;
+    size_t n, i;
+
+    for (c = cast; *c; c++)     /* collapse runs of spaces, drop them at the ends */
+        if (*c != ' ' || (o > t && o[-1] != ' '))
+            *o++ = *c;
+    if (o > t && o[-1] == ' ')
+        o--;
+    *o = '\0';
+    n = strlen(t);
+    while (n >= 2 && t[n - 2] == '[' && t[n - 1] == ']') {
+        t[n -= 2] = '\0';
+        while (n > 0 && t[n - 1] == ' ')
+            t[--n] = '\0';
+    }
+    if (!strchr(t, ' '))
+        return 1;
+    for (i = 0; i < sizeof(multi) / sizeof(*multi); i++)
+        if (strcasecmp(t, multi[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_request(const ar_read_request *r, ar_dialect d)
+{
+    int i;
 
     if (r->offset < 0)
         fail("negative offset", NULL);
     if (r->limit != AR_UNSET && r->limit < 0)
         fail("negative limit", NULL);
+    if (r->page != AR_UNSET && r->page < 1)
+        fail("page below 1", NULL);
+    if (r->per_page != AR_UNSET && r->per_page < 0)
+        fail("negative results_per_page", NULL);
     if (r->pk_value && !r->relation)
         fail("pk without a relation", NULL);
     if ((!r->relation || r->pk_value)
-        && (r->limit != AR_UNSET || r->offset != 0 || r->ranged))
-        fail("pagination outside a collection", NULL);
+        && (r->limit != AR_UNSET || r->offset != 0 || r->ranged || r->where || r->order
+            || r->page != AR_UNSET || r->per_page != AR_UNSET || r->single))
+        fail("pagination, filters or order outside a collection", NULL);
+    if (!r->relation && r->select)
+        fail("select on the index", NULL);
     if (r->relation && strchr(r->relation, '/'))
         fail("relation segment contains '/'", r->relation);
     if (r->pk_value && strchr(r->pk_value, '/'))
         fail("pk segment contains '/'", r->pk_value);
-    if (!r->relation)
-        return;
+    if (d == AR_DIALECT_RESTLESS && r->select)
+        fail("select= in the Restless dialect", NULL);
+    if (d == AR_DIALECT_POSTGREST && (r->page != AR_UNSET || r->per_page != AR_UNSET))
+        fail("page in the PostgREST dialect", NULL);
+    if ((int)r->count < 0 || r->count > AR_COUNT_ESTIMATED || (int)r->media < 0
+        || r->media > AR_MEDIA_CSV)
+        fail("count or media out of range", NULL);
+    if (r->where) {
+        int depth;
+        if (r->where->kind != AR_COND_AND)
+            fail("the where root is not an and", NULL);
+        depth = check_cond(r->where);
+        if (depth > AR_MAX_LOGIC_DEPTH + 1)
+            fail("and/or nested past AR_MAX_LOGIC_DEPTH", NULL);
+    }
+    for (i = 0; r->select && i < r->select->nelts; i++) {
+        const ar_select_item *it = &APR_ARRAY_IDX(r->select, i, ar_select_item);
+        const char *c;
+        check_field(&it->field, "a select item");
+        if (!*it->field.column)
+            fail("a select item with an empty column", NULL);
+        if (it->cast) {
+            if (!apr_isalpha(it->cast[0]) && it->cast[0] != '_')
+                fail("a cast that does not start a type name", it->cast);
+            for (c = it->cast; *c; c++)
+                if (!apr_isalnum(*c) && !strchr("_ .[]", *c))
+                    fail("a cast with a character no type name has", it->cast);
+            if (!strict_type_name(it->cast))
+                fail("a cast that is not a type name (SQL after the type)", it->cast);
+        }
+    }
+    for (i = 0; r->order && i < r->order->nelts; i++) {
+        const ar_order_item *it = &APR_ARRAY_IDX(r->order, i, ar_order_item);
+        check_field(&it->field, "an order term");
+        if ((int)it->nulls < 0 || it->nulls > AR_NULLS_LAST)
+            fail("nulls out of range", NULL);
+    }
+}
 
-    e = ar_plan_read(pool, schema, &expo, r, 3, &plan);
+/* ------------------------------------------------------------------ plan */
+
+static int in_relation(const ar_column *c, const ar_relation *rel)
+{
+    const ar_column *first = &APR_ARRAY_IDX(rel->columns, 0, ar_column);
+
+    return c && c >= first && c < first + rel->columns->nelts;
+}
+
+static void check_visible(const ar_column *c, const ar_relation *rel, const char *what)
+{
+    if (!in_relation(c, rel))
+        fail(what, "not a column of the planned relation");
+    if (!ar_exposed_column(&expo, rel, c))
+        fail(what, "resolved to a hidden column");
+}
+
+static void check_plan_cond(const ar_cond *c, const ar_relation *rel)
+{
+    int i;
+
+    if (c->kind != AR_COND_LEAF) {
+        for (i = 0; i < c->children->nelts; i++)
+            check_plan_cond(APR_ARRAY_IDX(c->children, i, const ar_cond *), rel);
+        return;
+    }
+    check_visible(c->field.ref, rel, "a condition");
+    if (strcmp(c->field.ref->name, c->field.column) != 0)
+        fail("a condition resolved to another column", c->field.column);
+    if (c->other)
+        check_visible(c->other->ref, rel, "the other field");
+}
+
+/* The request's own tree: never resolved by the planner. */
+static void check_unresolved(const ar_cond *c)
+{
+    int i;
+
+    if (c->kind != AR_COND_LEAF) {
+        for (i = 0; i < c->children->nelts; i++)
+            check_unresolved(APR_ARRAY_IDX(c->children, i, const ar_cond *));
+        return;
+    }
+    if (c->field.ref || (c->other && c->other->ref))
+        fail("the planner wrote into the request", c->field.column);
+}
+
+static void check_plan(const ar_read_plan *p, apr_int64_t max_rows)
+{
+    int i;
+
+    if (!p->relation || !ar_exposed_relation(&expo, p->relation))
+        fail("planned an unexposed relation", NULL);
+    if (max_rows > 0 && (p->limit == AR_UNSET || p->limit > max_rows || p->limit < 0))
+        fail("plan ignores the cap", NULL);
+    if (p->limit != AR_UNSET && p->limit < 0)
+        fail("negative planned limit", NULL);
+    if (p->offset < 0)
+        fail("negative planned offset", NULL);
+    if (p->probe_next && p->limit == AR_UNSET)
+        fail("probing past an unlimited page", NULL);
+    if (p->single && p->limit != 0 && p->limit != 1)
+        fail("single with a limit above one", NULL);
+    if (p->pk_value && (!p->pk_column || !p->single))
+        fail("pk plan without its column or not single", NULL);
+    if (p->pk_column)
+        check_visible(p->pk_column, p->relation, "the pk column");
+    for (i = 0; i < p->columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(p->columns, i, ar_output_column);
+        check_visible(oc->column, p->relation, "an output column");
+        if (!oc->name)
+            fail("an output column without a name", NULL);
+        check_path(oc->path);
+    }
+    for (i = 0; p->order && i < p->order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(p->order, i, ar_order_term);
+        check_visible(t->column, p->relation, "an order term");
+        check_path(t->path);
+    }
+    if (p->where)
+        check_plan_cond(p->where, p->relation);
+}
+
+/* ------------------------------------------------------------------- SQL */
+
+/* The SQL text with its "quoted identifiers" removed (each left as a single
+ * "I"), or fail when an identifier is not closed. */
+static char *outside_identifiers(const char *sql)
+{
+    char *out = apr_palloc(pool, strlen(sql) + 1), *o = out;
+
+    while (*sql) {
+        if (*sql != '"') {
+            *o++ = *sql++;
+            continue;
+        }
+        for (sql++;; sql++) {
+            if (!*sql)
+                fail("an unterminated quoted identifier", NULL);
+            if (sql[0] == '"' && sql[1] == '"')
+                sql++;
+            else if (sql[0] == '"')
+                break;
+        }
+        sql++;
+        *o++ = 'I';
+    }
+    *o = '\0';
+    return out;
+}
+
+static void check_sql(const ar_sql *sql, const char *what)
+{
+    char seen[1024];
+    int distinct = 0, highest = 0, i;
+    const char *s;
+    char *bare;
+
+    if (!sql->text || !sql->params)
+        fail(what, "no text or no params");
+    memset(seen, 0, sizeof(seen));
+    bare = outside_identifiers(sql->text);
+    for (s = bare; *s; s++) {
+        if (s[0] == '$') {
+            long v;
+            if (!apr_isdigit(s[1]))
+                fail("a '$' that is not a placeholder", sql->text);
+            v = strtol(s + 1, NULL, 10);
+            if (v < 1 || v >= (long)sizeof(seen))
+                fail("placeholder out of range", sql->text);
+            if (!seen[v]++)
+                distinct++;
+            if (v > highest)
+                highest = (int)v;
+        }
+    }
+    if (distinct != sql->params->nelts || highest != sql->params->nelts)
+        fail("placeholders are not exactly $1..$n for n params", sql->text);
+    if (strchr(bare, '\'') || strchr(bare, ';') || strstr(bare, "--") || strstr(bare, "/*"))
+        fail("a quote, semicolon or comment outside identifiers: inlined text", sql->text);
+    for (i = 0; i < sql->params->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(sql->params, i, const char *);
+        if (v && strlen(v) >= 8 && strpbrk(v, "'\";") && strstr(bare, v))
+            fail("a bound value appears in the SQL text", v);
+    }
+}
+
+static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max_rows)
+{
+    ar_read_plan p;
+    ar_sql sql;
+    ar_error *e;
+
+    if (d == AR_DIALECT_RESTLESS && r->relation && !r->pk_value) {
+        ar_read_request w = *r;
+        apr_int64_t per_page;
+        ar_restless_window(&w, max_rows, &per_page);
+        if (w.offset < 0 || (w.limit != AR_UNSET && w.limit < 0) || per_page < 0
+            || w.count != AR_COUNT_EXACT)
+            fail("ar_restless_window out of range", NULL);
+        if (w.limit != AR_UNSET && w.offset > APR_INT64_MAX - 1 - w.limit)
+            fail("ar_restless_window: offset + limit + 1 overflows", NULL);
+        r = apr_pmemdup(pool, &w, sizeof(w));
+    }
+    e = ar_plan_read(pool, schema, &expo, r, max_rows, &p);
+    if (r->where)
+        check_unresolved(r->where);
     if (e) {
         check_error(e);
         return;
     }
-    if (plan.limit == AR_UNSET || plan.limit > 3 || plan.limit < 0)
-        fail("plan ignores the cap", NULL);
-    ar_sql_render_read(pool, &plan, &sql);
-    if (!sql.text || strncmp(sql.text, "SELECT ", 7) != 0)
+    check_plan(&p, max_rows);
+    ar_sql_render_read(pool, &p, &sql);
+    if (strncmp(sql.text, "SELECT ", 7) != 0)
         fail("rendered SQL does not start with SELECT", sql.text);
-    if (count_placeholders(sql.text) != sql.params->nelts)
-        fail("placeholder count differs from params", sql.text);
+    check_sql(&sql, "read");
+    ar_sql_render_count(pool, &p, AR_COUNT_EXACT, 0, &sql);
+    check_sql(&sql, "count exact");
+    ar_sql_render_count(pool, &p, AR_COUNT_PLANNED, 0, &sql);
+    check_sql(&sql, "count planned");
+    ar_sql_render_count(pool, &p, AR_COUNT_ESTIMATED, 1000, &sql);
+    check_sql(&sql, "count estimated");
 }
 
+/* ----------------------------------------------------------------- input */
+
 /* The next NUL-separated field from data[*pos..size), as its own malloc()
- * copy, or NULL (and *present 0) when the input has run out. */
-static char *field(const uint8_t *data, size_t size, size_t *pos, int *present)
+ * copy, or NULL when the input has run out. */
+static char *field(const uint8_t *data, size_t size, size_t *pos)
 {
     const uint8_t *nul;
     size_t len;
     char *s;
 
-    if (*pos > size) {
-        *present = 0;
+    if (*pos > size)
         return NULL;
-    }
     nul = memchr(data + *pos, 0, size - *pos);
     len = nul ? (size_t)(nul - (data + *pos)) : size - *pos;
     s = malloc(len + 1);
@@ -222,33 +594,48 @@ static char *field(const uint8_t *data, size_t size, size_t *pos, int *present)
     memcpy(s, data + *pos, len);
     s[len] = '\0';
     *pos += len + 1;
-    *present = 1;
     return s;
 }
 
+enum { F_PATH, F_ARGS, F_RANGE, F_UNIT, F_PREFER, F_ACCEPT, F_PROFILE, F__COUNT };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t pos = 0;
-    int has[4];
-    char *path, *args, *range, *unit;
+    size_t pos = 1;
+    char *f[F__COUNT];
     ar_read_request req;
+    ar_request_headers h;
+    ar_dialect d;
+    apr_int64_t max_rows;
     ar_error *e;
+    int i;
 
-    path = field(data, size, &pos, &has[0]);
-    args = field(data, size, &pos, &has[1]);
-    range = field(data, size, &pos, &has[2]);
-    unit = field(data, size, &pos, &has[3]);
+    if (size < 1)
+        return 0;
+    d = data[0] & 1 ? AR_DIALECT_RESTLESS : AR_DIALECT_POSTGREST;
+    max_rows = data[0] & 2 ? 0 : 3;
+    for (i = 0; i < F__COUNT; i++)
+        f[i] = field(data, size, &pos);
 
-    e = ar_query_parse(pool, path ? path : "", args, range, unit, &req);
+    h.range = f[F_RANGE];
+    h.range_unit = f[F_UNIT];
+    h.prefer = f[F_PREFER];
+    h.accept = f[F_ACCEPT];
+    h.accept_profile = f[F_PROFILE];
+    e = ar_query_parse(pool, d, f[F_PATH] ? f[F_PATH] : "", f[F_ARGS], &h, &req);
     if (e)
         check_error(e);
-    else
-        check_request(&req);
+    else {
+        check_request(&req, d);
+        if (req.relation)
+            check_render(&req, d, max_rows);
+    }
+    /* The query string doubles as EXPLAIN output: never negative. */
+    if (f[F_ARGS] && ar_sql_plan_rows(f[F_ARGS]) < 0)
+        fail("ar_sql_plan_rows is negative", NULL);
 
-    free(path);
-    free(args);
-    free(range);
-    free(unit);
+    for (i = 0; i < F__COUNT; i++)
+        free(f[i]);
     apr_pool_clear(pool);
     return 0;
 }

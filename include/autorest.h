@@ -39,6 +39,16 @@ typedef enum {
     AR_ERR_DB_SCHEMA_CHANGED,  /* 42P01/42703: our cached schema is stale */
     AR_ERR_DB_QUERY,           /* anything else the database refused */
     AR_ERR_CONFIG,             /* the server is set up wrongly */
+    AR_ERR_UNKNOWN_COLUMN,     /* select/filter/order names no visible column */
+    AR_ERR_UNSUPPORTED,        /* grammar we know but do not serve (embedding) */
+    AR_ERR_BAD_OPERATOR,       /* a filter we cannot read */
+    AR_ERR_TOO_DEEP,           /* and/or nested past AR_MAX_LOGIC_DEPTH */
+    AR_ERR_BAD_PREFER,         /* Prefer: handling=strict with one we do not apply */
+    AR_ERR_BAD_Q,              /* Flask-Restless q= that is not a valid search */
+    AR_ERR_SINGLE_MANY,        /* q={"single":true} matched several rows */
+    AR_ERR_NOT_ACCEPTABLE,     /* Accept names nothing we produce */
+    AR_ERR_NOT_ONE_ROW,        /* vnd.pgrst.object+json, but not exactly one row */
+    AR_ERR_UNKNOWN_PROFILE,    /* Accept-Profile names a schema not served here */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -72,7 +82,7 @@ typedef enum {
     AR_ENC_SQL_JSON     /* PostgreSQL renders it: the select list wraps it in to_json() */
 } ar_encoding;
 
-typedef struct {
+typedef struct ar_column_s {
     const char *name;
     const char *type;          /* format_type(): "character varying(20)" */
     unsigned int type_oid;
@@ -156,13 +166,88 @@ int ar_exposed_schema(const ar_exposure *x, const char *schema);
 int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel);
 int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
                       const ar_column *col);
-/* Resolve a path segment ("name" in the default schema, or "schema.name"). */
+/* Resolve a path segment: "name" in the default schema (or in profile, when
+ * not NULL), or "schema.name". */
 const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
-                                       const char *segment);
+                                       const char *profile, const char *segment);
 
 /* ----------------------------------------------------------------- query */
 
 #define AR_UNSET (-1)
+/* The largest limit, offset, page or count a client may give: far past any
+ * table, and small enough that offset + limit + 1 never overflows. */
+#define AR_MAX_COUNT APR_INT64_C(1000000000000000000)
+/* Deepest and/or nesting a client may send (PostgREST grammar or q=). */
+#define AR_MAX_LOGIC_DEPTH 8
+
+/* One step of a JSON path: ->key, ->0, ->>key (as_text: the last step only). */
+typedef struct {
+    const char *key;
+    int is_index;           /* a digits-only key: an array subscript */
+    int as_text;            /* ->> rather than -> */
+} ar_path_step;
+
+/* A column named by the client, with an optional JSON path. */
+typedef struct {
+    const char *column;
+    apr_array_header_t *path;   /* ar_path_step; NULL or empty: the column itself */
+    const struct ar_column_s *ref;  /* set by the planner: the column it names */
+} ar_field;
+
+typedef enum {
+    AR_OP_EQ, AR_OP_NEQ, AR_OP_GT, AR_OP_GTE, AR_OP_LT, AR_OP_LTE,
+    AR_OP_LIKE, AR_OP_ILIKE, AR_OP_MATCH, AR_OP_IMATCH,
+    AR_OP_IN, AR_OP_IS, AR_OP_ISDISTINCT,
+    AR_OP_FTS, AR_OP_PLFTS, AR_OP_PHFTS, AR_OP_WFTS,
+    AR_OP_CS, AR_OP_CD, AR_OP_OV, AR_OP_SL, AR_OP_SR, AR_OP_NXR, AR_OP_NXL, AR_OP_ADJ,
+    AR_OP__COUNT
+} ar_op;
+
+typedef enum { AR_QUANT_NONE, AR_QUANT_ANY, AR_QUANT_ALL } ar_quant;
+
+/* is.<value> */
+typedef enum { AR_IS_NULL, AR_IS_NOT_NULL, AR_IS_TRUE, AR_IS_FALSE, AR_IS_UNKNOWN } ar_is_value;
+
+typedef enum { AR_COND_LEAF, AR_COND_AND, AR_COND_OR } ar_cond_kind;
+
+/* A filter: a tree of and/or nodes over leaves "field op value". */
+typedef struct ar_cond {
+    ar_cond_kind kind;
+    int negated;
+    /* AR_COND_LEAF */
+    ar_field field;
+    ar_op op;
+    ar_quant quant;
+    const char *value;              /* the operand, as text; NULL for IN and IS */
+    apr_array_header_t *values;     /* const char *: IN's list; NULL elements are SQL NULL */
+    ar_is_value is_value;           /* for IS */
+    const char *language;           /* fts(<language>), or NULL */
+    const ar_field *other;          /* Flask-Restless {"field": ...}: column vs column */
+    /* AR_COND_AND / AR_COND_OR */
+    apr_array_header_t *children;   /* ar_cond * */
+} ar_cond;
+
+typedef struct {
+    ar_field field;
+    const char *alias;      /* NULL: the column's name, or the last path key */
+    const char *cast;       /* NULL, or a type name (letters, digits, _, space, dot, []) */
+} ar_select_item;
+
+typedef enum { AR_NULLS_DEFAULT, AR_NULLS_FIRST, AR_NULLS_LAST } ar_nulls;
+
+typedef struct {
+    ar_field field;
+    int desc;
+    ar_nulls nulls;
+} ar_order_item;
+
+typedef enum { AR_COUNT_NONE, AR_COUNT_EXACT, AR_COUNT_PLANNED, AR_COUNT_ESTIMATED } ar_count;
+
+/* What the client wants back. */
+typedef enum { AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV } ar_media;
+
+/* How a Location answers: as PostgREST does, or as Flask-Restless 0.17 did. */
+typedef enum { AR_DIALECT_POSTGREST, AR_DIALECT_RESTLESS } ar_dialect;
 
 typedef struct {
     const char *relation;   /* NULL: the index route */
@@ -170,32 +255,72 @@ typedef struct {
     apr_int64_t limit;      /* AR_UNSET when not asked */
     apr_int64_t offset;     /* 0 when not asked */
     int ranged;             /* a Range header was given */
+    apr_array_header_t *select;     /* ar_select_item; NULL: every visible column */
+    ar_cond *where;                 /* NULL: no filter; else an AR_COND_AND root */
+    apr_array_header_t *order;      /* ar_order_item; NULL: the default order */
+    ar_count count;                 /* Prefer: count=... */
+    int strict;                     /* Prefer: handling=strict */
+    ar_media media;
+    const char *profile;            /* Accept-Profile, or NULL */
+    /* Flask-Restless */
+    int single;                     /* q={"single": true} */
+    apr_int64_t page;               /* page=N (1-based); AR_UNSET */
+    apr_int64_t per_page;           /* results_per_page=N; AR_UNSET */
 } ar_read_request;
 
+/* The request headers the parser reads; NULL when absent. */
+typedef struct {
+    const char *range;
+    const char *range_unit;
+    const char *prefer;
+    const char *accept;
+    const char *accept_profile;
+} ar_request_headers;
+
 /* path: what follows the Location ("" "/" "/rel" "/rel/" "/rel/pk"), already
- * percent-decoded; args: the raw query string or NULL; range: the Range
- * header or NULL; range_unit: the Range-Unit header or NULL. */
-ar_error *ar_query_parse(apr_pool_t *p, const char *path, const char *args,
-                         const char *range, const char *range_unit,
+ * percent-decoded; args: the raw query string or NULL. */
+ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
+                         const char *args, const ar_request_headers *h,
                          ar_read_request *out);
+
+/* Flask-Restless's q= (search format of 0.17) into out->where/order/limit/
+ * offset/single; restless.c. */
+ar_error *ar_restless_parse_q(apr_pool_t *p, const char *json_text, ar_read_request *out);
+/* Flask-Restless pages: page/results_per_page (default 10, capped by
+ * max_rows) become limit/offset unless q= gave its own; always counted. */
+void ar_restless_window(ar_read_request *req, apr_int64_t max_rows, apr_int64_t *per_page);
 
 /* One column of the response: its name, how it is selected and encoded. */
 typedef struct {
     const ar_column *column;
     ar_encoding enc;        /* after planning: SQL_JSON columns arrive as JSON */
     ar_encoding elem_enc;
+    const char *name;       /* the key in the response (alias or column name) */
+    const apr_array_header_t *path;  /* ar_path_step, or NULL */
+    const char *cast;
 } ar_output_column;
+
+/* An ORDER BY term, resolved. */
+typedef struct {
+    const ar_column *column;
+    const apr_array_header_t *path;  /* ar_path_step, or NULL */
+    int desc;
+    ar_nulls nulls;
+} ar_order_term;
 
 typedef struct {
     const ar_relation *relation;
     apr_array_header_t *columns;    /* ar_output_column */
-    apr_array_header_t *order;      /* const ar_column *: ORDER BY, ascending */
+    apr_array_header_t *order;      /* ar_order_term */
+    const ar_cond *where;           /* with every field checked against the relation */
     const ar_column *pk_column;     /* for the single-row route */
     const char *pk_value;
     apr_int64_t offset;
     apr_int64_t limit;              /* rows to return, AR_UNSET = all */
     int probe_next;                 /* fetch limit+1 rows to learn if more follow */
-    int single;
+    int single;                     /* one object, not an array */
+    ar_count count;
+    ar_media media;                 /* CSV wants PostgreSQL's text, not to_json() */
 } ar_read_plan;
 
 /* max_rows: the Location's cap, 0 for none. */
@@ -209,6 +334,13 @@ typedef struct {
 } ar_sql;
 
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out);
+/* The total for Prefer: count. exact: count(*) of the filtered relation;
+ * planned: EXPLAIN (FORMAT JSON) of it, whose "Plan Rows" is the estimate;
+ * estimated: the exact count of at most threshold+1 rows (planned beyond). */
+void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
+                         apr_int64_t threshold, ar_sql *out);
+/* "Plan Rows" of EXPLAIN (FORMAT JSON) output; 0 when unreadable. */
+apr_int64_t ar_sql_plan_rows(const char *explain_json);
 /* "name" with embedded quotes doubled */
 const char *ar_sql_quote_ident(apr_pool_t *p, const char *name);
 
@@ -241,6 +373,12 @@ void ar_json_write_value(ar_out *o, ar_encoding enc, ar_encoding elem_enc,
                          const char *value, apr_size_t len);
 int ar_json_is_number(const char *s, apr_size_t len);
 
+/* RFC 4180 CSV: fields quoted when they hold a comma, quote, CR or LF, or
+ * are empty strings (so that NULL, an empty unquoted field, stays apart);
+ * lines end in CRLF. */
+void ar_csv_write_header(ar_out *o, const apr_array_header_t *columns);
+void ar_csv_write_row(ar_out *o, int ncols, const char *const *values, const int *lens);
+
 /* The fixed parts of a row object, prepared once per request. */
 typedef struct {
     int ncols;
@@ -267,13 +405,25 @@ struct pg_result;
  * the row past the page that only tells whether more follow). */
 typedef int (*ar_row_fn)(void *ctx, const struct pg_result *row);
 
-/* Runs one read statement with its bound values on a pooled connection,
- * streaming rows to on_row in constant memory, under a statement timeout
- * (ms, 0 = none) that covers only this request. A connection found broken
- * before any row arrived is reset and the statement tried once more. The
+/* What one request runs: statements whose first value it wants (counts),
+ * then the statement whose rows it streams. */
+typedef struct {
+    const ar_sql *pre;          /* npre statements, or NULL */
+    int npre;
+    const char **pre_values;    /* out: npre first values (NULL: none/NULL) */
+    const ar_sql *sql;          /* the rows */
+    long timeout_ms;            /* statement_timeout for the request; 0 = none */
+    ar_row_fn on_row;
+    void *ctx;
+} ar_db_query;
+
+/* Runs a request's statements with their bound values on a pooled
+ * connection in one round trip, streaming the rows to on_row in constant
+ * memory, under a statement timeout that covers only this request. The
+ * pre_values are set before the first row arrives. A connection found broken
+ * before any row arrived is reset and the request tried once more. The
  * connection is always left idle and drained, fit to go back to the pool. */
-ar_error *ar_db_stream(apr_pool_t *p, struct pg_conn *conn, const ar_sql *sql,
-                       long timeout_ms, ar_row_fn on_row, void *ctx);
+ar_error *ar_db_stream(apr_pool_t *p, struct pg_conn *conn, const ar_db_query *q);
 /* A database error as one of ours, by SQLSTATE. */
 ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
                       const char *log);

@@ -17,6 +17,8 @@ ar_deps() {
     for p in $AR_PACKAGES; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
     done
+    # The postgrest-js test needs Node.js 18 or newer; the image may bring its own.
+    command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         ar_die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"

@@ -15,7 +15,7 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use Time::HiRes qw(time);
 
-plan tests => 54;
+plan tests => 55;
 
 my @collected;    # every response of this file, for the leak check at the end
 sub r { my $res = req(@_); push @collected, $res; $res }
@@ -60,8 +60,11 @@ ok(check_error(r(GET => '/api/people/1/extra'), 404, 'AR203'), '/api/people/1/ex
 ok(check_error(r(GET => '/api/people/1/extra/more'), 404, 'AR203'), '/api/people/1/extra/more: 404 AR203');
 
 # --- parameters
-ok(check_error(r(GET => '/api/people?foo=1'), 400, 'AR101'), 'unknown query parameter: 400 AR101');
-ok(check_error(r(GET => '/api/people?limit=1&foo=1'), 400, 'AR101'), 'unknown parameter after a known one: 400 AR101');
+# A parameter that is no reserved word is a filter (PostgREST's grammar): one
+# without an operator is a 400 AR107, on a known column or not.
+ok(check_error(r(GET => '/api/people?foo=1'), 400, 'AR107'), 'a filter without an operator: 400 AR107');
+ok(check_error(r(GET => '/api/people?limit=1&id=1'), 400, 'AR107'), 'the same after a known parameter: 400 AR107');
+ok(check_error(r(GET => '/api/?limit=1'), 400, 'AR101'), 'a parameter on the index: 400 AR101');
 ok(check_error(r(GET => '/api/many?limit=-1'), 400, 'AR102'), 'limit=-1: 400 AR102');
 ok(check_error(r(GET => '/api/many?limit=abc'), 400, 'AR102'), 'limit=abc: 400 AR102');
 ok(check_error(r(GET => '/api/many?offset=x'), 400, 'AR102'), 'offset=x: 400 AR102');

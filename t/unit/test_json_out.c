@@ -757,7 +757,7 @@ static void test_index_urls_resolve(void)
         const ar_relation *got = NULL;
 
         if (url && strncmp(url, "/api/", 5) == 0)
-            got = ar_resolve_relation(s, &x, pct_decode(url + 5));
+            got = ar_resolve_relation(s, &x, NULL, pct_decode(url + 5));
         ok(got && strcmp(got->schema, schema_name) == 0 && strcmp(got->name, name) == 0,
            "url %s resolves back to %s.%s", url ? url : "(null)", schema_name, name);
     }

@@ -21,7 +21,9 @@ static apr_pool_t *pool;
 static ar_error *parse(const char *path, const char *args, const char *range,
                        const char *unit, ar_read_request *req)
 {
-    return ar_query_parse(pool, path, args, range, unit, req);
+    ar_request_headers h = {range, unit, NULL, NULL, NULL};
+
+    return ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, req);
 }
 
 static const char *kind_name(const ar_error *e)
@@ -30,7 +32,9 @@ static const char *kind_name(const ar_error *e)
         "UNKNOWN_PARAM", "BAD_PARAM", "BAD_RANGE", "RANGE_UNSATISFIABLE",
         "NO_RELATION", "NO_ROW", "NO_ROUTE", "METHOD", "DB_UNAVAILABLE",
         "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
-        "DB_QUERY", "CONFIG",
+        "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
+        "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
+        "UNKNOWN_PROFILE",
     };
     if (!e)
         return "(no error)";
@@ -71,6 +75,14 @@ static int req_is(const ar_read_request *r, const char *rel, const char *pk,
                r->relation ? r->relation : "(null)", r->pk_value ? r->pk_value : "(null)",
                r->limit, r->offset, r->ranged);
     return same;
+}
+
+/* The column of the first condition of a parsed request, or NULL. */
+static const char *first_column(const ar_read_request *r)
+{
+    if (!r->where || !r->where->children || r->where->children->nelts == 0)
+        return NULL;
+    return APR_ARRAY_IDX(r->where->children, 0, ar_cond *)->field.column;
 }
 
 static void test_paths(void)
@@ -143,25 +155,42 @@ static void test_params(void)
     is_err(e, AR_ERR_BAD_PARAM, "duplicate offset -> BAD_PARAM");
     is_str(e ? e->message : NULL, "'offset' is given twice", "duplicate offset message");
 
+    /* Any name but the reserved ones (select order limit offset or and not.or
+     * not.and q) is a filter now: col=[not.]op.value. */
     e = parse("/rel", "order=id", NULL, NULL, &r);
-    is_err(e, AR_ERR_UNKNOWN_PARAM, "order=id -> UNKNOWN_PARAM");
-    is_str(e ? e->message : NULL, "unknown query parameter 'order'", "unknown param message");
-    is_err(parse("/rel", "limit=1&select=a", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM,
-           "unknown after a good one -> UNKNOWN_PARAM");
-    is_err(parse("/rel", "LIMIT=1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM,
-           "names are case-sensitive: LIMIT -> UNKNOWN_PARAM");
+    no_err(e, "order=id is an ordering now");
+    ok(r.order && r.order->nelts == 1
+           && strcmp(APR_ARRAY_IDX(r.order, 0, ar_order_item).field.column, "id") == 0
+           && !APR_ARRAY_IDX(r.order, 0, ar_order_item).desc && r.where == NULL,
+       "order=id -> one ascending term on id, no filter");
+    e = parse("/rel", "foo=1", NULL, NULL, &r);
+    is_err(e, AR_ERR_BAD_OPERATOR, "foo=1 (a filter without an operator) -> BAD_OPERATOR");
+    ok(e && ar_error_status(e) == 400 && strcmp(e->code, "AR107") == 0, "foo=1 -> 400 AR107");
+    is_err(parse("/rel", "limit=1&foo=1", NULL, NULL, &r), AR_ERR_BAD_OPERATOR,
+           "a bad filter after a good parameter -> BAD_OPERATOR");
+    no_err(parse("/rel", "limit=1&select=a", NULL, NULL, &r), "limit=1&select=a parses");
+    ok(r.limit == 1 && r.select && r.select->nelts == 1, "limit 1 and a one-column select");
+    is_err(parse("/rel", "LIMIT=1", NULL, NULL, &r), AR_ERR_BAD_OPERATOR,
+           "names are case-sensitive: LIMIT=1 is a filter on LIMIT, without an operator");
+    no_err(parse("/rel", "LIMIT=eq.1", NULL, NULL, &r), "LIMIT=eq.1 is a filter");
+    ok(r.limit == AR_UNSET && r.where && r.where->children->nelts == 1
+           && strcmp(APR_ARRAY_IDX(r.where->children, 0, ar_cond *)->field.column, "LIMIT") == 0,
+       "LIMIT=eq.1: a condition on column LIMIT, no limit");
 
     /* %-decoding */
     no_err(parse("/rel", "lim%69t=%31%30", NULL, NULL, &r), "%%-escaped name and value");
     ok(req_is(&r, "rel", NULL, 10, 0, 0), "lim%%69t=%%31%%30 -> limit 10");
     no_err(parse("/rel", "%6c%69%6D%69%74=2", NULL, NULL, &r), "mixed-case hex digits");
     ok(req_is(&r, "rel", NULL, 2, 0, 0), "%%6c%%69%%6D%%69%%74=2 -> limit 2");
-    e = parse("/rel", "a+b=1", NULL, NULL, &r);
-    is_str(e ? e->message : NULL, "unknown query parameter 'a b'", "'+' decodes to a space");
-    e = parse("/rel", "a%20b=1", NULL, NULL, &r);
-    is_str(e ? e->message : NULL, "unknown query parameter 'a b'", "%%20 decodes to a space");
-    e = parse("/rel", "a%2Bb=1", NULL, NULL, &r);
-    is_str(e ? e->message : NULL, "unknown query parameter 'a+b'", "%%2B decodes to '+'");
+    no_err(parse("/rel", "a+b=eq.1", NULL, NULL, &r), "a+b=eq.1 parses");
+    is_str(first_column(&r), "a b", "'+' decodes to a space");
+    no_err(parse("/rel", "a%20b=eq.1", NULL, NULL, &r), "a%%20b=eq.1 parses");
+    is_str(first_column(&r), "a b", "%%20 decodes to a space");
+    no_err(parse("/rel", "a%2Bb=eq.1", NULL, NULL, &r), "a%%2Bb=eq.1 parses");
+    is_str(first_column(&r), "a+b", "%%2B decodes to '+'");
+    no_err(parse("/rel", "a=eq.x+y%2Bz", NULL, NULL, &r), "a=eq.x+y%%2Bz parses");
+    is_str(r.where ? APR_ARRAY_IDX(r.where->children, 0, ar_cond *)->value : NULL, "x y+z",
+           "'+' and %%2B decode in the value too");
     is_err(parse("/rel", "limit=%3", NULL, NULL, &r), AR_ERR_BAD_PARAM, "truncated %%3 -> BAD_PARAM");
     is_err(parse("/rel", "limit=1%", NULL, NULL, &r), AR_ERR_BAD_PARAM, "trailing %% -> BAD_PARAM");
     is_err(parse("/rel", "limit=%zz", NULL, NULL, &r), AR_ERR_BAD_PARAM, "%%zz -> BAD_PARAM");
@@ -238,8 +267,27 @@ static void test_range(void)
     is_err(parse("/rel/1", "limit=5", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "limit on a row");
     is_err(parse("/rel/1", "offset=0", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "offset=0 on a row");
     is_err(parse("/rel/1", NULL, "0-0", NULL, &r), AR_ERR_UNKNOWN_PARAM, "Range on a row");
-    is_err(parse("/", "foo=1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "unknown param on the index");
+    is_err(parse("/", "foo=eq.1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "a filter on the index");
+    e = parse("/", "foo=1", NULL, NULL, &r);
+    ok(e && ar_error_status(e) == 400
+           && (e->kind == AR_ERR_UNKNOWN_PARAM || e->kind == AR_ERR_BAD_OPERATOR),
+       "foo=1 on the index -> 400 (an unreadable filter, or a parameter the index refuses)");
+    is_err(parse("/", "select=a", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "select on the index");
+    is_err(parse("/", "order=a", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "order on the index");
+    is_err(parse("/", "or=(a.eq.1)", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "or= on the index");
+    is_err(parse("", "q={}", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "q= on the index");
     no_err(parse("/rel/1", NULL, NULL, "items", &r), "Range-Unit alone on a row is fine");
+    /* a single row takes select= only */
+    no_err(parse("/rel/1", "select=a,b", NULL, NULL, &r), "select on a row is fine");
+    ok(r.select && r.select->nelts == 2 && r.pk_value && strcmp(r.pk_value, "1") == 0,
+       "/rel/1?select=a,b keeps the select and the pk");
+    is_err(parse("/rel/1", "a=eq.1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "a filter on a row");
+    is_err(parse("/rel/1", "order=a", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "order on a row");
+    is_err(parse("/rel/1", "or=(a.eq.1,b.eq.2)", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM,
+           "or= on a row");
+    is_err(parse("/rel/1", "select=a&limit=1", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM,
+           "select with limit on a row");
+    is_err(parse("/rel/1", "q={}", NULL, NULL, &r), AR_ERR_UNKNOWN_PARAM, "q= on a row");
 }
 
 /* ------------------------------------------------------------ planning */
@@ -389,7 +437,8 @@ static ar_error *plan_for(const char *path, const char *args, const char *range,
                           apr_int64_t max_rows, ar_read_plan *plan)
 {
     ar_read_request req;
-    ar_error *e = ar_query_parse(pool, path, args, range, NULL, &req);
+    ar_request_headers h = {range, NULL, NULL, NULL, NULL};
+    ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
 
     if (e)
         return e;
@@ -403,7 +452,7 @@ static const char *order_of(const ar_read_plan *plan)
 
     for (i = 0; plan->order && i < plan->order->nelts; i++)
         s = apr_pstrcat(pool, s, i ? "," : "",
-                        APR_ARRAY_IDX(plan->order, i, const ar_column *)->name, NULL);
+                        APR_ARRAY_IDX(plan->order, i, ar_order_term).column->name, NULL);
     return s;
 }
 
@@ -650,6 +699,16 @@ static void test_errors(void)
         {AR_ERR_DB_SCHEMA_CHANGED, 503, "AR503"},
         {AR_ERR_DB_QUERY, 500, "AR504"},
         {AR_ERR_CONFIG, 500, "AR601"},
+        {AR_ERR_UNKNOWN_COLUMN, 400, "AR105"},
+        {AR_ERR_UNSUPPORTED, 400, "AR106"},
+        {AR_ERR_BAD_OPERATOR, 400, "AR107"},
+        {AR_ERR_TOO_DEEP, 400, "AR108"},
+        {AR_ERR_BAD_PREFER, 400, "AR109"},
+        {AR_ERR_BAD_Q, 400, "AR110"},
+        {AR_ERR_SINGLE_MANY, 400, "AR111"},
+        {AR_ERR_NOT_ACCEPTABLE, 406, "AR401"},
+        {AR_ERR_NOT_ONE_ROW, 406, "AR402"},
+        {AR_ERR_UNKNOWN_PROFILE, 406, "AR403"},
     };
     size_t i;
     ar_error *e;
@@ -693,8 +752,8 @@ static void test_errors(void)
         json_error_t err;
         json_t *doc;
 
-        e = ar_query_parse(pool, "/people", "%FF=1", NULL, NULL, &r);
-        is_err(e, AR_ERR_UNKNOWN_PARAM, "%%FF=1 -> UNKNOWN_PARAM");
+        e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "%FF=1", NULL, &r);
+        is_err(e, AR_ERR_BAD_OPERATOR, "%%FF=1 (a filter without an operator) -> BAD_OPERATOR");
         j = e ? ar_error_json(pool, e) : NULL;
         doc = j ? json_loads(j, 0, &err) : NULL;
         ok(doc && json_object_size(doc) == 4 && json_is_string(json_object_get(doc, "message")),
@@ -703,7 +762,24 @@ static void test_errors(void)
             printf("#   got: %s\n", j ? j : "(null)");
         json_decref(doc);
 
-        e = ar_query_parse(pool, "/people", "limit=%FF", NULL, NULL, &r);
+        /* the name itself in the message: an unknown column named by bytes */
+        e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "%FF=eq.1", NULL, &r);
+        no_err(e, "%%FF=eq.1 parses");
+        if (!e) {
+            ar_read_plan plan;
+            e = ar_plan_read(pool, schema, &expo, &r, 0, &plan);
+        }
+        is_err(e, AR_ERR_UNKNOWN_COLUMN, "%%FF=eq.1 -> UNKNOWN_COLUMN at planning");
+        j = e ? ar_error_json(pool, e) : NULL;
+        doc = j ? json_loads(j, 0, &err) : NULL;
+        ok(doc && json_object_size(doc) == 4 && json_is_string(json_object_get(doc, "message"))
+               && strstr(json_string_value(json_object_get(doc, "message")), "\xEF\xBF\xBD"),
+           "error JSON for a non-UTF-8 column name: U+FFFD in its message");
+        if (!(doc && json_is_string(json_object_get(doc, "message"))))
+            printf("#   got: %s\n", j ? j : "(null)");
+        json_decref(doc);
+
+        e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "limit=%FF", NULL, &r);
         is_err(e, AR_ERR_BAD_PARAM, "limit=%%FF -> BAD_PARAM");
         j = e ? ar_error_json(pool, e) : NULL;
         doc = j ? json_loads(j, 0, &err) : NULL;

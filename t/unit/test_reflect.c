@@ -353,25 +353,25 @@ static void test_schema(void)
     ok(ar_exposed_relation(&nohide, secret) == 1, "excluded NULL: secret exposed");
 
     /* ar_resolve_relation */
-    ok(ar_resolve_relation(s, &x, "people") == people, "people -> public.people (default)");
-    ok(ar_resolve_relation(s, &x, "public.people") == people, "public.people qualified");
-    ok(ar_resolve_relation(s, &x, "other.things") == dotted,
+    ok(ar_resolve_relation(s, &x, NULL, "people") == people, "people -> public.people (default)");
+    ok(ar_resolve_relation(s, &x, NULL, "public.people") == people, "public.people qualified");
+    ok(ar_resolve_relation(s, &x, NULL, "other.things") == dotted,
        "a default-schema name with a dot wins over schema.name");
-    ok(ar_resolve_relation(s, &x, "things") == NULL, "things is not in the default schema");
-    ok(ar_resolve_relation(s, &x, "other.people") == NULL, "excluded other.people -> NULL");
-    ok(ar_resolve_relation(s, &x, "secret") == NULL, "excluded secret -> NULL");
-    ok(ar_resolve_relation(s, &x, "public.secret") == NULL, "excluded public.secret -> NULL");
-    ok(ar_resolve_relation(s, &x, "private.stuff") == NULL, "unexposed schema -> NULL");
-    ok(ar_resolve_relation(s, &x, "nope") == NULL, "unknown -> NULL");
-    ok(ar_resolve_relation(s, &x, "") == NULL, "empty segment -> NULL");
-    ok(ar_resolve_relation(s, &x, ".people") == NULL, "empty schema part -> NULL");
-    ok(ar_resolve_relation(s, &x, "public.") == NULL, "empty name part -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "things") == NULL, "things is not in the default schema");
+    ok(ar_resolve_relation(s, &x, NULL, "other.people") == NULL, "excluded other.people -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "secret") == NULL, "excluded secret -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "public.secret") == NULL, "excluded public.secret -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "private.stuff") == NULL, "unexposed schema -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "nope") == NULL, "unknown -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "") == NULL, "empty segment -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, ".people") == NULL, "empty schema part -> NULL");
+    ok(ar_resolve_relation(s, &x, NULL, "public.") == NULL, "empty name part -> NULL");
     {
         char seg[400];
         memset(seg, 'z', 300);
         seg[300] = '.';
         strcpy(seg + 301, "people");
-        ok(ar_resolve_relation(s, &x, seg) == NULL, "over-long schema part -> NULL");
+        ok(ar_resolve_relation(s, &x, NULL, seg) == NULL, "over-long schema part -> NULL");
     }
 
     /* the other schema as default */
@@ -381,16 +381,16 @@ static void test_schema(void)
         APR_ARRAY_PUSH(o, const char *) = "other";
         APR_ARRAY_PUSH(o, const char *) = "public";
         y.schemas = o;
-        ok(ar_resolve_relation(s, &y, "things") == things, "default other: things");
-        ok(ar_resolve_relation(s, &y, "public.people") == people, "default other: public.people");
-        ok(ar_resolve_relation(s, &y, "people") == NULL,
+        ok(ar_resolve_relation(s, &y, NULL, "things") == things, "default other: things");
+        ok(ar_resolve_relation(s, &y, NULL, "public.people") == people, "default other: public.people");
+        ok(ar_resolve_relation(s, &y, NULL, "people") == NULL,
            "default other: people is excluded there (no fallback to public)");
     }
 
     none.schemas = empty;
     none.excluded = NULL;
     none.hidden = NULL;
-    ok(ar_resolve_relation(s, &none, "people") == NULL, "no schemas -> NULL");
+    ok(ar_resolve_relation(s, &none, NULL, "people") == NULL, "no schemas -> NULL");
     ok(ar_exposed_relation(&none, people) == 0, "no schemas: nothing exposed");
 }
 

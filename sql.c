@@ -1,0 +1,381 @@
+/*
+ * sql.c: a plan written as SQL text with $n placeholders and bound values.
+ *
+ * Pure core. Identifiers come only from the plan's resolved columns and are
+ * always quoted; every value the client sent is a bound parameter, typed by
+ * PostgreSQL from its context (so "abc" against an integer column is the
+ * database's 22P02, a 400). Keys of JSON paths are parameters too, cast to
+ * text or int so the -> operator is not ambiguous.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "autorest.h"
+
+const char *ar_sql_quote_ident(apr_pool_t *p, const char *name)
+{
+    apr_size_t n = 0;
+    const char *s;
+    char *out, *o;
+
+    for (s = name; *s; s++)
+        n += (*s == '"') ? 2 : 1;
+    out = o = apr_palloc(p, n + 3);
+    *o++ = '"';
+    for (s = name; *s; s++) {
+        if (*s == '"')
+            *o++ = '"';
+        *o++ = *s;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+/* The statement being written: text pieces and the values bound so far. */
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *parts;
+    ar_sql *sql;
+} writer;
+
+static void put(writer *w, const char *s)
+{
+    APR_ARRAY_PUSH(w->parts, const char *) = s;
+}
+
+static void put_param(writer *w, const char *value, const char *cast)
+{
+    APR_ARRAY_PUSH(w->sql->params, const char *) = value;
+    put(w, apr_psprintf(w->p, cast ? "$%d::%s" : "$%d", w->sql->params->nelts, cast));
+}
+
+static void writer_init(writer *w, apr_pool_t *p, ar_sql *sql)
+{
+    w->p = p;
+    w->parts = apr_array_make(p, 32, sizeof(const char *));
+    w->sql = sql;
+    sql->params = apr_array_make(p, 4, sizeof(const char *));
+}
+
+static void writer_done(writer *w)
+{
+    w->sql->text = apr_array_pstrcat(w->p, w->parts, 0);
+}
+
+static int is_json_type(const ar_column *c)
+{
+    return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
+}
+
+/* A column, or a JSON path into it. Non-JSON columns go through to_jsonb(),
+ * as PostgREST does, so paths reach into composites and arrays too. */
+static void put_field(writer *w, const ar_column *c, const apr_array_header_t *path)
+{
+    const char *q = ar_sql_quote_ident(w->p, c->name);
+    int i;
+
+    if (!path || path->nelts == 0) {
+        put(w, q);
+        return;
+    }
+    put(w, is_json_type(c) ? q : apr_pstrcat(w->p, "to_jsonb(", q, ")", NULL));
+    for (i = 0; i < path->nelts; i++) {
+        const ar_path_step *st = &APR_ARRAY_IDX(path, i, ar_path_step);
+        put(w, st->as_text ? "->>(" : "->(");
+        put_param(w, st->key, st->is_index ? "int" : "text");
+        put(w, ")");
+    }
+}
+
+static void put_select_list(writer *w, const ar_read_plan *plan)
+{
+    int i;
+
+    for (i = 0; i < plan->columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, i, ar_output_column);
+        const char *as = ar_sql_quote_ident(w->p, oc->name);
+
+        if (i)
+            put(w, ", ");
+        if (plan->media == AR_MEDIA_CSV) {
+            /* CSV carries PostgreSQL's own text of each value. */
+            if (oc->cast)
+                put(w, "(");
+            put_field(w, oc->column, oc->path);
+            put(w, oc->cast ? apr_pstrcat(w->p, ")::", oc->cast, NULL) : "");
+            put(w, apr_pstrcat(w->p, " AS ", as, NULL));
+        }
+        else if (oc->cast) {
+            put(w, "to_json((");
+            put_field(w, oc->column, oc->path);
+            put(w, apr_pstrcat(w->p, ")::", oc->cast, ") AS ", as, NULL));
+        }
+        else if (oc->path) {
+            put_field(w, oc->column, oc->path);
+            put(w, apr_pstrcat(w->p, " AS ", as, NULL));
+        }
+        else if (oc->column->enc == AR_ENC_SQL_JSON) {
+            put(w, "to_json(");
+            put_field(w, oc->column, NULL);
+            put(w, apr_pstrcat(w->p, ") AS ", as, NULL));
+        }
+        else {
+            put_field(w, oc->column, NULL);
+            if (strcmp(oc->name, oc->column->name) != 0)
+                put(w, apr_pstrcat(w->p, " AS ", as, NULL));
+        }
+    }
+    if (plan->columns->nelts == 0)
+        put(w, "NULL"); /* every column hidden: {} rows */
+}
+
+static const char *binary_operator(ar_op op)
+{
+    switch (op) {
+    case AR_OP_EQ: return " = ";
+    case AR_OP_NEQ: return " <> ";
+    case AR_OP_GT: return " > ";
+    case AR_OP_GTE: return " >= ";
+    case AR_OP_LT: return " < ";
+    case AR_OP_LTE: return " <= ";
+    case AR_OP_LIKE: return " LIKE ";
+    case AR_OP_ILIKE: return " ILIKE ";
+    case AR_OP_MATCH: return " ~ ";
+    case AR_OP_IMATCH: return " ~* ";
+    case AR_OP_ISDISTINCT: return " IS DISTINCT FROM ";
+    case AR_OP_CS: return " @> ";
+    case AR_OP_CD: return " <@ ";
+    case AR_OP_OV: return " && ";
+    case AR_OP_SL: return " << ";
+    case AR_OP_SR: return " >> ";
+    case AR_OP_NXR: return " &< ";
+    case AR_OP_NXL: return " &> ";
+    case AR_OP_ADJ: return " -|- ";
+    default: return NULL;
+    }
+}
+
+static const char *tsquery_function(ar_op op)
+{
+    switch (op) {
+    case AR_OP_PLFTS: return "plainto_tsquery(";
+    case AR_OP_PHFTS: return "phraseto_tsquery(";
+    case AR_OP_WFTS: return "websearch_to_tsquery(";
+    default: return "to_tsquery(";
+    }
+}
+
+/* {"a","b",NULL}: in's list as one array value, quoted for array syntax. */
+static const char *array_literal(apr_pool_t *p, const apr_array_header_t *values)
+{
+    apr_array_header_t *parts = apr_array_make(p, values->nelts * 2 + 2, sizeof(const char *));
+    int i;
+
+    APR_ARRAY_PUSH(parts, const char *) = "{";
+    for (i = 0; i < values->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(values, i, const char *);
+        char *q, *o;
+
+        if (i)
+            APR_ARRAY_PUSH(parts, const char *) = ",";
+        if (!v) {
+            APR_ARRAY_PUSH(parts, const char *) = "NULL";
+            continue;
+        }
+        q = o = apr_palloc(p, strlen(v) * 2 + 3);
+        *o++ = '"';
+        for (; *v; v++) {
+            if (*v == '"' || *v == '\\')
+                *o++ = '\\';
+            *o++ = *v;
+        }
+        *o++ = '"';
+        *o = '\0';
+        APR_ARRAY_PUSH(parts, const char *) = q;
+    }
+    APR_ARRAY_PUSH(parts, const char *) = "}";
+    return apr_array_pstrcat(p, parts, 0);
+}
+
+static void put_cond(writer *w, const ar_cond *c);
+
+static void put_leaf(writer *w, const ar_cond *c)
+{
+    const ar_column *col = c->field.ref;
+
+    switch (c->op) {
+    case AR_OP_IS: {
+        static const char *const tests[] = {" IS NULL", " IS NOT NULL", " IS TRUE",
+                                            " IS FALSE", " IS UNKNOWN"};
+        put_field(w, col, c->field.path);
+        put(w, tests[c->is_value]);
+        return;
+    }
+    case AR_OP_IN:
+        put_field(w, col, c->field.path);
+        put(w, " = ANY(");
+        put_param(w, array_literal(w->p, c->values), NULL);
+        put(w, ")");
+        return;
+    case AR_OP_FTS: case AR_OP_PLFTS: case AR_OP_PHFTS: case AR_OP_WFTS: {
+        int tsvector = !c->field.path && strcmp(col->type, "tsvector") == 0;
+        if (!tsvector) {
+            /* Text (or JSON) is searched as PostgreSQL would index it. */
+            put(w, "to_tsvector(");
+            if (c->language) {
+                put_param(w, c->language, "regconfig");
+                put(w, ", ");
+            }
+        }
+        put_field(w, col, c->field.path);
+        put(w, tsvector ? " @@ " : ") @@ ");
+        put(w, tsquery_function(c->op));
+        if (c->language) {
+            put_param(w, c->language, "regconfig");
+            put(w, ", ");
+        }
+        put_param(w, c->value, NULL);
+        put(w, ")");
+        return;
+    }
+    default:
+        break;
+    }
+    put_field(w, col, c->field.path);
+    put(w, binary_operator(c->op));
+    if (c->other) {
+        put_field(w, c->other->ref, c->other->path);
+        return;
+    }
+    if (c->quant != AR_QUANT_NONE) {
+        put(w, c->quant == AR_QUANT_ANY ? "ANY(" : "ALL(");
+        put_param(w, c->value, NULL);
+        put(w, ")");
+        return;
+    }
+    put_param(w, c->value, NULL);
+}
+
+static void put_cond(writer *w, const ar_cond *c)
+{
+    int i;
+
+    if (c->negated)
+        put(w, "NOT (");
+    if (c->kind == AR_COND_LEAF) {
+        put_leaf(w, c);
+    }
+    else if (c->children->nelts == 0) {
+        put(w, c->kind == AR_COND_AND ? "true" : "false");
+    }
+    else {
+        put(w, "(");
+        for (i = 0; i < c->children->nelts; i++) {
+            if (i)
+                put(w, c->kind == AR_COND_AND ? " AND " : " OR ");
+            put_cond(w, APR_ARRAY_IDX(c->children, i, const ar_cond *));
+        }
+        put(w, ")");
+    }
+    if (c->negated)
+        put(w, ")");
+}
+
+static void put_from_where(writer *w, const ar_read_plan *plan)
+{
+    const ar_relation *rel = plan->relation;
+    int where = 0;
+
+    put(w, apr_pstrcat(w->p, " FROM ", ar_sql_quote_ident(w->p, rel->schema), ".",
+                       ar_sql_quote_ident(w->p, rel->name), NULL));
+    if (plan->pk_column) {
+        put(w, " WHERE ");
+        put_field(w, plan->pk_column, NULL);
+        put(w, " = ");
+        put_param(w, plan->pk_value, NULL);
+        where = 1;
+    }
+    if (plan->where && plan->where->children && plan->where->children->nelts) {
+        put(w, where ? " AND " : " WHERE ");
+        put_cond(w, plan->where);
+    }
+}
+
+static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset)
+{
+    if (limit != AR_UNSET) {
+        put(w, " LIMIT ");
+        put_param(w, apr_psprintf(w->p, "%" APR_INT64_T_FMT, limit), NULL);
+    }
+    if (offset > 0) {
+        put(w, " OFFSET ");
+        put_param(w, apr_psprintf(w->p, "%" APR_INT64_T_FMT, offset), NULL);
+    }
+}
+
+void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
+{
+    writer w;
+    int i;
+
+    writer_init(&w, p, out);
+    put(&w, "SELECT ");
+    put_select_list(&w, plan);
+    put_from_where(&w, plan);
+    for (i = 0; plan->order && i < plan->order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+        put(&w, i ? ", " : " ORDER BY ");
+        put_field(&w, t->column, t->path);
+        if (t->desc)
+            put(&w, " DESC");
+        if (t->nulls != AR_NULLS_DEFAULT)
+            put(&w, t->nulls == AR_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
+    }
+    put_limit_offset(&w, plan->limit == AR_UNSET ? AR_UNSET
+                                                 : plan->limit + (plan->probe_next ? 1 : 0),
+                     plan->offset);
+    writer_done(&w);
+}
+
+void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
+                         apr_int64_t threshold, ar_sql *out)
+{
+    writer w;
+
+    writer_init(&w, p, out);
+    switch (how) {
+    case AR_COUNT_PLANNED:
+        put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");
+        put_from_where(&w, plan);
+        break;
+    case AR_COUNT_ESTIMATED:
+        put(&w, "SELECT count(*) FROM (SELECT 1");
+        put_from_where(&w, plan);
+        put_limit_offset(&w, threshold + 1, 0);
+        put(&w, ") AS bounded");
+        break;
+    default:
+        put(&w, "SELECT count(*)");
+        put_from_where(&w, plan);
+    }
+    writer_done(&w);
+}
+
+apr_int64_t ar_sql_plan_rows(const char *explain_json)
+{
+    /* Integers as reals: PostgreSQL prints estimates past 2^63 in digits
+     * that no JSON integer holds. */
+    json_t *doc = explain_json ? json_loads(explain_json, JSON_DECODE_INT_AS_REAL, NULL) : NULL;
+    json_t *rows = json_object_get(json_object_get(json_array_get(doc, 0), "Plan"),
+                                   "Plan Rows");
+    double n = json_is_number(rows) ? json_number_value(rows) : 0;
+
+    json_decref(doc);
+    if (!(n > 0))
+        return 0;
+    return n >= (double)AR_MAX_COUNT ? AR_MAX_COUNT : (apr_int64_t)n;
+}
