@@ -113,10 +113,77 @@ static void cancel_running(PGconn *conn)
     }
 }
 
-static int send_statement(PGconn *conn, const ar_sql *sql)
+/* ------------------------------------------------ per-connection state */
+
+/* Statements kept prepared on one connection before it is wiped clean. */
+#define MAX_PREPARED 256
+
+struct ar_conn_state {
+    apr_pool_t *pool;         /* the names and the map; cleared with the map */
+    int backend_pid;          /* the server session this state describes */
+    long timeout_ms;          /* statement_timeout in force; -1: unknown */
+    int session_ready;        /* DateStyle, IntervalStyle, client_encoding set */
+    apr_hash_t *prepared;     /* SQL text -> statement name */
+    unsigned long next_id;    /* names are never reused, so a Parse whose
+                               * outcome we missed cannot collide */
+    int wipe;                 /* DEALLOCATE ALL before the next statement */
+    int unrecorded;           /* prepared in pipelines that failed: they may
+                               * exist server-side, so they count too */
+};
+
+ar_conn_state *ar_conn_state_create(apr_pool_t *parent)
 {
-    return PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL,
-                             (const char *const *)sql->params->elts, NULL, NULL, 0);
+    ar_conn_state *st = apr_pcalloc(parent, sizeof(*st));
+
+    apr_pool_create(&st->pool, parent);
+    st->prepared = apr_hash_make(st->pool);
+    st->timeout_ms = -1;
+    return st;
+}
+
+static void state_forget(ar_conn_state *st)
+{
+    apr_pool_clear(st->pool);
+    st->prepared = apr_hash_make(st->pool);
+    st->timeout_ms = -1;
+    st->session_ready = 0;
+    st->unrecorded = 0;
+}
+
+/* ------------------------------------------------------------ pipeline */
+
+/* What each result in the pipeline answers, in the order they come. */
+typedef enum { STEP_SETTINGS, STEP_WIPE, STEP_PREPARE, STEP_PRE, STEP_MAIN } step_kind;
+
+typedef struct {
+    step_kind kind;
+    int index;                /* STEP_PRE: which count statement */
+    const char *text;         /* STEP_PREPARE: the SQL text to remember */
+    const char *name;         /* STEP_PREPARE: its statement name */
+} step;
+
+/* Send one statement: executed by name when prepared on this connection
+ * before, prepared under a fresh name first otherwise. */
+static int send_statement(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const ar_sql *sql,
+                          apr_array_header_t *steps)
+{
+    const char *const *values = (const char *const *)sql->params->elts;
+    const char *name;
+
+    if (!st)
+        return PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL, values, NULL,
+                                 NULL, 0);
+    name = apr_hash_get(st->prepared, sql->text, APR_HASH_KEY_STRING);
+    if (!name) {
+        step *prep = apr_array_push(steps);
+        name = apr_psprintf(p, "ar_%lu", ++st->next_id);
+        if (!PQsendPrepare(conn, name, sql->text, sql->params->nelts, NULL))
+            return 0;
+        prep->kind = STEP_PREPARE;
+        prep->text = sql->text;
+        prep->name = name;
+    }
+    return PQsendQueryPrepared(conn, name, sql->params->nelts, values, NULL, NULL, 0);
 }
 
 /* The results of one statement that is not the streamed one: the first
@@ -141,63 +208,85 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
 {
     char timeout[32];
     const char *settings_params[1] = {timeout};
+    ar_conn_state *st = q->state;
+    apr_array_header_t *steps = apr_array_make(p, 8, sizeof(step));
     ar_error *err = NULL;
     PGresult *res;
     int stopped = 0, i;
-    const ar_sql *sql = q->sql;
 
     *rows = 0;
-    apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
-    if (!PQenterPipelineMode(conn)
-        || !PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0)) {
-        err = result_error(p, conn, NULL);
-        goto done;
+    if (st && st->backend_pid != PQbackendPID(conn)) {
+        /* A new session (reconnected, or a new connection where an old one
+         * was): nothing we knew about the old one holds. */
+        state_forget(st);
+        st->backend_pid = PQbackendPID(conn);
     }
-    for (i = 0; i < q->npre; i++)
-        if (!send_statement(conn, &q->pre[i])) {
-            err = result_error(p, conn, NULL);
-            goto done;
-        }
-    if (!send_statement(conn, sql) || !PQpipelineSync(conn)) {
-        err = result_error(p, conn, NULL);
-        goto done;
+    if (!PQenterPipelineMode(conn))
+        return result_error(p, conn, NULL);
+    if (st && (st->wipe || apr_hash_count(st->prepared) + st->unrecorded >= MAX_PREPARED)) {
+        step *w = apr_array_push(steps);
+        w->kind = STEP_WIPE;
+        if (!PQsendQueryParams(conn, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0))
+            goto send_failed;
+        apr_pool_clear(st->pool);
+        st->prepared = apr_hash_make(st->pool);
+        st->wipe = 0;
+        st->unrecorded = 0;
     }
-
-    /* The settings, then the statements before the streamed one. */
-    err = read_scalar(p, conn, err, NULL);
-    for (i = 0; i < q->npre && PQstatus(conn) == CONNECTION_OK; i++) {
+    /* The session settings our encoders rely on, and this request's
+     * timeout, only when the session does not have them already. */
+    if (!st || !st->session_ready || st->timeout_ms != q->timeout_ms) {
+        step *s = apr_array_push(steps);
+        s->kind = STEP_SETTINGS;
+        apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
+        if (!PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0))
+            goto send_failed;
+    }
+    for (i = 0; i < q->npre; i++) {
+        if (!send_statement(p, conn, st, &q->pre[i], steps))
+            goto send_failed;
+        ((step *)apr_array_push(steps))->kind = STEP_PRE;
+        APR_ARRAY_IDX(steps, steps->nelts - 1, step).index = i;
         q->pre_values[i] = NULL;
-        err = read_scalar(p, conn, err, &q->pre_values[i]);
     }
-    if (PQstatus(conn) != CONNECTION_OK) {
-        if (!err)
-            err = result_error(p, conn, NULL);
-        goto done;
-    }
+    if (!send_statement(p, conn, st, q->sql, steps))
+        goto send_failed;
+    ((step *)apr_array_push(steps))->kind = STEP_MAIN;
+    if (!PQpipelineSync(conn))
+        goto send_failed;
 
-    PQsetSingleRowMode(conn);
-    while ((res = PQgetResult(conn)) != NULL) {
-        switch (PQresultStatus(res)) {
-        case PGRES_SINGLE_TUPLE:
-            if (!stopped && !err) {
-                ++*rows;
-                if (q->on_row(q->ctx, res) != 0) {
-                    stopped = 1;
-                    cancel_running(conn);
-                }
-            }
-            break;
-        case PGRES_FATAL_ERROR:
-            /* After we cancelled, the cancellation itself is no error. */
-            if (!err && !stopped)
-                err = result_error(p, conn, res);
-            break;
-        default:
-            break; /* TUPLES_OK (end of rows), PIPELINE_ABORTED after an error */
+    for (i = 0; i < steps->nelts && PQstatus(conn) == CONNECTION_OK; i++) {
+        step *s = &APR_ARRAY_IDX(steps, i, step);
+
+        if (s->kind != STEP_MAIN) {
+            err = read_scalar(p, conn, err, s->kind == STEP_PRE ? &q->pre_values[s->index]
+                                                                 : NULL);
+            continue;
         }
-        PQclear(res);
-        if (PQstatus(conn) != CONNECTION_OK)
-            break;
+        PQsetSingleRowMode(conn);
+        while ((res = PQgetResult(conn)) != NULL) {
+            switch (PQresultStatus(res)) {
+            case PGRES_SINGLE_TUPLE:
+                if (!stopped && !err) {
+                    ++*rows;
+                    if (q->on_row(q->ctx, res) != 0) {
+                        stopped = 1;
+                        cancel_running(conn);
+                    }
+                }
+                break;
+            case PGRES_FATAL_ERROR:
+                /* After we cancelled, the cancellation itself is no error. */
+                if (!err && !stopped)
+                    err = result_error(p, conn, res);
+                break;
+            default:
+                break; /* TUPLES_OK (end of rows), PIPELINE_ABORTED after an error */
+            }
+            PQclear(res);
+            if (PQstatus(conn) != CONNECTION_OK)
+                break;
+        }
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         if (!err)
@@ -211,6 +300,30 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
         err = result_error(p, conn, res);
     PQclear(res);
 
+    if (st && !err && !stopped) {
+        /* Everything ran: the settings hold and the new names exist. (After
+         * an error the implicit transaction rolled the settings back, and
+         * which Parse ran is unknown; names are never reused, so that is
+         * safe to forget.) */
+        st->session_ready = 1;
+        st->timeout_ms = q->timeout_ms;
+        for (i = 0; i < steps->nelts; i++) {
+            step *s = &APR_ARRAY_IDX(steps, i, step);
+            if (s->kind == STEP_PREPARE)
+                apr_hash_set(st->prepared, apr_pstrdup(st->pool, s->text), APR_HASH_KEY_STRING,
+                             apr_pstrdup(st->pool, s->name));
+        }
+    }
+    else if (st) {
+        st->session_ready = 0;
+        st->timeout_ms = -1;
+        for (i = 0; i < steps->nelts; i++)
+            st->unrecorded += APR_ARRAY_IDX(steps, i, step).kind == STEP_PREPARE;
+    }
+    goto done;
+
+send_failed:
+    err = result_error(p, conn, NULL);
 done:
     if (PQstatus(conn) == CONNECTION_OK && PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
         /* An error path left results unread: drain them so the pool gets the
@@ -237,5 +350,25 @@ ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, const ar_db_query *q)
      * nothing was sent to the client yet, so reconnect and try once more. */
     if (err && err->kind == AR_ERR_DB_UNAVAILABLE && rows == 0 && ar_db_usable(conn))
         err = stream_once(p, conn, q, &rows);
+    /* A statement we thought prepared is gone (someone ran DEALLOCATE, or a
+     * pooler swapped sessions), or DDL changed what a prepared one returns
+     * ("cached plan must not change result type"): start this connection's
+     * state afresh. */
+    else if (err && q->state && rows == 0
+             && (strcmp(err->code, "26000") == 0 || strcmp(err->code, "0A000") == 0)) {
+        state_forget(q->state);
+        q->state->wipe = 1;
+        err = stream_once(p, conn, q, &rows);
+    }
     return err;
+}
+
+const char *ar_db_row_value(const PGresult *row, int col, int *len)
+{
+    if (col >= PQnfields(row) || PQgetisnull(row, 0, col)) {
+        *len = 0;
+        return NULL;
+    }
+    *len = PQgetlength(row, 0, col);
+    return PQgetvalue(row, 0, col);
 }

@@ -42,6 +42,7 @@ static const struct {
     [AR_ERR_NOT_ACCEPTABLE]     = {406, "AR401"},
     [AR_ERR_NOT_ONE_ROW]        = {406, "AR402"},
     [AR_ERR_UNKNOWN_PROFILE]    = {406, "AR403"},
+    [AR_ERR_BAD_CURSOR]         = {400, "AR112"},
 };
 
 const char *ar_error_code(ar_error_kind kind)

@@ -18,6 +18,7 @@
 #include <apr_dbd.h>
 #include <mod_dbd.h>
 #include <apr_optional.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <jansson.h>
@@ -33,7 +34,7 @@ module AP_MODULE_DECLARE_DATA autorest_module;
 /* Bytes of a response held back before the first one is sent. A page that
  * fits gets exact Content-Range and Link headers and a Content-Length; a
  * larger one streams with headers decided up front (see send_collection). */
-#define HOLD_BYTES (4 * 1024 * 1024)
+#define HOLD_BYTES (1024 * 1024)
 #define CHUNK_BYTES (64 * 1024)
 
 /* An unknown relation refreshes the cache at most this often, so a client
@@ -53,6 +54,7 @@ typedef struct {
     int timeout;                   /* seconds; AR_UNSET: unset */
     int schema_max_age;            /* seconds; AR_UNSET: unset */
     int dialect;                   /* ar_dialect; AR_UNSET: unset */
+    const char *cursor_secret;     /* NULL: unset */
 } dir_conf;
 
 #define AR_DEFAULT_MAX_ROWS 1000
@@ -95,6 +97,7 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->schema_max_age =
         add->schema_max_age != AR_UNSET ? add->schema_max_age : base->schema_max_age;
     c->dialect = add->dialect != AR_UNSET ? add->dialect : base->dialect;
+    c->cursor_secret = add->cursor_secret ? add->cursor_secret : base->cursor_secret;
     return c;
 }
 
@@ -200,6 +203,14 @@ static const char *set_dialect(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+static const char *set_cursor_secret(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    if (strlen(arg) < 16)
+        return "AutoRestCursorSecret needs at least 16 characters";
+    ((dir_conf *)cfg)->cursor_secret = arg;
+    return NULL;
+}
+
 static const command_rec autorest_cmds[] = {
     AP_INIT_ITERATE("AutoRestSchemas", set_schemas, NULL, ACCESS_CONF,
                     "PostgreSQL schemas served here; the first is the default"),
@@ -216,6 +227,8 @@ static const command_rec autorest_cmds[] = {
                   "(default 60; 0 = until restart)"),
     AP_INIT_TAKE1("AutoRestDialect", set_dialect, NULL, ACCESS_CONF,
                   "postgrest (default) or restless: how collections and errors look"),
+    AP_INIT_TAKE1("AutoRestCursorSecret", set_cursor_secret, NULL, ACCESS_CONF,
+                  "key that signs keyset cursors (default: random per start of httpd)"),
     {NULL}
 };
 
@@ -227,7 +240,14 @@ typedef struct {
     const char *location;
     ar_dialect dialect;
     apr_int64_t count_threshold;   /* count=estimated is exact up to here */
+    const unsigned char *cursor_key;
+    apr_size_t cursor_key_len;
 } settings;
+
+/* Signs cursors when no AutoRestCursorSecret is set: drawn in the parent at
+ * start-up, so every child of one generation shares it; a restart makes
+ * earlier cursors invalid (their clients get a 400 and start over). */
+static unsigned char random_cursor_key[32];
 
 static void effective_settings(request_rec *r, const dir_conf *c, settings *s)
 {
@@ -250,6 +270,14 @@ static void effective_settings(request_rec *r, const dir_conf *c, settings *s)
     s->location = c->location ? c->location : "";
     s->dialect = c->dialect != AR_UNSET ? (ar_dialect)c->dialect : AR_DIALECT_POSTGREST;
     s->count_threshold = s->max_rows > 0 ? s->max_rows : AR_DEFAULT_MAX_ROWS;
+    if (c->cursor_secret) {
+        s->cursor_key = (const unsigned char *)c->cursor_secret;
+        s->cursor_key_len = strlen(c->cursor_secret);
+    }
+    else {
+        s->cursor_key = random_cursor_key;
+        s->cursor_key_len = sizeof(random_cursor_key);
+    }
     (void)r;
 }
 
@@ -456,6 +484,25 @@ static int send_body(request_rec *r, const char *type, const char *body, apr_siz
     return OK;
 }
 
+/* Clients send bytes a URI may not hold (curl passes '>' of a JSON path as
+ * is); in a Link header's <...> they would end the reference early.
+ * Percent-encodes them, keeping existing %-escapes. */
+static const char *uri_safe(apr_pool_t *p, const char *s)
+{
+    static const char allowed[] = "-._~!$&'()*+,;=:@/?%";
+    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x80 && (apr_isalnum(c) || (c && strchr(allowed, c))))
+            *o++ = (char)c;
+        else
+            o += apr_snprintf(o, 4, "%%%02X", c);
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The query string without the named parameters (still %-encoded), for
  * Link headers that keep the client's filters, select and order. */
 static const char *args_without(apr_pool_t *p, const char *args, const char *const *names)
@@ -471,7 +518,7 @@ static const char *args_without(apr_pool_t *p, const char *args, const char *con
         for (n = names; *n; n++)
             drop |= strlen(*n) == klen && strncmp(pair, *n, klen) == 0;
         if (!drop)
-            APR_ARRAY_PUSH(kept, const char *) = apr_pstrcat(p, pair, "&", NULL);
+            APR_ARRAY_PUSH(kept, const char *) = apr_pstrcat(p, uri_safe(p, pair), "&", NULL);
     }
     return apr_array_pstrcat(p, kept, 0);
 }
@@ -493,7 +540,34 @@ typedef struct {
     int opened;                /* the document's opening is written */
     const char **counts;       /* the count statements' results, once the rows begin */
     apr_int64_t per_page;      /* Flask-Restless's results_per_page */
+    char **last_key;           /* the last row's order-term values (keyset plans) */
+    apr_size_t *last_key_cap;
 } response;
+
+/* Keeps the sort-key values of the row just written, for the next page's
+ * cursor, in buffers reused row after row (an export stays flat). */
+static void remember_key(response *resp, const struct pg_result *row)
+{
+    int i, n = resp->plan->order->nelts, first = resp->format->ncols;
+
+    if (resp->plan->columns->nelts == 0)
+        first = 1; /* the select list's placeholder NULL */
+    for (i = 0; i < n; i++) {
+        int len;
+        const char *v = ar_db_row_value(row, first + i, &len);
+
+        if (!v) {
+            resp->last_key[i] = NULL;
+            continue;
+        }
+        if (!resp->last_key[i] || resp->last_key_cap[i] < (apr_size_t)len + 1) {
+            resp->last_key_cap[i] = (apr_size_t)len * 2 + 16;
+            resp->last_key[i] = apr_palloc(resp->r->pool, resp->last_key_cap[i]);
+        }
+        memcpy(resp->last_key[i], v, (apr_size_t)len);
+        resp->last_key[i][len] = '\0';
+    }
+}
 
 static int restless_collection(const response *resp)
 {
@@ -597,6 +671,8 @@ static int on_row(void *ctx, const struct pg_result *row)
         ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
     }
     resp->rows++;
+    if (plan->keyset)
+        remember_key(resp, row);
     return resp->out.failed ? -1 : 0;
 }
 
@@ -612,15 +688,31 @@ static const char *page_link(response *resp, const char *base, apr_int64_t a, ap
                         ap_escape_uri(resp->r->pool, resp->r->uri), base, a, b, rel);
 }
 
-static void set_links(response *resp, apr_int64_t total, int more)
+/* rel="next" by keyset: the cursor of the last row written. */
+static const char *cursor_link(response *resp, const char *base, apr_int64_t position)
 {
-    static const char *const postgrest_paging[] = {"limit", "offset", NULL};
+    const ar_read_plan *plan = resp->plan;
+    const char *token = ar_cursor_encode(
+        resp->r->pool, resp->s->cursor_key, resp->s->cursor_key_len,
+        ar_cursor_shape(resp->r->pool, plan), position,
+        (const char *const *)resp->last_key, plan->order->nelts);
+
+    if (!token)
+        return NULL;
+    return apr_psprintf(resp->r->pool, "<%s?%slimit=%" APR_INT64_T_FMT "&cursor=%s>; "
+                        "rel=\"next\"", ap_escape_uri(resp->r->pool, resp->r->uri), base,
+                        plan->limit, token);
+}
+
+static void set_links(response *resp, apr_int64_t total, int more, int complete)
+{
+    static const char *const postgrest_paging[] = {"limit", "offset", "cursor", NULL};
     static const char *const restless_paging[] = {"page", "results_per_page", NULL};
     request_rec *r = resp->r;
     const ar_read_plan *plan = resp->plan;
     apr_array_header_t *links = apr_array_make(r->pool, 3, sizeof(const char *));
-    apr_int64_t first = plan->offset, n;
-    const char *base;
+    apr_int64_t first = plan->skipped + plan->offset, n;
+    const char *base, *next;
 
     if (resp->s->dialect == AR_DIALECT_RESTLESS) {
         apr_int64_t page, last;
@@ -639,8 +731,14 @@ static void set_links(response *resp, apr_int64_t total, int more)
         if (n == AR_UNSET || n <= 0)
             return;
         base = args_without(r->pool, r->args, postgrest_paging);
+        /* Keyset when the order allows it and the last row is known (not a
+         * page that streamed before its end); offset otherwise. */
+        next = more && plan->keyset && complete && resp->rows > 0
+                   ? cursor_link(resp, base, first + resp->rows)
+                   : NULL;
         if (more)
-            APR_ARRAY_PUSH(links, const char *) = page_link(resp, base, n, first + n, "next");
+            APR_ARRAY_PUSH(links, const char *) =
+                next ? next : page_link(resp, base, n, first + n, "next");
         if (first > 0) {
             APR_ARRAY_PUSH(links, const char *) =
                 page_link(resp, base, n, first > n ? first - n : 0, "prev");
@@ -661,7 +759,7 @@ static void set_collection_headers(response *resp, int complete)
 {
     request_rec *r = resp->r;
     const ar_read_plan *plan = resp->plan;
-    apr_int64_t first = plan->offset, n = resp->rows, total = total_rows(resp);
+    apr_int64_t first = plan->skipped + plan->offset, n = resp->rows, total = total_rows(resp);
     int more = resp->more;
     const char *range, *of;
     apr_array_header_t *applied = apr_array_make(r->pool, 2, sizeof(const char *));
@@ -681,7 +779,7 @@ static void set_collection_headers(response *resp, int complete)
     if (complete || plan->limit != AR_UNSET)
         apr_table_setn(r->headers_out, "Content-Range", range);
     apr_table_setn(r->headers_out, "Range-Unit", "items");
-    set_links(resp, total, more);
+    set_links(resp, total, more, complete);
 
     if (plan->count != AR_COUNT_NONE && resp->s->dialect == AR_DIALECT_POSTGREST) {
         static const char *const names[] = {"", "count=exact", "count=planned",
@@ -735,8 +833,25 @@ typedef struct {
     request_rec *r;
     settings s;
     PGconn *conn;
+    ar_conn_state *conn_state;
     const ar_schema *schema;
 } context;
+
+/* Our state for a pooled connection lives in the connection's own pool, so
+ * it goes when mod_dbd closes the connection. Only the thread holding the
+ * connection touches it. */
+static ar_conn_state *connection_state(ap_dbd_t *dbd)
+{
+    static const char key[] = "autorest:conn_state";
+    void *st = NULL;
+
+    apr_pool_userdata_get(&st, key, dbd->pool);
+    if (!st) {
+        st = ar_conn_state_create(dbd->pool);
+        apr_pool_userdata_set(st, key, apr_pool_cleanup_null, dbd->pool);
+    }
+    return st;
+}
 
 /* The statements that count, for Prefer: count (and Flask-Restless pages). */
 static int count_statements(context *cx, const ar_read_plan *plan, ar_sql **out)
@@ -798,6 +913,9 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     if (cx->s.dialect == AR_DIALECT_RESTLESS && !req->pk_value && !req->single)
         ar_restless_window(req, cx->s.max_rows, &resp.per_page);
     err = ar_plan_read(r->pool, cx->schema, &cx->s.exposure, req, cx->s.max_rows, &plan);
+    if (!err)
+        err = ar_plan_apply_cursor(r->pool, &plan, req->cursor, cx->s.cursor_key,
+                                   cx->s.cursor_key_len);
     if (err)
         return err;
     ar_sql_render_read(r->pool, &plan, &sql);
@@ -812,9 +930,12 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     resp.lens = apr_palloc(r->pool, sizeof(int) * (plan.columns->nelts + 1));
     resp.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     resp.counts = apr_pcalloc(r->pool, sizeof(char *) * 2);
+    resp.last_key = apr_pcalloc(r->pool, sizeof(char *) * (plan.order->nelts + 1));
+    resp.last_key_cap = apr_pcalloc(r->pool, sizeof(apr_size_t) * (plan.order->nelts + 1));
     ar_out_init(&resp.out, r->pool, plan.single ? 0 : HOLD_BYTES, flush_to_client, &resp);
 
     memset(&q, 0, sizeof(q));
+    q.state = cx->conn_state;
     q.pre = pre;
     q.npre = npre;
     q.pre_values = resp.counts;
@@ -843,7 +964,7 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     }
     /* Past the end of a counted result: 416, as PostgREST answers. */
     if (plan.count != AR_COUNT_NONE && cx->s.dialect == AR_DIALECT_POSTGREST
-        && resp.rows == 0 && plan.offset > 0 && plan.offset >= total_rows(&resp)) {
+        && resp.rows == 0 && plan.offset > 0 && plan.offset + plan.skipped >= total_rows(&resp)) {
         apr_table_setn(r->headers_out, "Content-Range",
                        apr_psprintf(r->pool, "*/%" APR_INT64_T_FMT, total_rows(&resp)));
         return ar_error_make(r->pool, AR_ERR_RANGE_UNSATISFIABLE,
@@ -910,6 +1031,7 @@ static ar_error *serve(context *cx)
         return err;
     }
     cx->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    cx->conn_state = connection_state(dbd);
     if ((err = snapshot_acquire(r, cx->conn, &cx->s, NULL, &cx->schema)) != NULL)
         return err;
 
@@ -988,6 +1110,11 @@ static int autorest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
                                 server_rec *s)
 {
     (void)pconf; (void)plog; (void)ptemp;
+    if (apr_generate_random_bytes(random_cursor_key, sizeof(random_cursor_key)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_autorest: no random bytes for the "
+                     "cursor key");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     if (!dbd_acquire) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,

@@ -74,7 +74,7 @@ static ar_error *resolve_cond(apr_pool_t *p, const ar_relation *rel, const ar_ex
  * one: deterministic whenever rows differ in those columns. Hidden columns
  * never join that fallback, so their values do not shape what is shown. */
 static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
-                                         const ar_exposure *x)
+                                         const ar_exposure *x, int *total)
 {
     apr_array_header_t *order = apr_array_make(p, 4, sizeof(const ar_column *));
     const ar_key *key = rel->primary_key, *nullable_key = NULL;
@@ -91,6 +91,7 @@ static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
         else if (!nullable_key)
             nullable_key = k;
     }
+    *total = key != NULL;
     if (!key)
         key = nullable_key;
     if (key)
@@ -160,10 +161,14 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_relation *rel, const ar_ex
     return NULL;
 }
 
+/* *keyset: the order ends in a key that makes it total, and no term is a
+ * hidden column (a cursor carries the last row's values of every term). */
 static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
-                            const apr_array_header_t *asked, apr_array_header_t *out)
+                            const apr_array_header_t *asked, apr_array_header_t *out,
+                            int *keyset)
 {
-    apr_array_header_t *dflt = default_order(p, rel, x);
+    int total;
+    apr_array_header_t *dflt = default_order(p, rel, x, &total);
     int i, j;
 
     for (i = 0; asked && i < asked->nelts; i++) {
@@ -195,6 +200,10 @@ static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_expo
         memset(t, 0, sizeof(*t));
         t->column = c;
     }
+    *keyset = total;
+    for (i = 0; i < out->nelts; i++)
+        if (!ar_exposed_column(x, rel, APR_ARRAY_IDX(out, i, ar_order_term).column))
+            *keyset = 0;
     return NULL;
 }
 
@@ -245,7 +254,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return NULL;
     }
 
-    if ((e = plan_order(p, rel, x, req->order, out->order)) != NULL)
+    if ((e = plan_order(p, rel, x, req->order, out->order, &out->keyset)) != NULL)
         return e;
     out->offset = req->offset;
     out->limit = req->limit;
@@ -259,5 +268,20 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         if (out->limit != 0)
             out->limit = 1;
     }
+    if (out->single || out->limit == AR_UNSET)
+        out->keyset = 0; /* nothing pages on */
     return NULL;
+}
+
+ar_error *ar_plan_apply_cursor(apr_pool_t *p, ar_read_plan *plan, const char *token,
+                               const unsigned char *key, apr_size_t key_len)
+{
+    if (!token)
+        return NULL;
+    if (!plan->keyset)
+        return ar_error_make(p, AR_ERR_BAD_CURSOR, "the cursor is not valid for this query",
+                             "this query's order does not continue by cursor",
+                             "page with offset");
+    return ar_cursor_decode(p, key, key_len, ar_cursor_shape(p, plan), token,
+                            plan->order->nelts, &plan->skipped, &plan->after);
 }

@@ -802,6 +802,12 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
             e = take_count(p, name, value, &seen_limit, &out->limit);
         else if (strcmp(name, "offset") == 0 && !restless)
             e = take_count(p, name, value, &seen_offset, &out->offset);
+        else if (strcmp(name, "cursor") == 0 && !restless) {
+            if (out->cursor)
+                e = ar_error_make(p, AR_ERR_BAD_PARAM, "'cursor' is given twice", NULL, NULL);
+            else
+                out->cursor = apr_pstrdup(p, value);
+        }
         else if (strcmp(name, "q") == 0)
             e = seen_q++ ? ar_error_make(p, AR_ERR_BAD_Q, "'q' is given twice", NULL, NULL)
                          : ar_restless_parse_q(p, value, out);
@@ -861,12 +867,17 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     if (h && h->accept_profile && *h->accept_profile)
         out->profile = apr_pstrdup(p, h->accept_profile);
 
+    if (out->cursor && out->offset > 0)
+        return ar_error_make(p, AR_ERR_BAD_PARAM, "a cursor does not take an offset",
+                             "the cursor already says where the page starts", NULL);
     if ((out->relation == NULL || out->pk_value)
         && (seen_limit || seen_offset || out->ranged || out->select || out->where || out->order
+            || out->cursor
             || seen_q || seen_page || seen_per_page)) {
         /* select= on a single row is fine in PostgREST; the rest makes no sense. */
         if (out->relation && !(seen_limit || seen_offset || out->ranged || out->where
-                               || out->order || seen_q || seen_page || seen_per_page))
+                               || out->order || out->cursor || seen_q || seen_page
+                               || seen_per_page))
             return NULL;
         return ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
                              out->relation ? "filters and pagination apply to collections only"

@@ -131,6 +131,100 @@ static void put_select_list(writer *w, const ar_read_plan *plan)
     }
     if (plan->columns->nelts == 0)
         put(w, "NULL"); /* every column hidden: {} rows */
+    if (plan->keyset) {
+        /* The order terms, after the columns: the last row's values make
+         * the next page's cursor. */
+        for (i = 0; i < plan->order->nelts; i++) {
+            const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+            put(w, ", ");
+            put_field(w, t->column, t->path);
+        }
+    }
+}
+
+static int nulls_last(const ar_order_term *t)
+{
+    return t->nulls == AR_NULLS_LAST || (t->nulls == AR_NULLS_DEFAULT && !t->desc);
+}
+
+static int may_be_null(const ar_order_term *t)
+{
+    return t->path || t->column->nullable;
+}
+
+/* Rows strictly after the cursor's values in the plan's order. The common
+ * case (all terms one direction, no NULLs possible) is a row comparison an
+ * index range scan serves; otherwise the expanded form, NULL-aware:
+ *   t1 after v1 OR (t1 = v1 AND t2 after v2) OR ... */
+static void put_keyset(writer *w, const ar_read_plan *plan)
+{
+    int i, j, n = plan->order->nelts, simple = 1;
+
+    for (i = 0; i < n; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+        simple &= !may_be_null(t) && plan->after[i] != NULL
+                  && t->desc == APR_ARRAY_IDX(plan->order, 0, ar_order_term).desc;
+    }
+    if (simple) {
+        put(w, "(");
+        for (i = 0; i < n; i++) {
+            const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+            if (i)
+                put(w, ", ");
+            put_field(w, t->column, t->path);
+        }
+        put(w, APR_ARRAY_IDX(plan->order, 0, ar_order_term).desc ? ") < (" : ") > (");
+        for (i = 0; i < n; i++) {
+            if (i)
+                put(w, ", ");
+            put_param(w, plan->after[i], NULL);
+        }
+        put(w, ")");
+        return;
+    }
+    put(w, "(");
+    for (i = 0; i < n; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+        const char *v = plan->after[i];
+
+        put(w, i ? " OR (" : "(");
+        for (j = 0; j < i; j++) {
+            const ar_order_term *e = &APR_ARRAY_IDX(plan->order, j, ar_order_term);
+            put_field(w, e->column, e->path);
+            if (plan->after[j]) {
+                put(w, " = ");
+                put_param(w, plan->after[j], NULL);
+            }
+            else {
+                put(w, " IS NULL");
+            }
+            put(w, " AND ");
+        }
+        if (!v) {
+            /* After NULL come only the non-NULLs, when NULLs sort first. */
+            if (nulls_last(t)) {
+                put(w, "false");
+            }
+            else {
+                put_field(w, t->column, t->path);
+                put(w, " IS NOT NULL");
+            }
+        }
+        else {
+            put(w, "(");
+            put_field(w, t->column, t->path);
+            put(w, t->desc ? " < " : " > ");
+            put_param(w, v, NULL);
+            if (nulls_last(t) && may_be_null(t)) {
+                put(w, " OR ");
+                put_field(w, t->column, t->path);
+                put(w, " IS NULL");
+            }
+            put(w, ")");
+        }
+        put(w, ")");
+    }
+    put(w, ")");
 }
 
 static const char *binary_operator(ar_op op)
@@ -326,6 +420,12 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
     put(&w, "SELECT ");
     put_select_list(&w, plan);
     put_from_where(&w, plan);
+    if (plan->after) {
+        int has_where = plan->pk_column
+                        || (plan->where && plan->where->children && plan->where->children->nelts);
+        put(&w, has_where ? " AND " : " WHERE ");
+        put_keyset(&w, plan);
+    }
     for (i = 0; plan->order && i < plan->order->nelts; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
         put(&w, i ? ", " : " ORDER BY ");

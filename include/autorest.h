@@ -49,6 +49,7 @@ typedef enum {
     AR_ERR_NOT_ACCEPTABLE,     /* Accept names nothing we produce */
     AR_ERR_NOT_ONE_ROW,        /* vnd.pgrst.object+json, but not exactly one row */
     AR_ERR_UNKNOWN_PROFILE,    /* Accept-Profile names a schema not served here */
+    AR_ERR_BAD_CURSOR,         /* a keyset cursor we did not make for this query */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -262,6 +263,7 @@ typedef struct {
     int strict;                     /* Prefer: handling=strict */
     ar_media media;
     const char *profile;            /* Accept-Profile, or NULL */
+    const char *cursor;             /* cursor=: a keyset token, or NULL */
     /* Flask-Restless */
     int single;                     /* q={"single": true} */
     apr_int64_t page;               /* page=N (1-based); AR_UNSET */
@@ -321,7 +323,30 @@ typedef struct {
     int single;                     /* one object, not an array */
     ar_count count;
     ar_media media;                 /* CSV wants PostgreSQL's text, not to_json() */
+    int keyset;                     /* the order is total over visible columns: pages
+                                     * can continue by cursor; the select list then
+                                     * ends with the order terms, after the columns */
+    const char **after;             /* a cursor's key values (NULL = SQL NULL): rows
+                                     * after them; NULL when no cursor */
+    apr_int64_t skipped;            /* rows before this page, by the cursor */
 } ar_read_plan;
+
+/* ---------------------------------------------------------------- cursor */
+
+/* The query's identity for cursors: relation and order terms. */
+const char *ar_cursor_shape(apr_pool_t *p, const ar_read_plan *plan);
+/* A token for "the rows after values[0..n)", position rows in. */
+char *ar_cursor_encode(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
+                       const char *shape, apr_int64_t position,
+                       const char *const *values, int n);
+/* Checks the token's MAC against key and shape before reading it. */
+ar_error *ar_cursor_decode(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
+                           const char *shape, const char *token, int n,
+                           apr_int64_t *position, const char ***values);
+/* Applies req's cursor (if any) to a keyset plan: AR_ERR_BAD_CURSOR when
+ * it does not verify, or the plan cannot continue by cursor. */
+ar_error *ar_plan_apply_cursor(apr_pool_t *p, ar_read_plan *plan, const char *token,
+                               const unsigned char *key, apr_size_t key_len);
 
 /* max_rows: the Location's cap, 0 for none. */
 ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
@@ -405,9 +430,17 @@ struct pg_result;
  * the row past the page that only tells whether more follow). */
 typedef int (*ar_row_fn)(void *ctx, const struct pg_result *row);
 
+/* What we know of one pooled connection's session between requests: the
+ * settings in force and the statements prepared on it, so the same query
+ * shape with other values skips PostgreSQL's parse and plan. The glue keeps
+ * one per connection (in the connection's pool); one thread uses it at a time. */
+typedef struct ar_conn_state ar_conn_state;
+ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
+
 /* What one request runs: statements whose first value it wants (counts),
  * then the statement whose rows it streams. */
 typedef struct {
+    ar_conn_state *state;       /* NULL: prepare nothing, set everything */
     const ar_sql *pre;          /* npre statements, or NULL */
     int npre;
     const char **pre_values;    /* out: npre first values (NULL: none/NULL) */
@@ -430,6 +463,8 @@ ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
 /* The row's values as ar_json_write_row wants them (NULL for SQL NULL). */
 void ar_db_row_values(const struct pg_result *row, int ncols, const char **values,
                       int *lens);
+/* One value of the row; NULL for SQL NULL (or past the last column). */
+const char *ar_db_row_value(const struct pg_result *row, int col, int *len);
 /* Reset a connection that the server dropped; non-zero when usable. */
 int ar_db_usable(struct pg_conn *conn);
 

@@ -11,7 +11,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use ARTest;
 
-plan tests => 67;
+plan tests => 68;
 
 # ids of a response's rows, as "first..last (count)" or a short list
 sub ids {
@@ -35,7 +35,13 @@ is(ids($r), '1..10', 'limit=10: ids 1..10');
 is(cr($r), '0-9/*', 'limit=10: Content-Range 0-9/*');
 is($r->header('Range-Unit'), 'items', 'Range-Unit: items');
 my $l = links($r);
-is($l->{next}, '/api/many?limit=10&offset=10', 'Link rel="next" is </api/many?limit=10&offset=10>');
+# rel="next" continues by keyset cursor (issue 4): limit kept, a cursor, no offset;
+# following it gives the next page with its position in Content-Range.
+my ($np0, $nq0) = query_of($l->{next});
+ok($np0 eq '/api/many' && ($nq0->{limit} // '') eq '10' && defined $nq0->{cursor} && !defined $nq0->{offset},
+   'Link rel="next" is /api/many?limit=10&cursor=...') or diag('next: ' . ($l->{next} // 'none'));
+my $n0 = req(GET => $l->{next});
+is(ids($n0) . ' ' . cr($n0), '11..20 10-19/*', 'following it: ids 11..20, Content-Range 10-19/*');
 ok(!exists $l->{prev} && !exists $l->{first}, 'no rel="prev"/"first" at offset 0');
 ok(ct_ok($r), 'pages are application/json; charset=utf-8');
 
@@ -45,7 +51,7 @@ is(ids($r), '21..30', 'limit=10&offset=20: ids 21..30');
 is(cr($r), '20-29/*', 'limit=10&offset=20: Content-Range 20-29/*');
 $l = links($r);
 my ($np, $nq) = query_of($l->{next});
-is("$np " . ($nq->{limit} // '-') . ' ' . ($nq->{offset} // '-'), '/api/many 10 30', 'next: limit 10, offset 30');
+is(ids(req(GET => $l->{next})) . " $np " . ($nq->{limit} // '-'), '31..40 /api/many 10', 'next: limit 10, on to ids 31..40');
 my ($pp, $pq) = query_of($l->{prev});
 is("$pp " . ($pq->{limit} // '-') . ' ' . ($pq->{offset} // '-'), '/api/many 10 10', 'prev: limit 10, offset 10');
 my ($fp, $fq) = query_of($l->{first});
@@ -128,8 +134,8 @@ $r = req(GET => '/api/many');
 is(count($r), 1000, '/api/many without parameters: the default cap, 1000 rows');
 is(ids($r) . ' ' . cr($r), '1..1000 0-999/*', '/api/many: ids 1..1000, Content-Range 0-999/*');
 ($np, $nq) = query_of(links($r)->{next});
-ok(defined $np && $np eq '/api/many' && ($nq->{offset} // '') eq '1000',
-    '/api/many: rel="next" continues at offset 1000') or diag('next: ' . (links($r)->{next} // 'none'));
+ok(defined $np && $np eq '/api/many' && cr(req(GET => links($r)->{next})) eq '1000-1999/*',
+    '/api/many: rel="next" continues at row 1000') or diag('next: ' . (links($r)->{next} // 'none'));
 
 $r = req(GET => '/api/many?limit=5000');
 is(count($r), 1000, '/api/many?limit=5000 is capped at 1000 rows');
@@ -138,8 +144,8 @@ $r = req(GET => '/capped/many');
 is(count($r), 5, '/capped/many: 5 rows (AutoRestMaxRows 5)');
 is(ids($r) . ' ' . cr($r), '1..5 0-4/*', '/capped/many: ids 1..5, Content-Range 0-4/*');
 ($np, $nq) = query_of(links($r)->{next});
-ok(defined $np && $np eq '/capped/many' && ($nq->{offset} // '') eq '5',
-    '/capped/many: rel="next" at offset 5, under /capped') or diag('next: ' . (links($r)->{next} // 'none'));
+ok(defined $np && $np eq '/capped/many' && ids(req(GET => links($r)->{next})) eq '6..10',
+    '/capped/many: rel="next" goes on to ids 6..10, under /capped') or diag('next: ' . (links($r)->{next} // 'none'));
 
 $r = req(GET => '/capped/many?limit=100');
 ok(count($r) >= 0 && count($r) <= 5, '/capped/many?limit=100: at most 5 rows') or diag('count ' . count($r));

@@ -1,4 +1,4 @@
-# 70_streaming.t: responses too large to hold (over 4 MiB) stream through the
+# 70_streaming.t: responses too large to hold (over 1 MiB) stream through the
 # filter chain: the body is complete, valid JSON equal to the database's rows;
 # the headers promise the requested range; a client that hangs up mid-stream
 # leaves a connection the pool can reuse at once.

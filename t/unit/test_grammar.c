@@ -36,7 +36,7 @@ static const char *kind_name(const ar_error *e)
         "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
         "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
         "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
-        "UNKNOWN_PROFILE",
+        "UNKNOWN_PROFILE", "BAD_CURSOR",
     };
     if (!e)
         return "(no error)";
@@ -1734,8 +1734,10 @@ static void test_render_select(void)
              "SELECT \"a\", \"b\", \"j\" FROM \"public\".\"nokey\" ORDER BY \"b\" DESC, \"a\""
              " LIMIT $1 OFFSET $2", "6|10", "a relation without a key: asked term, then the rest");
     render_h(AR_DIALECT_POSTGREST, "/film", "select=id&year=eq.1&order=title&limit=3", NULL, 0,
-             "SELECT \"id\" FROM \"public\".\"film\" WHERE (\"year\" = $1) ORDER BY \"title\","
-             " \"id\" LIMIT $2", "1|4", "WHERE, ORDER BY, LIMIT: parameters in text order");
+             "SELECT \"id\", \"title\", \"id\" FROM \"public\".\"film\" WHERE (\"year\" = $1)"
+             " ORDER BY \"title\", \"id\" LIMIT $2", "1|4",
+             "WHERE, ORDER BY, LIMIT: parameters in text order (keyset: the order terms end"
+             " the select list)");
     render_h(AR_DIALECT_POSTGREST, "/film/7", "select=title,info->>a", NULL, 0,
              "SELECT \"title\", \"info\"->>($1::text) AS \"a\" FROM \"public\".\"film\""
              " WHERE \"id\" = $2 LIMIT $3", "a|7|1", "single row with a path select");

@@ -34,7 +34,7 @@ static const char *kind_name(const ar_error *e)
         "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
         "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
         "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
-        "UNKNOWN_PROFILE",
+        "UNKNOWN_PROFILE", "BAD_CURSOR",
     };
     if (!e)
         return "(no error)";
@@ -567,6 +567,62 @@ static void test_plan(void)
         is_str(e ? e->message : NULL, "relation 'nope' does not exist", "no relation message");
     }
 
+    /* keyset: the order is total (ends in the primary key or a NOT NULL
+     * unique key), no term is hidden, there is a limit, and it is a list. */
+    no_err(plan_for("/people", "limit=5", NULL, 0, &plan), "keyset: people, limit 5");
+    ok(plan.keyset == 1, "keyset: ordered by the primary key -> 1");
+    ok(plan.after == NULL && plan.skipped == 0, "keyset: no cursor yet, nothing skipped");
+    no_err(plan_for("/people", "order=name.desc&limit=5", NULL, 0, &plan),
+           "keyset: people, order=name.desc");
+    is_str(order_of(&plan), "name,id", "keyset: the client's term, then the pk tie-breaker");
+    ok(plan.keyset == 1, "keyset: client order + pk tie-breaker -> 1");
+    no_err(plan_for("/people", "order=address->>city,id.desc&limit=5", NULL, 0, &plan),
+           "keyset: a JSON path term and the pk given by the client");
+    is_str(order_of(&plan), "address,id", "keyset: the client's pk term is the tie-breaker");
+    ok(plan.keyset == 1, "keyset: path term + client pk term -> 1");
+    no_err(plan_for("/enrollment", "limit=2", NULL, 0, &plan), "keyset: composite pk");
+    ok(plan.keyset == 1, "keyset: composite pk -> 1");
+    no_err(plan_for("/uniq_only", "limit=5", NULL, 0, &plan), "keyset: uniq_only");
+    ok(plan.keyset == 1, "keyset: a NOT NULL unique key, no pk -> 1");
+    no_err(plan_for("/two_uniques", "order=a&limit=5", NULL, 0, &plan), "keyset: two_uniques");
+    is_str(order_of(&plan), "a,c,b", "keyset: nullable term, then the NOT NULL unique key");
+    ok(plan.keyset == 1, "keyset: ends in the NOT NULL unique key -> 1");
+    no_err(plan_for("/no_keys", "limit=5", NULL, 0, &plan), "keyset: no_keys");
+    ok(plan.keyset == 0, "keyset: no key -> 0");
+    no_err(plan_for("/no_keys", "order=a&limit=5", NULL, 0, &plan), "keyset: no_keys, order=a");
+    ok(plan.keyset == 0, "keyset: no key, client order -> 0");
+    no_err(plan_for("/nullable_unique", "limit=5", NULL, 0, &plan), "keyset: nullable_unique");
+    ok(plan.keyset == 0, "keyset: only a nullable unique key -> 0");
+    no_err(plan_for("/hidden_pk", "limit=5", NULL, 0, &plan), "keyset: hidden_pk");
+    is_str(order_of(&plan), "id", "keyset: hidden_pk is still ordered by its (hidden) pk");
+    ok(plan.keyset == 0, "keyset: a hidden order-term column -> 0");
+    no_err(plan_for("/people", NULL, NULL, 0, &plan), "keyset: people, no limit, no cap");
+    ok(plan.keyset == 0, "keyset: no limit -> 0");
+    no_err(plan_for("/people", "offset=3", NULL, 0, &plan), "keyset: people, offset only");
+    ok(plan.keyset == 0, "keyset: offset without a limit -> 0");
+    no_err(plan_for("/people", NULL, NULL, 100, &plan), "keyset: people, cap 100");
+    ok(plan.keyset == 1, "keyset: the cap is a limit -> 1");
+    no_err(plan_for("/people", NULL, "0-9", 0, &plan), "keyset: people, Range 0-9");
+    ok(plan.keyset == 1, "keyset: a closed Range is a limit -> 1");
+    no_err(plan_for("/people", NULL, "10-", 0, &plan), "keyset: people, Range 10-");
+    ok(plan.keyset == 0, "keyset: an open Range without a cap -> 0");
+    no_err(plan_for("/people/42", NULL, NULL, 100, &plan), "keyset: single row");
+    ok(plan.keyset == 0, "keyset: single row by pk -> 0");
+    {
+        ar_request_headers h = {NULL, NULL, NULL, "application/vnd.pgrst.object+json", NULL};
+        ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "limit=5", &h, &req);
+        if (!e)
+            e = ar_plan_read(pool, schema, &expo, &req, 0, &plan);
+        no_err(e, "keyset: people as one object");
+        ok(plan.single == 1 && plan.keyset == 0, "keyset: vnd.pgrst.object+json -> 0");
+        e = ar_query_parse(pool, AR_DIALECT_RESTLESS, "/people", "q={\"single\":true}", NULL,
+                           &req);
+        if (!e)
+            e = ar_plan_read(pool, schema, &expo, &req, 100, &plan);
+        no_err(e, "keyset: people, q single");
+        ok(plan.single == 1 && plan.keyset == 0, "keyset: q={\"single\":true} -> 0");
+    }
+
     /* a request built by hand */
     memset(&req, 0, sizeof(req));
     req.relation = "no_keys";
@@ -610,8 +666,8 @@ static void render(const char *path, const char *args, const char *range,
 static void test_render(void)
 {
     render("/people", "limit=10&offset=20", NULL, 0,
-           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
-           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1 OFFSET $2",
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\","
+           " \"id\" FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1 OFFSET $2",
            "11|20", "collection, limit 10 offset 20 (LIMIT limit+1)");
     render("/people", NULL, NULL, 0,
            "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
@@ -622,12 +678,12 @@ static void test_render(void)
            " FROM \"public\".\"people\" ORDER BY \"id\" OFFSET $1",
            "5", "collection, offset only");
     render("/people", "offset=0", NULL, 25,
-           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
-           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1",
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\","
+           " \"id\" FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1",
            "26", "collection, cap 25, offset 0 omitted");
     render("/people", "limit=0", NULL, 0,
-           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
-           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1",
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\","
+           " \"id\" FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1",
            "1", "limit 0 still probes one row");
     render("/people/42", NULL, NULL, 100,
            "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
@@ -638,7 +694,8 @@ static void test_render(void)
            " FROM \"public\".\"people\" WHERE \"id\" = $1 LIMIT $2",
            "1' OR '1'='1|1", "pk value only ever bound");
     render("/enrollment", "limit=2", NULL, 0,
-           "SELECT \"person_id\", \"team_id\" FROM \"public\".\"enrollment\""
+           "SELECT \"person_id\", \"team_id\", \"team_id\", \"person_id\""
+           " FROM \"public\".\"enrollment\""
            " ORDER BY \"team_id\", \"person_id\" LIMIT $1",
            "3", "composite order");
     render("/no_keys", NULL, "3-4", 0,
@@ -646,8 +703,8 @@ static void test_render(void)
            " ORDER BY \"a\", \"b\", \"c\" LIMIT $1 OFFSET $2",
            "3|3", "Range 3-4 -> LIMIT 3 (2+1) OFFSET 3");
     render("/we\"ird", "limit=1", NULL, 0,
-           "SELECT \"co\"\"l\", to_json(\"j\"\"\"\"son\") AS \"j\"\"\"\"son\""
-           " FROM \"public\".\"we\"\"ird\" ORDER BY \"co\"\"l\" LIMIT $1",
+           "SELECT \"co\"\"l\", to_json(\"j\"\"\"\"son\") AS \"j\"\"\"\"son\","
+           " \"co\"\"l\" FROM \"public\".\"we\"\"ird\" ORDER BY \"co\"\"l\" LIMIT $1",
            "2", "embedded double quotes doubled");
     render("/we\"ird/x", NULL, NULL, 0,
            "SELECT \"co\"\"l\", to_json(\"j\"\"\"\"son\") AS \"j\"\"\"\"son\""
@@ -657,14 +714,14 @@ static void test_render(void)
            "SELECT NULL FROM \"public\".\"all_hidden\"",
            "", "all columns hidden: SELECT NULL");
     render("/other.things", NULL, NULL, 10,
-           "SELECT \"id\" FROM \"other\".\"things\" ORDER BY \"id\" LIMIT $1",
+           "SELECT \"id\", \"id\" FROM \"other\".\"things\" ORDER BY \"id\" LIMIT $1",
            "11", "other schema");
     render("/nothing_sortable", NULL, NULL, 0,
            "SELECT \"j\" FROM \"public\".\"nothing_sortable\"",
            "", "no ORDER BY when nothing is sortable");
     render("/people", "limit=1000000000000000000&offset=1000000000000000000", NULL, 0,
-           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\""
-           " FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1 OFFSET $2",
+           "SELECT \"id\", \"name\", to_json(\"address\") AS \"address\", \"tags\","
+           " \"id\" FROM \"public\".\"people\" ORDER BY \"id\" LIMIT $1 OFFSET $2",
            "1000000000000000001|1000000000000000000", "64-bit limit and offset");
 
     is_str(ar_sql_quote_ident(pool, "plain"), "\"plain\"", "quote_ident plain");
@@ -709,6 +766,7 @@ static void test_errors(void)
         {AR_ERR_NOT_ACCEPTABLE, 406, "AR401"},
         {AR_ERR_NOT_ONE_ROW, 406, "AR402"},
         {AR_ERR_UNKNOWN_PROFILE, 406, "AR403"},
+        {AR_ERR_BAD_CURSOR, 400, "AR112"},
     };
     size_t i;
     ar_error *e;
