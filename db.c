@@ -86,18 +86,18 @@ int ar_db_usable(PGconn *conn)
     return PQstatus(conn) == CONNECTION_OK;
 }
 
-void ar_db_row_values(const PGresult *row, int ncols, const char **values, int *lens)
+void ar_db_row_values(const ar_row *row, int ncols, const char **values, int *lens)
 {
     int i;
 
     for (i = 0; i < ncols; i++) {
-        if (PQgetisnull(row, 0, i)) {
+        if (PQgetisnull(row->res, row->index, i)) {
             values[i] = NULL;
             lens[i] = 0;
         }
         else {
-            values[i] = PQgetvalue(row, 0, i);
-            lens[i] = PQgetlength(row, 0, i);
+            values[i] = PQgetvalue(row->res, row->index, i);
+            lens[i] = PQgetlength(row->res, row->index, i);
         }
     }
 }
@@ -263,25 +263,34 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
                                                                  : NULL);
             continue;
         }
-        PQsetSingleRowMode(conn);
+        /* Single-row mode streams a result of any size, at the cost of a
+         * PGresult per row; a bounded page comes whole, in one. */
+        if (q->stream)
+            PQsetSingleRowMode(conn);
         while ((res = PQgetResult(conn)) != NULL) {
             switch (PQresultStatus(res)) {
             case PGRES_SINGLE_TUPLE:
-                if (!stopped && !err) {
+            case PGRES_TUPLES_OK: {
+                ar_row row;
+                int n = PQntuples(res);
+                row.res = res;
+                for (row.index = 0; row.index < n && !stopped && !err; row.index++) {
                     ++*rows;
-                    if (q->on_row(q->ctx, res) != 0) {
+                    if (q->on_row(q->ctx, &row) != 0) {
                         stopped = 1;
-                        cancel_running(conn);
+                        if (q->stream)
+                            cancel_running(conn);
                     }
                 }
                 break;
+            }
             case PGRES_FATAL_ERROR:
                 /* After we cancelled, the cancellation itself is no error. */
                 if (!err && !stopped)
                     err = result_error(p, conn, res);
                 break;
             default:
-                break; /* TUPLES_OK (end of rows), PIPELINE_ABORTED after an error */
+                break; /* PIPELINE_ABORTED after an error */
             }
             PQclear(res);
             if (PQstatus(conn) != CONNECTION_OK)
@@ -363,12 +372,12 @@ ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, const ar_db_query *q)
     return err;
 }
 
-const char *ar_db_row_value(const PGresult *row, int col, int *len)
+const char *ar_db_row_value(const ar_row *row, int col, int *len)
 {
-    if (col >= PQnfields(row) || PQgetisnull(row, 0, col)) {
+    if (col >= PQnfields(row->res) || PQgetisnull(row->res, row->index, col)) {
         *len = 0;
         return NULL;
     }
-    *len = PQgetlength(row, 0, col);
-    return PQgetvalue(row, 0, col);
+    *len = PQgetlength(row->res, row->index, col);
+    return PQgetvalue(row->res, row->index, col);
 }

@@ -84,43 +84,62 @@ void ar_out_puts(ar_out *o, const char *s)
 
 static const char hex_digits[] = "0123456789abcdef";
 
+/* Bytes a JSON string cannot hold as they are: controls, '"' and '\\'. */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* The hot path of every response: the worst case (every byte as \u00XX)
+ * is reserved once, then the string is copied run by run straight into the
+ * buffer, with one flush check at its end. */
 void ar_json_write_string(ar_out *o, const char *s, apr_size_t len)
 {
-    apr_size_t i, run = 0;
+    const unsigned char *in = (const unsigned char *)s, *end = in + len;
+    char *w;
 
-    ar_out_write(o, "\"", 1);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6];
-        apr_size_t esc_len = 2;
+    if (o->failed)
+        return;
+    if (o->len + len * 6 + 2 > o->cap)
+        out_grow(o, len * 6 + 2);
+    w = o->buf + o->len;
+    *w++ = '"';
+    while (in < end) {
+        const unsigned char *run = in;
+        unsigned char c;
 
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (i > run)
-            ar_out_write(o, s + run, i - run);
-        run = i + 1;
-        esc[0] = '\\';
+        while (in < end && !needs_escape[*in])
+            in++;
+        memcpy(w, run, (apr_size_t)(in - run));
+        w += in - run;
+        if (in == end)
+            break;
+        c = *in++;
+        *w++ = '\\';
         switch (c) {
-        case '"':  esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':  *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '\b': *w++ = 'b'; break;
+        case '\f': *w++ = 'f'; break;
+        case '\n': *w++ = 'n'; break;
+        case '\r': *w++ = 'r'; break;
+        case '\t': *w++ = 't'; break;
         default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex_digits[c >> 4];
-            esc[5] = hex_digits[c & 15];
-            esc_len = 6;
+            *w++ = 'u';
+            *w++ = '0';
+            *w++ = '0';
+            *w++ = hex_digits[c >> 4];
+            *w++ = hex_digits[c & 15];
         }
-        ar_out_write(o, esc, esc_len);
     }
-    if (len > run)
-        ar_out_write(o, s + run, len - run);
-    ar_out_write(o, "\"", 1);
+    *w++ = '"';
+    o->len = (apr_size_t)(w - o->buf);
+    if (o->flush_at && o->len >= o->flush_at)
+        ar_out_flush(o);
 }
 
 /* RFC 8259 number grammar: what to_json() checks before writing a numeric

@@ -37,6 +37,10 @@ module AP_MODULE_DECLARE_DATA autorest_module;
 #define HOLD_BYTES (1024 * 1024)
 #define CHUNK_BYTES (64 * 1024)
 
+/* Pages of up to this many rows come from PostgreSQL as one result, which
+ * costs less per row than single-row mode; larger ones (exports) stream. */
+#define STREAM_ABOVE_ROWS 1000
+
 /* An unknown relation refreshes the cache at most this often, so a client
  * probing names cannot turn every request into a catalogue scan. */
 #define UNKNOWN_REFRESH_INTERVAL apr_time_from_sec(1)
@@ -546,7 +550,7 @@ typedef struct {
 
 /* Keeps the sort-key values of the row just written, for the next page's
  * cursor, in buffers reused row after row (an export stays flat). */
-static void remember_key(response *resp, const struct pg_result *row)
+static void remember_key(response *resp, const ar_row *row)
 {
     int i, n = resp->plan->order->nelts, first = resp->format->ncols;
 
@@ -650,7 +654,7 @@ static int flush_to_client(void *ctx, const char *data, apr_size_t len)
     return rv == APR_SUCCESS && !r->connection->aborted ? 0 : -1;
 }
 
-static int on_row(void *ctx, const struct pg_result *row)
+static int on_row(void *ctx, const ar_row *row)
 {
     response *resp = ctx;
     const ar_read_plan *plan = resp->plan;
@@ -941,6 +945,7 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     q.pre_values = resp.counts;
     q.sql = &sql;
     q.timeout_ms = cx->s.timeout_ms;
+    q.stream = plan.limit == AR_UNSET || plan.limit > STREAM_ABOVE_ROWS;
     q.on_row = on_row;
     q.ctx = &resp;
     err = ar_db_stream(r->pool, cx->conn, &q);

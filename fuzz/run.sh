@@ -19,7 +19,7 @@ cd "$top"
 
 seconds=${FUZZ_SECONDS:-60}
 CC=${CC:-clang}
-targets=${*:-fuzz_query_parse fuzz_json_value}
+targets=${*:-fuzz_query_parse fuzz_json_value fuzz_cursor}
 work=fuzz/corpus-work
 
 command -v "$CC" >/dev/null || { echo "run.sh: $CC not found" >&2; exit 2; }
@@ -29,7 +29,8 @@ cflags="$cflags -Wall -Wextra -Wno-unused-parameter ${FUZZ_CFLAGS:-}"
 # shellcheck disable=SC2046
 incs="$(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes)"
 incs="$incs $(pkg-config --cflags jansson libpq) -I include"
-libs="$(pkg-config --libs jansson libpq) $(apr-1-config --link-ld --libs)"
+# apr-util too: cursor.c signs with apr_sha1 and writes apr_base64.
+libs="$(pkg-config --libs jansson libpq) $(apu-1-config --link-ld --libs) $(apr-1-config --link-ld --libs)"
 # The pure core: every top-level source but the httpd glue.
 core=$(ls ./*.c | grep -v mod_autorest.c)
 

@@ -426,9 +426,14 @@ char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
 /* -------------------------------------------------------------- database */
 
 struct pg_result;
-/* Called once per row; a non-zero return stops the query (client gone, or
- * the row past the page that only tells whether more follow). */
-typedef int (*ar_row_fn)(void *ctx, const struct pg_result *row);
+/* One row of a result, for ar_db_row_value(s). */
+typedef struct {
+    const struct pg_result *res;
+    int index;
+} ar_row;
+/* Called once per row; a non-zero return stops the query (the client is
+ * gone). */
+typedef int (*ar_row_fn)(void *ctx, const ar_row *row);
 
 /* What we know of one pooled connection's session between requests: the
  * settings in force and the statements prepared on it, so the same query
@@ -446,6 +451,9 @@ typedef struct {
     const char **pre_values;    /* out: npre first values (NULL: none/NULL) */
     const ar_sql *sql;          /* the rows */
     long timeout_ms;            /* statement_timeout for the request; 0 = none */
+    int stream;                 /* rows one at a time (single-row mode), for
+                                 * results of any size; else the whole result
+                                 * at once, cheaper per row for bounded pages */
     ar_row_fn on_row;
     void *ctx;
 } ar_db_query;
@@ -461,10 +469,10 @@ ar_error *ar_db_stream(apr_pool_t *p, struct pg_conn *conn, const ar_db_query *q
 ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
                       const char *log);
 /* The row's values as ar_json_write_row wants them (NULL for SQL NULL). */
-void ar_db_row_values(const struct pg_result *row, int ncols, const char **values,
+void ar_db_row_values(const ar_row *row, int ncols, const char **values,
                       int *lens);
 /* One value of the row; NULL for SQL NULL (or past the last column). */
-const char *ar_db_row_value(const struct pg_result *row, int col, int *len);
+const char *ar_db_row_value(const ar_row *row, int col, int *len);
 /* Reset a connection that the server dropped; non-zero when usable. */
 int ar_db_usable(struct pg_conn *conn);
 
