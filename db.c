@@ -91,14 +91,12 @@ void ar_db_row_values(const ar_row *row, int ncols, const char **values, int *le
     int i;
 
     for (i = 0; i < ncols; i++) {
-        if (PQgetisnull(row->res, row->index, i)) {
-            values[i] = NULL;
-            lens[i] = 0;
-        }
-        else {
-            values[i] = PQgetvalue(row->res, row->index, i);
-            lens[i] = PQgetlength(row->res, row->index, i);
-        }
+        /* NULL reads as "" of length 0, so only an empty value needs the
+         * question whether it is NULL: one libpq call fewer per value. */
+        lens[i] = PQgetlength(row->res, row->index, i);
+        values[i] = lens[i] == 0 && PQgetisnull(row->res, row->index, i)
+                        ? NULL
+                        : PQgetvalue(row->res, row->index, i);
     }
 }
 
