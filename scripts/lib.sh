@@ -51,10 +51,12 @@ ar_as() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
 }
 
-# A free TCP port on 127.0.0.1.
+# A free TCP port on 127.0.0.1, below Linux's ephemeral range (32768-60999):
+# there an outgoing connection's local port can hold the address while
+# nothing listens, so a connect test passes and the server's bind fails.
 ar_free_port() {
     local port
-    for port in $(shuf -i 20000-60000 -n 50); do
+    for port in $(shuf -i 20000-32000 -n 50); do
         (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null || { echo "$port"; return; }
     done
     ar_die "no free port"

@@ -34,7 +34,7 @@ fail() {
     exit 1
 }
 
-port() { local p; for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
+port() { local p; for p in $(shuf -i 20000-32000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
 
 # 1. The client, from the lock file, in a copy of t/js.
 for tool in node npm psql curl; do
