@@ -253,7 +253,7 @@ typedef struct {
  * earlier cursors invalid (their clients get a 400 and start over). */
 static unsigned char random_cursor_key[32];
 
-static void effective_settings(request_rec *r, const dir_conf *c, settings *s)
+static void effective_settings(const dir_conf *c, settings *s)
 {
     static const char *const public_schema[] = {"public"};
     static apr_array_header_t dflt;
@@ -282,7 +282,6 @@ static void effective_settings(request_rec *r, const dir_conf *c, settings *s)
         s->cursor_key = random_cursor_key;
         s->cursor_key_len = sizeof(random_cursor_key);
     }
-    (void)r;
 }
 
 /* ---------------------------------------------------------- schema cache */
@@ -986,14 +985,22 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     return NULL;
 }
 
-/* The path below this Location, or NULL when r->uri is not under it (a
- * <Location /api> also matches "/apiary"). */
-static const char *path_below(request_rec *r, const char *location)
+/* The Location's path without trailing slashes: what URLs are built on. */
+static apr_size_t location_base_len(const char *location)
 {
     apr_size_t n = strlen(location);
 
     while (n > 0 && location[n - 1] == '/')
         n--;
+    return n;
+}
+
+/* The path below this Location, or NULL when r->uri is not under it (a
+ * <Location /api> also matches "/apiary"). */
+static const char *path_below(request_rec *r, const char *location)
+{
+    apr_size_t n = location_base_len(location);
+
     if (strncmp(r->uri, location, n) != 0)
         return NULL;
     if (r->uri[n] != '\0' && r->uri[n] != '/')
@@ -1042,14 +1049,10 @@ static ar_error *serve(context *cx)
 
     if (!req.relation) {
         apr_size_t len;
-        apr_size_t n = strlen(cx->s.location);
-        const char *base;
-        char *body;
+        const char *base = apr_pstrmemdup(r->pool, cx->s.location,
+                                          location_base_len(cx->s.location));
+        char *body = ar_json_index(r->pool, cx->schema, &cx->s.exposure, base, &len);
 
-        while (n > 0 && cx->s.location[n - 1] == '/')
-            n--;
-        base = apr_pstrmemdup(r->pool, cx->s.location, n);
-        body = ar_json_index(r->pool, cx->schema, &cx->s.exposure, base, &len);
         if (!body)
             return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
         send_body(r, JSON_TYPE, body, len);
@@ -1085,7 +1088,7 @@ static int autorest_handler(request_rec *r)
 
     memset(&cx, 0, sizeof(cx));
     cx.r = r;
-    effective_settings(r, ap_get_module_config(r->per_dir_config, &autorest_module), &cx.s);
+    effective_settings(ap_get_module_config(r->per_dir_config, &autorest_module), &cx.s);
 
     if (r->method_number == M_OPTIONS) {
         apr_table_setn(r->headers_out, "Allow", ALLOWED_METHODS);

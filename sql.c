@@ -379,7 +379,9 @@ static void put_cond(writer *w, const ar_cond *c)
         put(w, ")");
 }
 
-static void put_from_where(writer *w, const ar_read_plan *plan)
+/* FROM and the plan's conditions; whether it wrote a WHERE, so the keyset
+ * predicate knows whether it is the first condition. */
+static int put_from_where(writer *w, const ar_read_plan *plan)
 {
     const ar_relation *rel = plan->relation;
     int where = 0;
@@ -396,7 +398,9 @@ static void put_from_where(writer *w, const ar_read_plan *plan)
     if (plan->where && plan->where->children && plan->where->children->nelts) {
         put(w, where ? " AND " : " WHERE ");
         put_cond(w, plan->where);
+        where = 1;
     }
+    return where;
 }
 
 static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset)
@@ -414,16 +418,14 @@ static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset)
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
 {
     writer w;
-    int i;
+    int i, where;
 
     writer_init(&w, p, out);
     put(&w, "SELECT ");
     put_select_list(&w, plan);
-    put_from_where(&w, plan);
+    where = put_from_where(&w, plan);
     if (plan->after) {
-        int has_where = plan->pk_column
-                        || (plan->where && plan->where->children && plan->where->children->nelts);
-        put(&w, has_where ? " AND " : " WHERE ");
+        put(&w, where ? " AND " : " WHERE ");
         put_keyset(&w, plan);
     }
     for (i = 0; plan->order && i < plan->order->nelts; i++) {
