@@ -29,6 +29,7 @@
 
 #include "autorest.h"
 #include "tap.h"
+#include "ar_checks.h"
 
 static apr_pool_t *pool;
 
@@ -38,51 +39,6 @@ static const unsigned char KEY2[] = "unit-test key: 0123456789abcdeF";
 #define SHAPE "public\x1fitems\x1fid\x1f" "00"
 
 /* --------------------------------------------------------------- helpers */
-
-static const char *kind_name(const ar_error *e)
-{
-    static const char *names[] = {
-        "UNKNOWN_PARAM", "BAD_PARAM", "BAD_RANGE", "RANGE_UNSATISFIABLE",
-        "NO_RELATION", "NO_ROW", "NO_ROUTE", "METHOD", "DB_UNAVAILABLE",
-        "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
-        "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
-        "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
-        "UNKNOWN_PROFILE", "BAD_CURSOR",
-    };
-    if (!e)
-        return "(no error)";
-    if ((int)e->kind < 0 || e->kind >= AR_ERR__COUNT)
-        return "(bad kind)";
-    return names[e->kind];
-}
-
-#define is_err(e, want, ...)                                                 \
-    do {                                                                     \
-        const ar_error *e_ = (e);                                            \
-        ok(e_ && e_->kind == (want), __VA_ARGS__);                           \
-        if (!(e_ && e_->kind == (want)))                                     \
-            printf("#   got %s%s%s\n", kind_name(e_), e_ ? ": " : "",      \
-                   e_ && e_->message ? e_->message : "");                    \
-    } while (0)
-
-#define no_err(e, ...)                                                       \
-    do {                                                                     \
-        const ar_error *e_ = (e);                                            \
-        ok(e_ == NULL, __VA_ARGS__);                                         \
-        if (e_)                                                              \
-            printf("#   got %s: %s%s%s\n", kind_name(e_),                   \
-                   e_->message ? e_->message : "", e_->details ? " / " : "", \
-                   e_->details ? e_->details : "");                          \
-    } while (0)
-
-#define is_int(got, want, ...)                                               \
-    do {                                                                     \
-        apr_int64_t g_ = (got), w_ = (want);                                 \
-        ok(g_ == w_, __VA_ARGS__);                                           \
-        if (g_ != w_)                                                        \
-            printf("#          got: %" APR_INT64_T_FMT "\n#     expected: %"  \
-                   APR_INT64_T_FMT "\n", g_, w_);                            \
-    } while (0)
 
 /* Printable: non-ASCII and control bytes as \xNN, for diagnostics. */
 static const char *show(const char *s)

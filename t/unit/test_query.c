@@ -13,6 +13,7 @@
 
 #include "autorest.h"
 #include "tap.h"
+#include "ar_checks.h"
 
 static apr_pool_t *pool;
 
@@ -25,41 +26,6 @@ static ar_error *parse(const char *path, const char *args, const char *range,
 
     return ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, req);
 }
-
-static const char *kind_name(const ar_error *e)
-{
-    static const char *names[] = {
-        "UNKNOWN_PARAM", "BAD_PARAM", "BAD_RANGE", "RANGE_UNSATISFIABLE",
-        "NO_RELATION", "NO_ROW", "NO_ROUTE", "METHOD", "DB_UNAVAILABLE",
-        "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
-        "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
-        "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
-        "UNKNOWN_PROFILE", "BAD_CURSOR",
-    };
-    if (!e)
-        return "(no error)";
-    if ((int)e->kind < 0 || e->kind >= AR_ERR__COUNT)
-        return "(bad kind)";
-    return names[e->kind];
-}
-
-#define is_err(e, want, ...)                                                 \
-    do {                                                                     \
-        const ar_error *e_ = (e);                                            \
-        ok(e_ && e_->kind == (want), __VA_ARGS__);                           \
-        if (!(e_ && e_->kind == (want)))                                     \
-            printf("#   got %s%s%s\n", kind_name(e_), e_ ? ": " : "",      \
-                   e_ && e_->message ? e_->message : "");                    \
-    } while (0)
-
-#define no_err(e, ...)                                                       \
-    do {                                                                     \
-        const ar_error *e_ = (e);                                            \
-        ok(e_ == NULL, __VA_ARGS__);                                         \
-        if (e_)                                                              \
-            printf("#   got %s: %s\n", kind_name(e_),                       \
-                   e_->message ? e_->message : "");                          \
-    } while (0)
 
 static int req_is(const ar_read_request *r, const char *rel, const char *pk,
                   apr_int64_t limit, apr_int64_t offset, int ranged)
