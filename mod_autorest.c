@@ -7,6 +7,9 @@
  * chain), and turning ar_error values into JSON responses.
  */
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <httpd.h>
 #include <http_config.h>
@@ -33,13 +36,18 @@ module AP_MODULE_DECLARE_DATA autorest_module;
 
 /* Bytes of a response held back before the first one is sent. A page that
  * fits gets exact Content-Range and Link headers and a Content-Length; a
- * larger one streams with headers decided up front (see send_collection). */
+ * larger one streams with headers decided up front (see send_collection).
+ * The body is written in chunks: held ones go to the brigade as they are,
+ * without a copy; once streaming, one chunk is filled and sent again. */
 #define HOLD_BYTES (1024 * 1024)
 #define CHUNK_BYTES (64 * 1024)
 
 /* Pages of up to this many rows come from PostgreSQL as one result, which
  * costs less per row than single-row mode; larger ones (exports) stream. */
 #define STREAM_ABOVE_ROWS 1000
+
+/* What a malloc arena keeps before it gives memory back (see child_init). */
+#define MALLOC_TRIM_THRESHOLD (4 * 1024 * 1024)
 
 /* An unknown relation refreshes the cache at most this often, so a client
  * probing names cannot turn every request into a catalogue scan. */
@@ -540,6 +548,7 @@ typedef struct {
     apr_int64_t rows;          /* written */
     int more;                  /* the probe row came: another page follows */
     int streaming;             /* headers are out; the body is flowing */
+    apr_size_t held;           /* bytes in bb before streaming */
     int opened;                /* the document's opening is written */
     const char **counts;       /* the count statements' results, once the rows begin */
     apr_int64_t per_page;      /* Flask-Restless's results_per_page */
@@ -551,13 +560,11 @@ typedef struct {
  * cursor, in buffers reused row after row (an export stays flat). */
 static void remember_key(response *resp, const ar_row *row)
 {
-    int i, n = resp->plan->order->nelts, first = resp->format->ncols;
+    int i, n = resp->plan->order->nelts;
 
-    if (resp->plan->columns->nelts == 0)
-        first = 1; /* the select list's placeholder NULL */
     for (i = 0; i < n; i++) {
         int len;
-        const char *v = ar_db_row_value(row, first + i, &len);
+        const char *v = ar_db_row_value(row, resp->plan->key_columns[i], &len);
 
         if (!v) {
             resp->last_key[i] = NULL;
@@ -633,24 +640,55 @@ static void close_document(response *resp)
 
 static void set_collection_headers(response *resp, int complete);
 
-/* ar_out's flush: the first call commits the headers, later ones send
- * chunks. A failed pass means the client went away. */
+/* ar_out's flush. While the response is held, chunks join the brigade as
+ * pool buckets (the chunk is the sink's no more); the chunk that passes
+ * HOLD_BYTES commits the headers and sends what is held. Later chunks are
+ * sent as transient buckets, which httpd copies only if it must set them
+ * aside, so the sink fills the same chunk again. A failed pass means the
+ * client went away. */
 static int flush_to_client(void *ctx, const char *data, apr_size_t len)
 {
     response *resp = ctx;
     request_rec *r = resp->r;
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    int kept = !resp->streaming;
     apr_status_t rv;
 
-    if (!resp->streaming) {
+    if (kept) {
+        APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_pool_create(data, len, r->pool, ba));
+        resp->held += len;
+        if (resp->held < HOLD_BYTES)
+            return AR_OUT_KEPT;
         resp->streaming = 1;
         set_collection_headers(resp, 0);
-        resp->out.flush_at = CHUNK_BYTES;
     }
-    APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_transient_create(
-                                          data, len, r->connection->bucket_alloc));
+    else {
+        APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_transient_create(data, len, ba));
+    }
     rv = ap_pass_brigade(r->output_filters, resp->bb);
     apr_brigade_cleanup(resp->bb);
-    return rv == APR_SUCCESS && !r->connection->aborted ? 0 : -1;
+    if (rv != APR_SUCCESS || r->connection->aborted)
+        return AR_OUT_FAILED;
+    return kept ? AR_OUT_KEPT : AR_OUT_DONE;
+}
+
+/* The held body, whole: headers are set, Content-Length is exact. The last
+ * chunk joins the brigade here, not through flush_to_client, which would
+ * start streaming if it passed HOLD_BYTES. */
+static void send_held(response *resp)
+{
+    request_rec *r = resp->r;
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+
+    if (resp->out.len) {
+        APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_pool_create(resp->out.buf, resp->out.len,
+                                                                 r->pool, ba));
+        resp->held += resp->out.len;
+        resp->out.len = 0;
+    }
+    ap_set_content_length(r, (apr_off_t)resp->held);
+    APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_eos_create(ba));
+    ap_pass_brigade(r->output_filters, resp->bb);
 }
 
 static int on_row(void *ctx, const ar_row *row)
@@ -935,7 +973,10 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     resp.counts = apr_pcalloc(r->pool, sizeof(char *) * 2);
     resp.last_key = apr_pcalloc(r->pool, sizeof(char *) * (plan.order->nelts + 1));
     resp.last_key_cap = apr_pcalloc(r->pool, sizeof(apr_size_t) * (plan.order->nelts + 1));
-    ar_out_init(&resp.out, r->pool, plan.single ? 0 : HOLD_BYTES, flush_to_client, &resp);
+    if (plan.single)
+        ar_out_init(&resp.out, r->pool, 0, NULL, NULL);
+    else
+        ar_out_init(&resp.out, r->pool, CHUNK_BYTES, flush_to_client, &resp);
 
     memset(&q, 0, sizeof(q));
     q.state = cx->conn_state;
@@ -981,7 +1022,7 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     set_collection_headers(&resp, 1);
     if (req->profile)
         apr_table_setn(r->headers_out, "Content-Profile", req->profile);
-    send_body(r, media_types[plan.media], resp.out.buf, resp.out.len);
+    send_held(&resp);
     return NULL;
 }
 
@@ -1138,6 +1179,15 @@ static void autorest_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv;
 
     json_object_seed(0);
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
+    /* libpq builds every page's PGresult from malloc and frees it whole. With
+     * glibc's default (128 KiB) each free of a 1,000-row page gave its
+     * thread's arena back to the kernel (madvise, a TLB shootdown across the
+     * child's threads) and the next page faulted it in again: a tenth of the
+     * child's CPU in the profile of L2. Keeping up to 4 MiB per arena is the
+     * same trade httpd makes with MaxMemFree for its own allocators. */
+    mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD);
+#endif
     /* The cache lives as long as the child; snapshots have their own pools. */
     apr_pool_create(&cache_pool, pchild);
     rv = apr_thread_mutex_create(&cache_lock, APR_THREAD_MUTEX_DEFAULT, pchild);

@@ -207,6 +207,32 @@ static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_expo
     return NULL;
 }
 
+/* Where each order term's value is in a result row. A term the select list
+ * already carries as PostgreSQL's own text (the column itself: no path, no
+ * cast, no to_json) is read from there; the others are appended. Selecting
+ * the key twice cost every row of every page a value more to print, send
+ * and parse. */
+static void plan_key_columns(apr_pool_t *p, ar_read_plan *plan)
+{
+    int ncols = plan->columns->nelts, next = ncols ? ncols : 1; /* 1: after NULL */
+    int i, j;
+
+    plan->key_columns = apr_palloc(p, sizeof(int) * (plan->order->nelts + 1));
+    for (i = 0; i < plan->order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+
+        plan->key_columns[i] = -1;
+        for (j = 0; !t->path && j < ncols && plan->key_columns[i] < 0; j++) {
+            const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, j, ar_output_column);
+            if (oc->column == t->column && !oc->path && !oc->cast
+                && oc->column->enc != AR_ENC_SQL_JSON)
+                plan->key_columns[i] = j;
+        }
+        if (plan->key_columns[i] < 0)
+            plan->key_columns[i] = next++;
+    }
+}
+
 ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                        const ar_read_request *req, apr_int64_t max_rows,
                        ar_read_plan *out)
@@ -270,6 +296,8 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     }
     if (out->single || out->limit == AR_UNSET)
         out->keyset = 0; /* nothing pages on */
+    if (out->keyset)
+        plan_key_columns(p, out);
     return NULL;
 }
 

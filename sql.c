@@ -132,10 +132,14 @@ static void put_select_list(writer *w, const ar_read_plan *plan)
     if (plan->columns->nelts == 0)
         put(w, "NULL"); /* every column hidden: {} rows */
     if (plan->keyset) {
-        /* The order terms, after the columns: the last row's values make
-         * the next page's cursor. */
+        /* The order terms the columns do not carry, after them: the last
+         * row's values make the next page's cursor. */
+        int first_extra = plan->columns->nelts ? plan->columns->nelts : 1;
+
         for (i = 0; i < plan->order->nelts; i++) {
             const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+            if (plan->key_columns && plan->key_columns[i] < first_extra)
+                continue;
             put(w, ", ");
             put_field(w, t->column, t->path);
         }

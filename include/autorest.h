@@ -324,8 +324,10 @@ typedef struct {
     ar_count count;
     ar_media media;                 /* CSV wants PostgreSQL's text, not to_json() */
     int keyset;                     /* the order is total over visible columns: pages
-                                     * can continue by cursor; the select list then
-                                     * ends with the order terms, after the columns */
+                                     * can continue by cursor */
+    int *key_columns;               /* keyset: the result column of each order term;
+                                     * a term not selected as it is goes at the end
+                                     * of the select list, after the columns */
     const char **after;             /* a cursor's key values (NULL = SQL NULL): rows
                                      * after them; NULL when no cursor */
     apr_int64_t skipped;            /* rows before this page, by the cursor */
@@ -371,22 +373,34 @@ const char *ar_sql_quote_ident(apr_pool_t *p, const char *name);
 
 /* ---------------------------------------------------------------- output */
 
-/* A byte sink with a flush threshold. flush() gets everything written so far;
- * a non-zero return means the client is gone: writing stops. */
+/*
+ * A byte sink. Without a flush function it is one buffer that grows: for
+ * documents built whole (errors, the index, one object, tests). With one, it
+ * fills chunks of `chunk` bytes (larger only for a single larger value) and
+ * hands a chunk to flush() when the next write would not fit, or on
+ * ar_out_flush(). flush() answers what it did with the bytes:
+ *   AR_OUT_DONE    sent or copied them: the chunk is filled again;
+ *   AR_OUT_KEPT    holds on to them (a response being held whole): the
+ *                  sink takes a fresh chunk from its pool;
+ *   AR_OUT_FAILED  the client is gone: writing stops.
+ * Handing whole chunks over is what keeps a page from being copied while it
+ * grows (the profile of 1,000-row pages showed the doubling copies).
+ */
+enum { AR_OUT_FAILED = -1, AR_OUT_DONE = 0, AR_OUT_KEPT = 1 };
 typedef int (*ar_flush_fn)(void *ctx, const char *data, apr_size_t len);
 
 typedef struct {
     char *buf;
     apr_size_t len;
     apr_size_t cap;
-    apr_size_t flush_at;   /* flush once len reaches this; 0 = never (grow) */
-    ar_flush_fn flush;
+    apr_size_t chunk;      /* chunk size when flush is set */
+    ar_flush_fn flush;     /* NULL: one growing buffer */
     void *ctx;
     int failed;
     apr_pool_t *pool;
 } ar_out;
 
-void ar_out_init(ar_out *o, apr_pool_t *p, apr_size_t flush_at,
+void ar_out_init(ar_out *o, apr_pool_t *p, apr_size_t chunk,
                  ar_flush_fn flush, void *ctx);
 void ar_out_write(ar_out *o, const char *data, apr_size_t len);
 void ar_out_puts(ar_out *o, const char *s);

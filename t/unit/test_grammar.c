@@ -1690,10 +1690,10 @@ static void test_render_select(void)
              "SELECT \"a\", \"b\", \"j\" FROM \"public\".\"nokey\" ORDER BY \"b\" DESC, \"a\""
              " LIMIT $1 OFFSET $2", "6|10", "a relation without a key: asked term, then the rest");
     render_h(AR_DIALECT_POSTGREST, "/film", "select=id&year=eq.1&order=title&limit=3", NULL, 0,
-             "SELECT \"id\", \"title\", \"id\" FROM \"public\".\"film\" WHERE (\"year\" = $1)"
+             "SELECT \"id\", \"title\" FROM \"public\".\"film\" WHERE (\"year\" = $1)"
              " ORDER BY \"title\", \"id\" LIMIT $2", "1|4",
-             "WHERE, ORDER BY, LIMIT: parameters in text order (keyset: the order terms end"
-             " the select list)");
+             "WHERE, ORDER BY, LIMIT: parameters in text order (keyset: an order term not"
+             " selected ends the select list; a selected one is read from its column)");
     render_h(AR_DIALECT_POSTGREST, "/film/7", "select=title,info->>a", NULL, 0,
              "SELECT \"title\", \"info\"->>($1::text) AS \"a\" FROM \"public\".\"film\""
              " WHERE \"id\" = $2 LIMIT $3", "a|7|1", "single row with a path select");

@@ -79,6 +79,8 @@ typedef struct {
     apr_size_t len;
     int calls;
     int fail_on_call;       /* 1-based; 0 = never */
+    int keep;               /* answer AR_OUT_KEPT */
+    const char *last;       /* the chunk of the last call */
     apr_size_t max_chunk;
 } sink;
 
@@ -87,15 +89,16 @@ static int sink_flush(void *ctx, const char *data, apr_size_t len)
     sink *k = ctx;
 
     k->calls++;
+    k->last = data;
     if (k->fail_on_call && k->calls == k->fail_on_call)
-        return -1;
+        return AR_OUT_FAILED;
     if (len > k->max_chunk)
         k->max_chunk = len;
     if (k->len + len <= sizeof(k->data)) {
         memcpy(k->data + k->len, data, len);
         k->len += len;
     }
-    return 0;
+    return k->keep ? AR_OUT_KEPT : AR_OUT_DONE;
 }
 
 /* --------------------------------------------------------------- ar_out */
@@ -141,7 +144,7 @@ static void test_out(void)
     ar_out_puts(&o, "de");
     is_str(out_str(&o), "abcde", "ar_out_puts appends C strings");
 
-    /* flush threshold: callback gets every byte, in order */
+    /* chunks: the callback gets every byte, in order, a chunk at a time */
     memset(&k, 0, sizeof(k));
     ar_out_init(&o, pool, 16, sink_flush, &k);
     n = 0;
@@ -152,48 +155,88 @@ static void test_out(void)
         n += l;
         ar_out_write(&o, piece, l);
     }
-    ok(k.calls > 1, "flush_at 16: callback called several times (%d)", k.calls);
-    ok(o.len < 16, "flush_at 16: buffer below threshold after writes (%lu)",
-       (unsigned long)o.len);
+    ok(k.calls > 1, "chunk 16: callback called several times (%d)", k.calls);
+    ok(k.max_chunk <= 16, "chunk 16: no call hands over more than a chunk (%lu)",
+       (unsigned long)k.max_chunk);
+    ok(o.len <= 16 && o.cap == 16, "chunk 16: the chunk never grows for small writes (%lu/%lu)",
+       (unsigned long)o.len, (unsigned long)o.cap);
     ok(ar_out_flush(&o) == 0, "final ar_out_flush returns 0");
     ok(o.len == 0, "final flush empties the buffer");
     ok(k.len == n && memcmp(k.data, expect, n) == 0,
-       "flush_at 16: callback saw all %lu bytes in order", (unsigned long)n);
+       "chunk 16: callback saw all %lu bytes in order", (unsigned long)n);
     {
         int calls = k.calls;
         ok(ar_out_flush(&o) == 0 && k.calls == calls,
            "flushing an empty buffer does not call the callback");
     }
 
-    /* threshold reached exactly */
+    /* a full chunk goes out when the next write does not fit */
     memset(&k, 0, sizeof(k));
     ar_out_init(&o, pool, 4, sink_flush, &k);
-    ar_out_write(&o, "abc", 3);
-    ok(k.calls == 0, "below flush_at: no callback");
-    ar_out_write(&o, "d", 1);
-    ok(k.calls == 1 && k.len == 4 && memcmp(k.data, "abcd", 4) == 0 && o.len == 0,
-       "reaching flush_at exactly flushes all 4 bytes");
-    /* a write much larger than flush_at goes out whole */
+    ar_out_write(&o, "abcd", 4);
+    ok(k.calls == 0 && o.len == 4, "a write that fills the chunk exactly: no callback yet");
+    ar_out_write(&o, "e", 1);
+    ok(k.calls == 1 && k.len == 4 && memcmp(k.data, "abcd", 4) == 0 && o.len == 1,
+       "the next byte hands the full chunk over");
+    /* a write larger than the chunk gets a buffer of its own size */
     ar_out_write(&o, "0123456789012345678901234567890123456789", 40);
-    ok(k.calls == 2 && k.len == 44 && memcmp(k.data + 4, "0123456789", 10) == 0,
-       "a write larger than flush_at is flushed whole");
+    ok(k.calls == 2 && k.len == 5 && o.len == 40 && o.cap >= 40
+           && memcmp(o.buf, "0123456789", 10) == 0,
+       "a write larger than the chunk: what was buffered goes, the write is held whole");
+    ok(ar_out_flush(&o) == 0 && k.calls == 3 && k.len == 45
+           && memcmp(k.data + 5, "0123456789", 10) == 0,
+       "and is flushed whole");
+
+    /* AR_OUT_KEPT: the callback keeps the bytes, the sink takes a new chunk */
+    memset(&k, 0, sizeof(k));
+    k.keep = 1;
+    ar_out_init(&o, pool, 8, sink_flush, &k);
+    {
+        const char *first;
+        ar_out_write(&o, "AAAAAAAA", 8);
+        first = o.buf;
+        ar_out_write(&o, "BBBBBBBB", 8);
+        ok(k.calls == 1 && o.buf != first && k.last == first
+               && memcmp(first, "AAAAAAAA", 8) == 0,
+           "kept: a fresh chunk; the kept one is not written again");
+        ar_out_write(&o, "CC", 2);
+        ok(memcmp(first, "AAAAAAAA", 8) == 0 && k.calls == 2,
+           "kept: later writes leave kept bytes alone");
+    }
+    /* AR_OUT_DONE reuses the chunk */
+    memset(&k, 0, sizeof(k));
+    ar_out_init(&o, pool, 8, sink_flush, &k);
+    {
+        const char *first = o.buf;
+        ar_out_write(&o, "AAAAAAAA", 8);
+        ar_out_write(&o, "BBBBBBBB", 8);
+        ok(k.calls == 1 && o.buf == first, "done: the same chunk is filled again");
+    }
 
     /* a failing flush stops writing and sets failed */
     memset(&k, 0, sizeof(k));
     k.fail_on_call = 2;
     ar_out_init(&o, pool, 8, sink_flush, &k);
-    ar_out_write(&o, "AAAAAAAA", 8);    /* flush 1: ok */
+    ar_out_write(&o, "AAAAAAAA", 8);
+    ar_out_write(&o, "BBBBBBBB", 8);    /* flush 1: ok */
     ok(k.calls == 1 && o.failed == 0, "first flush succeeds");
-    ar_out_write(&o, "BBBBBBBB", 8);    /* flush 2: fails */
+    ar_out_write(&o, "CCCCCCCC", 8);    /* flush 2: fails */
     ok(k.calls == 2 && o.failed == 1, "a failing flush sets failed");
-    ar_out_write(&o, "CCCCCCCC", 8);
-    ar_out_write(&o, "DDDD", 4);
+    ar_out_write(&o, "DDDDDDDD", 8);
+    ar_out_write(&o, "EEEE", 4);
     ok(k.calls == 2, "after a failed flush the callback is not called again");
     ok(o.len == 0, "after a failed flush nothing more is buffered (len %lu)",
        (unsigned long)o.len);
     ok(ar_out_flush(&o) == -1, "ar_out_flush after failure returns -1");
     ok(k.len == 8 && memcmp(k.data, "AAAAAAAA", 8) == 0,
        "only the bytes before the failure reached the client");
+    {
+        /* writers that reserve room themselves must not write past it */
+        char big[100];
+        memset(big, 'x', sizeof(big));
+        ar_json_write_string(&o, big, sizeof(big));
+        ok(o.len == 0 && o.failed, "a string after the failure is dropped");
+    }
 
     /* explicit flush that fails */
     memset(&k, 0, sizeof(k));
