@@ -407,12 +407,17 @@ static int put_from_where(writer *w, const ar_read_plan *plan)
     return where;
 }
 
+/* LIMIT is written as a number, not bound: it is an integer the parser
+ * checked and the planner capped, never client text. PostgreSQL cannot plan
+ * "LIMIT $1" once: its generic plan assumes a tenth of the table, so the
+ * plan cache plans every execution anew (pgbench -M prepared on L1's query:
+ * 0.153 ms of the server's CPU per query with LIMIT $1, 0.124 with LIMIT
+ * 101). Page sizes are few, so statements stay few. OFFSET, which changes
+ * with every page, stays a parameter. */
 static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset)
 {
-    if (limit != AR_UNSET) {
-        put(w, " LIMIT ");
-        put_param(w, apr_psprintf(w->p, "%" APR_INT64_T_FMT, limit), NULL);
-    }
+    if (limit != AR_UNSET)
+        put(w, apr_psprintf(w->p, " LIMIT %" APR_INT64_T_FMT, limit));
     if (offset > 0) {
         put(w, " OFFSET ");
         put_param(w, apr_psprintf(w->p, "%" APR_INT64_T_FMT, offset), NULL);

@@ -927,26 +927,26 @@ static void test_sql(void)
         ar_sql_render_read(pool, &plan, &sql);
         is_str(sql.text,
                "SELECT \"name\", \"score\", \"info\"->>($1::text), \"id\"" FROM_ITEMS
-               " ORDER BY \"score\" DESC, \"info\"->>($2::text), \"id\" LIMIT $3",
+               " ORDER BY \"score\" DESC, \"info\"->>($2::text), \"id\" LIMIT 3",
                "select list: the order terms follow the columns, paths bound again");
-        is_str(params_of(&sql), "k|k|3", "select list: params");
+        is_str(params_of(&sql), "k|k", "select list: params");
         no_err(plan_h("/items", "limit=2", "text/csv", &plan), "select list: CSV plan");
         ar_sql_render_read(pool, &plan, &sql);
         is_str(sql.text,
                "SELECT \"id\" AS \"id\", \"name\" AS \"name\", \"score\" AS \"score\","
                " \"info\" AS \"info\", \"rank\" AS \"rank\"" FROM_ITEMS
-               " ORDER BY \"id\" LIMIT $1",
+               " ORDER BY \"id\" LIMIT 3",
                "select list: CSV reads the key from its column too");
         no_err(plan_for("/items", "limit=2&select=n:name,s:score::text", &plan),
                "select list: aliases and casts plan");
         ar_sql_render_read(pool, &plan, &sql);
         is_str(sql.text,
                "SELECT \"name\" AS \"n\", to_json((\"score\")::text) AS \"s\", \"id\"" FROM_ITEMS
-               " ORDER BY \"id\" LIMIT $1",
+               " ORDER BY \"id\" LIMIT 3",
                "select list: the order term is the bare column, whatever the output");
         no_err(plan_for("/items", "limit=2&offset=4", &plan), "select list: an offset page");
         ar_sql_render_read(pool, &plan, &sql);
-        is_str(sql.text, ITEMS_COLS FROM_ITEMS " ORDER BY \"id\" LIMIT $1 OFFSET $2",
+        is_str(sql.text, ITEMS_COLS FROM_ITEMS " ORDER BY \"id\" LIMIT 3 OFFSET $1",
                "select list: offset pages of a keyset plan read the key from its column");
         no_err(plan_for("/items", "select=name,s:score&order=score.desc&limit=2", &plan),
                "key columns: plan");
@@ -955,7 +955,7 @@ static void test_sql(void)
            "key columns: score read from its (aliased) column, id appended after the columns"
            " (%d, %d)", plan.key_columns[0], plan.key_columns[1]);
         is_str(sql.text, "SELECT \"name\", \"score\" AS \"s\", \"id\"" FROM_ITEMS
-                         " ORDER BY \"score\" DESC, \"id\" LIMIT $1",
+                         " ORDER BY \"score\" DESC, \"id\" LIMIT 3",
                "key columns: only the term not selected is appended");
         no_err(plan_for("/items", "select=id::text,name&order=name&limit=2", &plan),
                "key columns: cast plan");
@@ -964,49 +964,49 @@ static void test_sql(void)
            "key columns: a cast column is not the key's text (%d, %d)", plan.key_columns[0],
            plan.key_columns[1]);
         is_str(sql.text, "SELECT to_json((\"id\")::text) AS \"id\", \"name\", \"id\""
-                         FROM_ITEMS " ORDER BY \"name\", \"id\" LIMIT $1",
+                         FROM_ITEMS " ORDER BY \"name\", \"id\" LIMIT 3",
                "key columns: the cast column's key is appended");
         no_err(plan_for("/nokey", "limit=2", &plan), "select list: nokey");
         ar_sql_render_read(pool, &plan, &sql);
         is_str(sql.text, "SELECT \"a\", \"b\" FROM \"public\".\"nokey\" ORDER BY \"a\", \"b\""
-                         " LIMIT $1", "select list: not keyset, nothing appended");
+                         " LIMIT 3", "select list: not keyset, nothing appended");
     }
 
     keyset_sql("/items", "limit=2", NULL, 1, v7,
-               ITEMS_COLS FROM_ITEMS " WHERE (\"id\") > ($1) ORDER BY \"id\" LIMIT $2",
-               "7|3", "single pk, ascending: a one-term row comparison");
+               ITEMS_COLS FROM_ITEMS " WHERE (\"id\") > ($1) ORDER BY \"id\" LIMIT 3",
+               "7", "single pk, ascending: a one-term row comparison");
     keyset_sql("/items", "limit=2&order=id.desc", NULL, 1, v7,
                ITEMS_COLS FROM_ITEMS
-               " WHERE (\"id\") < ($1) ORDER BY \"id\" DESC LIMIT $2",
-               "7|3", "pk descending: <");
+               " WHERE (\"id\") < ($1) ORDER BY \"id\" DESC LIMIT 3",
+               "7", "pk descending: <");
     keyset_sql("/items", "limit=2&order=id.desc.nullslast", NULL, 1, v7,
                ITEMS_COLS FROM_ITEMS
-               " WHERE (\"id\") < ($1) ORDER BY \"id\" DESC NULLS LAST LIMIT $2",
-               "7|3", "pk descending, NULLS LAST on a NOT NULL column: still a row comparison");
+               " WHERE (\"id\") < ($1) ORDER BY \"id\" DESC NULLS LAST LIMIT 3",
+               "7", "pk descending, NULLS LAST on a NOT NULL column: still a row comparison");
     keyset_sql("/items", "limit=2&order=name", NULL, 2, vs,
                ITEMS_COLS FROM_ITEMS
-               " WHERE (\"name\", \"id\") > ($1, $2) ORDER BY \"name\", \"id\" LIMIT $3",
-               "x|7|3", "two NOT NULL terms ascending: row comparison");
+               " WHERE (\"name\", \"id\") > ($1, $2) ORDER BY \"name\", \"id\" LIMIT 3",
+               "x|7", "two NOT NULL terms ascending: row comparison");
     keyset_sql("/items", "limit=2&order=name.desc,id.desc", NULL, 2, vs,
                ITEMS_COLS FROM_ITEMS
-               " WHERE (\"name\", \"id\") < ($1, $2) ORDER BY \"name\" DESC, \"id\" DESC LIMIT $3",
-               "x|7|3", "two NOT NULL terms descending: row comparison with <");
+               " WHERE (\"name\", \"id\") < ($1, $2) ORDER BY \"name\" DESC, \"id\" DESC LIMIT 3",
+               "x|7", "two NOT NULL terms descending: row comparison with <");
     keyset_sql("/items", "limit=2&order=name,rank.asc,id", NULL, 3, v3,
                ITEMS_COLS FROM_ITEMS
                " WHERE (\"name\", \"rank\", \"id\") > ($1, $2, $3)"
-               " ORDER BY \"name\", \"rank\", \"id\" LIMIT $4",
-               "x|5|7|3", "three NOT NULL terms: row comparison");
+               " ORDER BY \"name\", \"rank\", \"id\" LIMIT 3",
+               "x|5|7", "three NOT NULL terms: row comparison");
     keyset_sql("/items", "limit=2&order=name.desc", NULL, 2, vs,
                ITEMS_COLS FROM_ITEMS
                " WHERE (((\"name\" < $1)) OR (\"name\" = $2 AND (\"id\" > $3)))"
-               " ORDER BY \"name\" DESC, \"id\" LIMIT $4",
-               "x|x|7|3", "mixed directions: the expansion");
+               " ORDER BY \"name\" DESC, \"id\" LIMIT 3",
+               "x|x|7", "mixed directions: the expansion");
     keyset_sql("/items", "limit=2&order=name,rank.desc", NULL, 3, v3,
                ITEMS_COLS FROM_ITEMS
                " WHERE (((\"name\" > $1)) OR (\"name\" = $2 AND (\"rank\" < $3))"
                " OR (\"name\" = $4 AND \"rank\" = $5 AND (\"id\" > $6)))"
-               " ORDER BY \"name\", \"rank\" DESC, \"id\" LIMIT $7",
-               "x|x|5|x|5|7|3", "mixed directions over three terms");
+               " ORDER BY \"name\", \"rank\" DESC, \"id\" LIMIT 3",
+               "x|x|5|x|5|7", "mixed directions over three terms");
 
     /* a nullable term: asc/desc x nulls default/first/last x value NULL or not */
     {
@@ -1032,20 +1032,19 @@ static void test_sql(void)
         for (i = 0; i < sizeof(nl) / sizeof(*nl); i++) {
             const char *args = apr_pstrcat(pool, "limit=2&order=", nl[i].order, NULL);
             const char *head = ITEMS_COLS FROM_ITEMS " WHERE ";
-            const char *tail = apr_pstrcat(pool, " ORDER BY ", nl[i].order_by, ", \"id\" LIMIT ",
+            const char *tail = apr_pstrcat(pool, " ORDER BY ", nl[i].order_by, ", \"id\" LIMIT 3",
                                            NULL);
             const char *vv[] = {"5", "7"};
 
             keyset_sql("/items", args, NULL, 2, vv,
                        apr_pstrcat(pool, head, "((", nl[i].after_value,
-                                   ") OR (\"score\" = $2 AND (\"id\" > $3)))", tail, "$4", NULL),
-                       "5|5|7|3",
+                                   ") OR (\"score\" = $2 AND (\"id\" > $3)))", tail, NULL),
+                       "5|5|7",
                        apr_psprintf(pool, "nullable, order=%s, after 5", nl[i].order));
             keyset_sql("/items", args, NULL, 2, vn,
                        apr_pstrcat(pool, head, "((", nl[i].after_null,
-                                   ") OR (\"score\" IS NULL AND (\"id\" > $1)))", tail, "$2",
-                                   NULL),
-                       "7|3", apr_psprintf(pool, "nullable, order=%s, after NULL", nl[i].order));
+                                   ") OR (\"score\" IS NULL AND (\"id\" > $1)))", tail, NULL),
+                       "7", apr_psprintf(pool, "nullable, order=%s, after NULL", nl[i].order));
         }
     }
 
@@ -1057,45 +1056,45 @@ static void test_sql(void)
                    ITEMS_COLS ", \"info\"->($1::text)" FROM_ITEMS
                    " WHERE (((\"info\"->($2::text) > $3 OR \"info\"->($4::text) IS NULL))"
                    " OR (\"info\"->($5::text) = $6 AND (\"id\" > $7)))"
-                   " ORDER BY \"info\"->($8::text), \"id\" LIMIT $9",
-                   "k|k|\"a\"|k|k|\"a\"|7|k|3", "a JSON path term, after a value");
+                   " ORDER BY \"info\"->($8::text), \"id\" LIMIT 3",
+                   "k|k|\"a\"|k|k|\"a\"|7|k", "a JSON path term, after a value");
         keyset_sql("/items", "limit=2&order=info->>k.desc", NULL, 2, vnull,
                    ITEMS_COLS ", \"info\"->>($1::text)" FROM_ITEMS
                    " WHERE ((\"info\"->>($2::text) IS NOT NULL)"
                    " OR (\"info\"->>($3::text) IS NULL AND (\"id\" > $4)))"
-                   " ORDER BY \"info\"->>($5::text) DESC, \"id\" LIMIT $6",
-                   "k|k|k|7|k|3", "a ->> path term descending, after NULL");
+                   " ORDER BY \"info\"->>($5::text) DESC, \"id\" LIMIT 3",
+                   "k|k|k|7|k", "a ->> path term descending, after NULL");
         keyset_sql("/items", "limit=2&order=rank->0,id", NULL, 2, vv,
                    ITEMS_COLS ", to_jsonb(\"rank\")->($1::int)" FROM_ITEMS
                    " WHERE (((to_jsonb(\"rank\")->($2::int) > $3"
                    " OR to_jsonb(\"rank\")->($4::int) IS NULL))"
                    " OR (to_jsonb(\"rank\")->($5::int) = $6 AND (\"id\" > $7)))"
-                   " ORDER BY to_jsonb(\"rank\")->($8::int), \"id\" LIMIT $9",
-                   "0|0|\"a\"|0|0|\"a\"|7|0|3",
+                   " ORDER BY to_jsonb(\"rank\")->($8::int), \"id\" LIMIT 3",
+                   "0|0|\"a\"|0|0|\"a\"|7|0",
                    "a path into a NOT NULL non-JSON column may still be NULL");
     }
 
     /* keyset and filters */
     keyset_sql("/items", "limit=2&score=gt.3", NULL, 1, v7,
                ITEMS_COLS FROM_ITEMS
-               " WHERE (\"score\" > $1) AND (\"id\") > ($2) ORDER BY \"id\" LIMIT $3",
-               "3|7|3", "keyset + a filter: AND, filter parameters first");
+               " WHERE (\"score\" > $1) AND (\"id\") > ($2) ORDER BY \"id\" LIMIT 3",
+               "3|7", "keyset + a filter: AND, filter parameters first");
     keyset_sql("/items", "limit=2&or=(score.is.null,rank.lt.0)&name=neq.z&order=score", NULL, 2,
                vn,
                ITEMS_COLS FROM_ITEMS
                " WHERE ((\"score\" IS NULL OR \"rank\" < $1) AND \"name\" <> $2)"
                " AND ((false) OR (\"score\" IS NULL AND (\"id\" > $3)))"
-               " ORDER BY \"score\", \"id\" LIMIT $4",
-               "0|z|7|3", "keyset + an or= tree: both parenthesized, ANDed");
+               " ORDER BY \"score\", \"id\" LIMIT 3",
+               "0|z|7", "keyset + an or= tree: both parenthesized, ANDed");
     keyset_sql("/by_code", "limit=2", NULL, 1, v7,
                "SELECT \"code\", \"label\" FROM \"public\".\"by_code\""
-               " WHERE (\"code\") > ($1) ORDER BY \"code\" LIMIT $2",
-               "7|3", "a NOT NULL unique key, no pk");
+               " WHERE (\"code\") > ($1) ORDER BY \"code\" LIMIT 3",
+               "7", "a NOT NULL unique key, no pk");
     keyset_sql("/by_code", "limit=2&order=label.desc.nullslast", NULL, 2, vs,
                "SELECT \"code\", \"label\" FROM \"public\".\"by_code\""
                " WHERE (((\"label\" < $1 OR \"label\" IS NULL)) OR (\"label\" = $2"
-               " AND (\"code\" > $3))) ORDER BY \"label\" DESC NULLS LAST, \"code\" LIMIT $4",
-               "x|x|7|3", "a nullable term before the unique key");
+               " AND (\"code\" > $3))) ORDER BY \"label\" DESC NULLS LAST, \"code\" LIMIT 3",
+               "x|x|7", "a nullable term before the unique key");
 
     /* the keyset never meets the pk route */
     {
@@ -1103,7 +1102,7 @@ static void test_sql(void)
         ar_sql sql;
         no_err(plan_for("/items/5", NULL, &plan), "pk route: plan");
         ar_sql_render_read(pool, &plan, &sql);
-        is_str(sql.text, ITEMS_COLS FROM_ITEMS " WHERE \"id\" = $1 LIMIT $2",
+        is_str(sql.text, ITEMS_COLS FROM_ITEMS " WHERE \"id\" = $1 LIMIT 1",
                "pk route: no order terms appended, no keyset predicate");
     }
 }
