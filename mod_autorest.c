@@ -552,6 +552,8 @@ typedef struct {
     int opened;                /* the document's opening is written */
     const char **counts;       /* the count statements' results, once the rows begin */
     apr_int64_t per_page;      /* Flask-Restless's results_per_page */
+    int stream;                /* rows come one PGresult each (single-row mode) */
+    ar_row last_row;           /* the last row written, while its result lives */
     char **last_key;           /* the last row's order-term values (keyset plans) */
     apr_size_t *last_key_cap;
 } response;
@@ -698,6 +700,10 @@ static int on_row(void *ctx, const ar_row *row)
 
     if (plan->probe_next && resp->rows == plan->limit) {
         resp->more = 1; /* the LIMIT made this the last row anyway */
+        /* A bounded page is one PGresult: the previous row is still there,
+         * and only now is it known to be the last (the cursor's key). */
+        if (plan->keyset && !resp->stream && resp->last_row.res)
+            remember_key(resp, &resp->last_row);
         return 0;
     }
     if (!resp->opened)
@@ -712,8 +718,12 @@ static int on_row(void *ctx, const ar_row *row)
         ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
     }
     resp->rows++;
-    if (plan->keyset)
-        remember_key(resp, row);
+    if (plan->keyset) {
+        if (resp->stream)
+            remember_key(resp, row); /* its result is cleared after this call */
+        else
+            resp->last_row = *row;
+    }
     return resp->out.failed ? -1 : 0;
 }
 
@@ -986,6 +996,7 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     q.sql = &sql;
     q.timeout_ms = cx->s.timeout_ms;
     q.stream = plan.limit == AR_UNSET || plan.limit > STREAM_ABOVE_ROWS;
+    resp.stream = q.stream;
     q.on_row = on_row;
     q.ctx = &resp;
     err = ar_db_stream(r->pool, cx->conn, &q);
