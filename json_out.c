@@ -87,16 +87,27 @@ static void out_make_room(ar_out *o, apr_size_t need)
     o->cap = cap;
 }
 
-void ar_out_write(ar_out *o, const char *data, apr_size_t len)
+/* Where the next need bytes go, with room for them; NULL once the client is
+ * gone (then nothing more is written). */
+static char *out_reserve(ar_out *o, apr_size_t need)
 {
     if (o->failed)
-        return;
-    if (o->len + len > o->cap) {
-        out_make_room(o, len);
+        return NULL;
+    if (o->len + need > o->cap) {
+        out_make_room(o, need);
         if (o->failed)
-            return;
+            return NULL;
     }
-    memcpy(o->buf + o->len, data, len);
+    return o->buf + o->len;
+}
+
+void ar_out_write(ar_out *o, const char *data, apr_size_t len)
+{
+    char *w = out_reserve(o, len);
+
+    if (!w)
+        return;
+    memcpy(w, data, len);
     o->len += len;
 }
 
@@ -188,14 +199,10 @@ static char *put_string(char *w, const char *s, apr_size_t len)
 
 void ar_json_write_string(ar_out *o, const char *s, apr_size_t len)
 {
-    if (o->failed)
-        return;
-    if (o->len + STRING_ROOM(len) > o->cap) {
-        out_make_room(o, STRING_ROOM(len));
-        if (o->failed)
-            return;
-    }
-    o->len = (apr_size_t)(put_string(o->buf + o->len, s, len) - o->buf);
+    char *w = out_reserve(o, STRING_ROOM(len));
+
+    if (w)
+        o->len = (apr_size_t)(put_string(w, s, len) - o->buf);
 }
 
 /* RFC 8259 number grammar: what to_json() checks before writing a numeric
@@ -325,22 +332,17 @@ static char *put_scalar(char *w, ar_encoding enc, const char *v, apr_size_t len)
 
 static void write_scalar(ar_out *o, ar_encoding enc, const char *v, apr_size_t len)
 {
-    char *end;
+    char *w, *end;
 
     if (enc == AR_ENC_TIMESTAMP) {
         write_timestamp(o, v, len);
         return;
     }
-    if (o->failed)
+    if (!(w = out_reserve(o, STRING_ROOM(len) + 4)))
         return;
-    if (o->len + STRING_ROOM(len) + 4 > o->cap) {
-        out_make_room(o, STRING_ROOM(len) + 4);
-        if (o->failed)
-            return;
-    }
-    end = put_scalar(o->buf + o->len, enc, v, len);
+    end = put_scalar(w, enc, v, len);
     if (!end) /* not a scalar encoding: its text */
-        end = put_string(o->buf + o->len, v, len);
+        end = put_string(w, v, len);
     o->len = (apr_size_t)(end - o->buf);
 }
 
@@ -512,16 +514,10 @@ void ar_json_write_row(ar_out *o, const ar_row_format *f,
         const char *v = values[i];
         apr_size_t len = v ? (apr_size_t)lens[i] : 0;
         apr_size_t room = KEY_PADDED(f->key_lens[i]) + STRING_ROOM(len) + 4;
-        char *w, *end;
+        char *w = out_reserve(o, room), *end;
 
-        if (o->failed)
+        if (!w)
             return;
-        if (o->len + room > o->cap) {
-            out_make_room(o, room);
-            if (o->failed)
-                return;
-        }
-        w = o->buf + o->len;
         copy_key(w, f->keys[i], f->key_lens[i]);
         w += f->key_lens[i];
         if (!v) {
