@@ -43,6 +43,8 @@ static const struct {
     [AR_ERR_NOT_ONE_ROW]        = {406, "AR402"},
     [AR_ERR_UNKNOWN_PROFILE]    = {406, "AR403"},
     [AR_ERR_BAD_CURSOR]         = {400, "AR112"},
+    [AR_ERR_NO_RELATIONSHIP]    = {400, "AR113"},
+    [AR_ERR_AMBIGUOUS_EMBED]    = {300, "AR114"},
 };
 
 const char *ar_error_code(ar_error_kind kind)
@@ -107,6 +109,49 @@ static json_t *string_or_null(const char *s)
     return j ? j : json_string("(message not valid UTF-8)");
 }
 
+static const char *const cardinality_names[] = {
+    [AR_CARD_M2O] = "many-to-one", [AR_CARD_O2O] = "one-to-one",
+    [AR_CARD_O2M] = "one-to-many", [AR_CARD_M2M] = "many-to-many"};
+
+static const char *columns_text(apr_pool_t *p, const apr_array_header_t *cols)
+{
+    return apr_array_pstrcat(p, cols, ',');
+}
+
+/* The candidates of an ambiguous embedding, as PostgREST lists them
+ * (PGRST201): cardinality, "parent with target", and the key that relates
+ * them in words; the hint to give is the key's name (or the junction's). */
+static json_t *candidates_json(apr_pool_t *p, const apr_array_header_t *cands)
+{
+    json_t *list = json_array();
+    int i;
+
+    for (i = 0; i < cands->nelts; i++) {
+        const ar_relationship *c = &APR_ARRAY_IDX(cands, i, ar_relationship);
+        const ar_foreign_key *fk = c->fk;
+        const ar_relation *from = c->card == AR_CARD_M2M ? c->junction
+                                  : c->fk_on_parent ? c->parent : c->target;
+        json_t *one = json_object();
+        const char *rel;
+
+        if (c->card == AR_CARD_M2M)
+            rel = apr_psprintf(p, "%s.%s using %s and %s", c->junction->schema, c->junction->name,
+                               fk->name, c->fk_target->name);
+        else
+            rel = apr_psprintf(p, "%s using %s.%s(%s) and %s.%s(%s)", fk->name, from->schema,
+                               from->name, columns_text(p, fk->cols), fk->ref_schema,
+                               fk->ref_relation, columns_text(p, fk->ref_cols));
+        json_object_set_new(one, "cardinality", json_string(cardinality_names[c->card]));
+        json_object_set_new(one, "embedding", string_or_null(apr_psprintf(
+                                p, "%s with %s", c->parent->name, c->target->name)));
+        json_object_set_new(one, "relationship", string_or_null(rel));
+        json_object_set_new(one, "hint", string_or_null(
+                                c->card == AR_CARD_M2M ? c->junction->name : fk->name));
+        json_array_append_new(list, one);
+    }
+    return list;
+}
+
 char *ar_error_json(apr_pool_t *p, const ar_error *e)
 {
     json_t *body = json_object();
@@ -114,7 +159,10 @@ char *ar_error_json(apr_pool_t *p, const ar_error *e)
 
     json_object_set_new(body, "code", json_string(e->code));
     json_object_set_new(body, "message", string_or_null(e->message));
-    json_object_set_new(body, "details", string_or_null(e->details));
+    if (e->candidates)
+        json_object_set_new(body, "details", candidates_json(p, e->candidates));
+    else
+        json_object_set_new(body, "details", string_or_null(e->details));
     json_object_set_new(body, "hint", string_or_null(e->hint));
     text = json_dumps(body, JSON_PRESERVE_ORDER | JSON_COMPACT);
     json_decref(body);

@@ -131,8 +131,265 @@ static void add_output(apr_array_header_t *cols, const ar_column *c, const char 
         oc->enc = c->enc == AR_ENC_SQL_JSON ? AR_ENC_JSON : c->enc;
 }
 
-static ar_error *plan_columns(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
-                              const apr_array_header_t *select, apr_array_header_t *out)
+/* ------------------------------------------------------------ embedding */
+
+/* Whether a foreign key points at rel. */
+static int references(const ar_foreign_key *fk, const ar_relation *rel)
+{
+    return strcmp(fk->ref_schema, rel->schema) == 0 && strcmp(fk->ref_relation, rel->name) == 0;
+}
+
+static int name_in(const apr_array_header_t *names, const char *name)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(names, i, const char *), name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether key's columns are all among names (and, exact, no others). */
+static int key_within(const ar_relation *rel, const ar_key *key,
+                      const apr_array_header_t *names, int exact)
+{
+    int i;
+
+    if (!key || (exact && key->cols->nelts != names->nelts))
+        return 0;
+    for (i = 0; i < key->cols->nelts; i++)
+        if (!name_in(names, column_at(rel, APR_ARRAY_IDX(key->cols, i, int))->name))
+            return 0;
+    return 1;
+}
+
+/* Whether names are unique in rel: its primary key or a unique key is made
+ * of exactly those columns (then a foreign key on them is one-to-one). */
+static int unique_on(const ar_relation *rel, const apr_array_header_t *names)
+{
+    int i;
+
+    if (key_within(rel, rel->primary_key, names, 1))
+        return 1;
+    for (i = 0; rel->unique_keys && i < rel->unique_keys->nelts; i++)
+        if (key_within(rel, &APR_ARRAY_IDX(rel->unique_keys, i, ar_key), names, 1))
+            return 1;
+    return 0;
+}
+
+/* Whether every column of both keys belongs to one key of the junction:
+ * the rows of the junction are then the pairs, as PostgREST requires. */
+static int junction_key(const ar_relation *j, const ar_foreign_key *a, const ar_foreign_key *b,
+                        apr_pool_t *p)
+{
+    apr_array_header_t *both = apr_array_append(p, a->cols, b->cols);
+    const ar_key *pk = j->primary_key;
+    int i;
+
+    /* the key's columns must cover both foreign keys: check the other way */
+    for (i = -1; i < (j->unique_keys ? j->unique_keys->nelts : 0); i++) {
+        const ar_key *k = i < 0 ? pk : &APR_ARRAY_IDX(j->unique_keys, i, ar_key);
+        int n, covered = k != NULL;
+
+        for (n = 0; covered && n < both->nelts; n++) {
+            int idx = ar_relation_column_index(j, APR_ARRAY_IDX(both, n, const char *)), m;
+            covered = 0;
+            for (m = 0; idx >= 0 && m < k->cols->nelts; m++)
+                covered |= APR_ARRAY_IDX(k->cols, m, int) == idx;
+        }
+        if (covered)
+            return 1;
+    }
+    return 0;
+}
+
+static void add_candidate(apr_array_header_t *out, ar_cardinality card, const ar_relation *parent,
+                          const ar_relation *target, const ar_foreign_key *fk, int fk_on_parent,
+                          const ar_relation *junction, const ar_foreign_key *fk_target)
+{
+    ar_relationship *c = apr_array_push(out);
+
+    c->card = card;
+    c->parent = parent;
+    c->target = target;
+    c->fk = fk;
+    c->fk_on_parent = fk_on_parent;
+    c->junction = junction;
+    c->fk_target = fk_target;
+}
+
+/* Every relationship between parent and target through foreign keys:
+ * parent's keys to target (many-to-one, or one-to-one when unique),
+ * target's keys to parent (one-to-many, or one-to-one), and junctions with
+ * a key to each (many-to-many). A self-referencing key gives both of the
+ * first two. Junctions must be exposed: a hidden table is not walked. */
+static apr_array_header_t *relationships(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
+                                         const ar_relation *parent, const ar_relation *target)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(ar_relationship));
+    int i, a, b;
+
+    /* A table's key to itself is one-to-many when embedded by the table's
+     * name, as in PostgREST: the many-to-one side (the manager of a
+     * person) is embedded by the key's column or name instead
+     * (manager_id(...), see plan_embed). */
+    for (i = 0; parent != target && parent->foreign_keys && i < parent->foreign_keys->nelts; i++) {
+        const ar_foreign_key *fk = &APR_ARRAY_IDX(parent->foreign_keys, i, ar_foreign_key);
+        if (references(fk, target))
+            add_candidate(out, unique_on(parent, fk->cols) ? AR_CARD_O2O : AR_CARD_M2O, parent,
+                          target, fk, 1, NULL, NULL);
+    }
+    for (i = 0; target->foreign_keys && i < target->foreign_keys->nelts; i++) {
+        const ar_foreign_key *fk = &APR_ARRAY_IDX(target->foreign_keys, i, ar_foreign_key);
+        if (references(fk, parent))
+            add_candidate(out, unique_on(target, fk->cols) ? AR_CARD_O2O : AR_CARD_O2M, parent,
+                          target, fk, 0, NULL, NULL);
+    }
+    for (i = 0; i < s->relations->nelts; i++) {
+        const ar_relation *j = APR_ARRAY_IDX(s->relations, i, const ar_relation *);
+
+        if (j == parent || j == target || !j->foreign_keys || !ar_exposed_relation(x, j))
+            continue;
+        for (a = 0; a < j->foreign_keys->nelts; a++) {
+            const ar_foreign_key *fa = &APR_ARRAY_IDX(j->foreign_keys, a, ar_foreign_key);
+            if (!references(fa, parent))
+                continue;
+            for (b = 0; b < j->foreign_keys->nelts; b++) {
+                const ar_foreign_key *fb = &APR_ARRAY_IDX(j->foreign_keys, b, ar_foreign_key);
+                if (b != a && references(fb, target) && junction_key(j, fa, fb, p))
+                    add_candidate(out, AR_CARD_M2M, parent, target, fa, 0, j, fb);
+            }
+        }
+    }
+    return out;
+}
+
+/* How well a hint names a relationship: 2 for its key's name, the
+ * junction's name, or a column on the parent's side of the key; 1 for a
+ * column on the target's side; 0 not at all. */
+static int hint_score(const ar_relationship *c, const char *hint)
+{
+    const ar_foreign_key *fk = c->fk;
+
+    if (c->card == AR_CARD_M2M)
+        return strcmp(c->junction->name, hint) == 0 || strcmp(fk->name, hint) == 0
+                       || strcmp(c->fk_target->name, hint) == 0
+                   ? 2 : 0;
+    if (strcmp(fk->name, hint) == 0)
+        return 2;
+    if (name_in(c->fk_on_parent ? fk->cols : fk->ref_cols, hint))
+        return 2;
+    if (name_in(c->fk_on_parent ? fk->ref_cols : fk->cols, hint))
+        return 1;
+    return 0;
+}
+
+static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relation *rel,
+                              const ar_exposure *x, const apr_array_header_t *select,
+                              int depth, int *next_id, apr_array_header_t *out,
+                              apr_array_header_t *embeds);
+
+/* rel(...) of parent: the one relationship the name and hint pick, and the
+ * embedded columns. None: 400; several: 300 listing them. */
+/* The parent's foreign key named by name, its constraint's name or its one
+ * column (subsidies?select=project_id(name), people?select=manager_id(name)),
+ * whose target is exposed; NULL when none. */
+static const ar_foreign_key *key_named(const ar_schema *s, const ar_exposure *x,
+                                       const ar_relation *parent, const char *name,
+                                       const ar_relation **target)
+{
+    int i;
+
+    for (i = 0; parent->foreign_keys && i < parent->foreign_keys->nelts; i++) {
+        const ar_foreign_key *fk = &APR_ARRAY_IDX(parent->foreign_keys, i, ar_foreign_key);
+
+        if (strcmp(fk->name, name) != 0
+            && !(fk->cols->nelts == 1 && strcmp(APR_ARRAY_IDX(fk->cols, 0, const char *), name) == 0))
+            continue;
+        *target = ar_schema_find(s, fk->ref_schema, fk->ref_relation);
+        if (*target && ar_exposed_relation(x, *target))
+            return fk;
+    }
+    return NULL;
+}
+
+static ar_error *plan_embed(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
+                            const ar_relation *parent, const ar_embed_request *em, int depth,
+                            int *next_id, ar_embed_plan **out)
+{
+    const ar_relation *target = ar_resolve_relation(s, x, parent->schema, em->name);
+    const ar_foreign_key *by_key = NULL;
+    apr_array_header_t *cands, *best;
+    ar_embed_plan *ep;
+    ar_error *e;
+    int i, top = 0;
+
+    /* Not a relation: the parent's key by column or constraint name, the
+     * one relationship it names (many-to-one, or one-to-one). */
+    if ((!target || !ar_exposed_relation(x, target)) && !em->hint
+        && (by_key = key_named(s, x, parent, em->name, &target)) != NULL) {
+        cands = apr_array_make(p, 1, sizeof(ar_relationship));
+        add_candidate(cands, unique_on(parent, by_key->cols) ? AR_CARD_O2O : AR_CARD_M2O, parent,
+                      target, by_key, 1, NULL, NULL);
+        goto chosen;
+    }
+    if (!target || !ar_exposed_relation(x, target))
+        return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
+                             apr_psprintf(p, "could not find a relationship between '%s' and '%s'",
+                                          parent->name, em->name),
+                             apr_psprintf(p, "'%s' is not a relation of this API", em->name),
+                             "GET the index of this API to see the relations");
+    cands = relationships(p, s, x, parent, target);
+chosen:
+    best = apr_array_make(p, cands->nelts + 1, sizeof(ar_relationship));
+    for (i = 0; i < cands->nelts; i++) {
+        const ar_relationship *c = &APR_ARRAY_IDX(cands, i, ar_relationship);
+        int score = em->hint ? hint_score(c, em->hint) : 1;
+
+        if (score > top) {
+            top = score;
+            best->nelts = 0;
+        }
+        if (score && score == top)
+            *(ar_relationship *)apr_array_push(best) = *c;
+    }
+    if (best->nelts == 0)
+        return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
+                             apr_psprintf(p, "could not find a relationship between '%s' and '%s'",
+                                          parent->name, target->name),
+                             em->hint ? apr_psprintf(p, "no foreign key fits the hint '%s'", em->hint)
+                                      : "no foreign key relates them",
+                             NULL);
+    if (best->nelts > 1) {
+        e = ar_error_make(p, AR_ERR_AMBIGUOUS_EMBED,
+                          apr_psprintf(p, "more than one relationship was found for '%s' and '%s'",
+                                       parent->name, target->name),
+                          NULL,
+                          apr_psprintf(p, "pick one with %s!<hint>(...), a hint from the details",
+                                       target->name));
+        e->candidates = best;
+        return e;
+    }
+    ep = apr_pcalloc(p, sizeof(*ep));
+    ep->rel = APR_ARRAY_IDX(best, 0, ar_relationship);
+    ep->inner = em->inner;
+    ep->depth = depth;
+    ep->id = ++*next_id;
+    ep->columns = apr_array_make(p, target->columns->nelts + 1, sizeof(ar_output_column));
+    ep->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
+    if ((e = plan_columns(p, s, target, x, em->select, depth + 1, next_id, ep->columns,
+                          ep->embeds)))
+        return e;
+    *out = ep;
+    return NULL;
+}
+
+/* The output columns of select over rel; embeds gets every rel(...) of this
+ * level, with or without a key in the output. */
+static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relation *rel,
+                              const ar_exposure *x, const apr_array_header_t *select,
+                              int depth, int *next_id, apr_array_header_t *out,
+                              apr_array_header_t *embeds)
 {
     int i, j;
 
@@ -140,6 +397,30 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_relation *rel, const ar_ex
         ar_select_item it;
         ar_error *e;
 
+        if (select && APR_ARRAY_IDX(select, i, ar_select_item).embed) {
+            const ar_embed_request *em = APR_ARRAY_IDX(select, i, ar_select_item).embed;
+            ar_embed_plan *ep = NULL;
+            ar_output_column *oc;
+
+            if ((e = plan_embed(p, s, x, rel, em, depth, next_id, &ep)) != NULL)
+                return e;
+            APR_ARRAY_PUSH(embeds, const ar_embed_plan *) = ep;
+            if (em->spread)
+                return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                                     "spreading an embedded resource is not supported yet",
+                                     apr_psprintf(p, "at '...%s'", em->name), NULL);
+            if (em->select->nelts == 0)
+                continue; /* rel(): for filtering only, no key */
+            oc = apr_array_push(out);
+            memset(oc, 0, sizeof(*oc));
+            oc->embed = ep;
+            oc->name = APR_ARRAY_IDX(select, i, ar_select_item).alias
+                           ? APR_ARRAY_IDX(select, i, ar_select_item).alias
+                           : em->name;
+            oc->enc = AR_ENC_EMBED; /* PostgreSQL builds it with to_json's rules */
+            oc->elem_enc = AR_ENC_STRING;
+            continue;
+        }
         if (!select || strcmp(APR_ARRAY_IDX(select, i, ar_select_item).field.column, "*") == 0) {
             for (j = 0; j < rel->columns->nelts; j++)
                 if (ar_exposed_column(x, rel, column_at(rel, j)))
@@ -239,6 +520,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
 {
     const ar_relation *rel;
     ar_error *e;
+    int next_id = 0;
 
     memset(out, 0, sizeof(*out));
     if (req->profile && !ar_exposed_schema(x, req->profile))
@@ -255,7 +537,8 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     out->media = req->media;
     out->columns = apr_array_make(p, rel->columns->nelts + 1, sizeof(ar_output_column));
     out->order = apr_array_make(p, 4, sizeof(ar_order_term));
-    if ((e = plan_columns(p, rel, x, req->select, out->columns)) != NULL)
+    out->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
+    if ((e = plan_columns(p, s, rel, x, req->select, 1, &next_id, out->columns, out->embeds)))
         return e;
     if (req->where && (e = resolve_cond(p, rel, x, req->where, (ar_cond **)&out->where)))
         return e;

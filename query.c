@@ -479,7 +479,71 @@ static ar_error *as_bad_param(ar_error *e)
     return e;
 }
 
+static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
+                                 apr_array_header_t **out);
+
+/* [...]rel[!hint][!inner|!left](select list), after the alias. */
+static ar_error *parse_embed(apr_pool_t *p, const char *s, int depth,
+                             const ar_embed_request **out)
+{
+    ar_embed_request *em = apr_pcalloc(p, sizeof(*em));
+    const char *start = s, *close;
+    char *word;
+
+    if (depth >= AR_MAX_EMBED_DEPTH)
+        return ar_error_make(p, AR_ERR_TOO_DEEP, "embedded resources nest too deep",
+                             apr_psprintf(p, "at most %d levels", AR_MAX_EMBED_DEPTH), NULL);
+    if (strncmp(s, "...", 3) == 0) {
+        em->spread = 1;
+        s += 3;
+    }
+    em->name = read_name(p, &s, "!(");
+    if (!em->name || !*em->name)
+        goto bad;
+    while (*s == '!') {
+        s++;
+        word = read_name(p, &s, "!(");
+        if (!word || !*word)
+            goto bad;
+        if (strcmp(word, "inner") == 0)
+            em->inner = 1;
+        else if (strcmp(word, "left") == 0)
+            em->inner = 0;
+        else if (em->hint)
+            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
+                                 apr_psprintf(p, "'%s' has two hints", em->name),
+                                 "one !fk_name or !column per embedded resource");
+        else
+            em->hint = word;
+    }
+    if (*s != '(')
+        goto bad;
+    close = item_end(s + 1, ")");
+    if (*close != ')' || close[1] != '\0')
+        goto bad;
+    if (close == s + 1)
+        em->select = apr_array_make(p, 1, sizeof(ar_select_item));
+    else {
+        ar_error *e = parse_select_at(p, apr_pstrmemdup(p, s + 1, (apr_size_t)(close - s - 1)),
+                                      depth + 1, &em->select);
+        if (e)
+            return e;
+    }
+    *out = em;
+    return NULL;
+bad:
+    return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
+                         apr_psprintf(p, "at '%s'", start),
+                         "embed as rel(cols), alias:rel(cols), rel!fk_name(cols)");
+}
+
 static ar_error *parse_select(apr_pool_t *p, const char *text, apr_array_header_t **out)
+{
+    return parse_select_at(p, text, 0, out);
+}
+
+static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
+                                 apr_array_header_t **out)
 {
     apr_array_header_t *items = split_items(p, text);
     int i;
@@ -516,10 +580,14 @@ static ar_error *parse_select(apr_pool_t *p, const char *text, apr_array_header_
             it->alias = *a == '"' ? read_quoted(p, &a) : apr_pstrmemdup(p, s, (apr_size_t)(colon - s));
             s = colon + 1;
         }
-        if (strncmp(s, "...", 3) == 0 || unquoted_char(s, "(!"))
-            return ar_error_make(p, AR_ERR_UNSUPPORTED,
-                                 "embedding related resources is not supported yet",
-                                 apr_psprintf(p, "at '%s'", s), NULL);
+        if (strncmp(s, "...", 3) == 0 || unquoted_char(s, "(!")) {
+            if ((e = parse_embed(p, s, depth, &it->embed)) != NULL)
+                return e;
+            if (it->embed->spread && it->alias)
+                return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
+                                     "a spread embedding has no key to alias", NULL);
+            continue;
+        }
         if ((e = parse_field(p, &s, ":", &it->field)) != NULL)
             return as_bad_param(e);
         if (s[0] == ':' && s[1] == ':') {

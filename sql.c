@@ -40,6 +40,8 @@ typedef struct {
     apr_pool_t *p;
     apr_array_header_t *parts;
     ar_sql *sql;
+    const char *qual;       /* inside an embedded resource: its alias, which
+                             * qualifies every column; NULL at the top */
 } writer;
 
 static void put(writer *w, const char *s)
@@ -56,6 +58,7 @@ static void put_param(writer *w, const char *value, const char *cast)
 static void writer_init(writer *w, apr_pool_t *p, ar_sql *sql)
 {
     w->p = p;
+    w->qual = NULL;
     w->parts = apr_array_make(p, 32, sizeof(const char *));
     w->sql = sql;
     sql->params = apr_array_make(p, 4, sizeof(const char *));
@@ -78,6 +81,8 @@ static void put_field(writer *w, const ar_column *c, const apr_array_header_t *p
     const char *q = ar_sql_quote_ident(w->p, c->name);
     int i;
 
+    if (w->qual)
+        q = apr_pstrcat(w->p, w->qual, ".", q, NULL);
     if (!path || path->nelts == 0) {
         put(w, q);
         return;
@@ -91,6 +96,144 @@ static void put_field(writer *w, const ar_column *c, const apr_array_header_t *p
     }
 }
 
+/* ------------------------------------------------------------ embedding */
+
+/*
+ * An embedded resource is a correlated subquery in its parent's select list
+ * that returns one JSON value per parent row, built by PostgreSQL with
+ * to_json()'s rules (so its values have the fidelity the first issue asks
+ * for without a second encoder): row_to_json of the related row for to-one,
+ * json_agg of the related rows for to-many, '[]' when there are none. Each
+ * embedded relation is aliased "e<id>" (and a junction "j<id>"): the alias
+ * hides the relation's own name, so the parent, even the same table, is
+ * still reachable as "schema"."name" at the top, or as its "e<id>" below.
+ * One statement, one round trip: no query per parent row.
+ */
+
+static const char *embed_alias(writer *w, const char *prefix, const ar_embed_plan *ep)
+{
+    return apr_psprintf(w->p, "\"%s%d\"", prefix, ep->id);
+}
+
+static const char *qualified(writer *w, const char *qual, const char *column)
+{
+    return apr_pstrcat(w->p, qual, ".", ar_sql_quote_ident(w->p, column), NULL);
+}
+
+/* left.a = right.b AND ... over two lists of column names. */
+static void put_column_pairs(writer *w, const char *left, const apr_array_header_t *lcols,
+                             const char *right, const apr_array_header_t *rcols)
+{
+    int k;
+
+    for (k = 0; k < lcols->nelts && k < rcols->nelts; k++) {
+        if (k)
+            put(w, " AND ");
+        put(w, qualified(w, left, APR_ARRAY_IDX(lcols, k, const char *)));
+        put(w, " = ");
+        put(w, qualified(w, right, APR_ARRAY_IDX(rcols, k, const char *)));
+    }
+}
+
+static void put_embed_inner_conditions(writer *w, const apr_array_header_t *embeds,
+                                       const char *parent);
+
+/* FROM the embedded relation (and its junction) WHERE it relates to the
+ * parent row, whose columns parent qualifies. */
+static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char *parent)
+{
+    const ar_relationship *r = &ep->rel;
+    const char *e = embed_alias(w, "e", ep);
+
+    put(w, apr_pstrcat(w->p, " FROM ", ar_sql_quote_ident(w->p, r->target->schema), ".",
+                       ar_sql_quote_ident(w->p, r->target->name), " AS ", e, NULL));
+    if (r->card == AR_CARD_M2M) {
+        const char *j = embed_alias(w, "j", ep);
+
+        put(w, apr_pstrcat(w->p, " JOIN ", ar_sql_quote_ident(w->p, r->junction->schema), ".",
+                           ar_sql_quote_ident(w->p, r->junction->name), " AS ", j, " ON ", NULL));
+        put_column_pairs(w, j, r->fk_target->cols, e, r->fk_target->ref_cols);
+        put(w, " WHERE ");
+        put_column_pairs(w, j, r->fk->cols, parent, r->fk->ref_cols);
+    }
+    else {
+        put(w, " WHERE ");
+        if (r->fk_on_parent)
+            put_column_pairs(w, e, r->fk->ref_cols, parent, r->fk->cols);
+        else
+            put_column_pairs(w, e, r->fk->cols, parent, r->fk->ref_cols);
+    }
+    put_embed_inner_conditions(w, ep->embeds, e);
+}
+
+/* " AND EXISTS (...)" for every !inner embed of a level: a parent row
+ * without a related row is not in the result. */
+static void put_embed_inner_conditions(writer *w, const apr_array_header_t *embeds,
+                                       const char *parent)
+{
+    int i;
+
+    for (i = 0; embeds && i < embeds->nelts; i++) {
+        const ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, const ar_embed_plan *);
+        if (!ep->inner)
+            continue;
+        put(w, " AND EXISTS (SELECT 1");
+        put_embed_from_where(w, ep, parent);
+        put(w, ")");
+    }
+}
+
+static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent);
+
+/* The select list of an embedded level: every column under its key, which
+ * row_to_json and json_agg turn into the object's keys, in order. */
+static void put_embed_columns(writer *w, const ar_embed_plan *ep)
+{
+    const char *saved = w->qual, *e = embed_alias(w, "e", ep);
+    int i;
+
+    w->qual = e;
+    for (i = 0; i < ep->columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(ep->columns, i, ar_output_column);
+
+        if (i)
+            put(w, ", ");
+        if (oc->embed)
+            put_embed(w, oc->embed, e);
+        else {
+            if (oc->cast)
+                put(w, "(");
+            put_field(w, oc->column, oc->path);
+            if (oc->cast)
+                put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
+        }
+        put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
+    }
+    if (ep->columns->nelts == 0)
+        put(w, "NULL"); /* not reached: rel() has no key to fill */
+    w->qual = saved;
+}
+
+/* (subquery): the embedded resource of the parent row as one JSON value. */
+static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
+{
+    const char *r = embed_alias(w, "r", ep);
+    int many = ep->rel.card == AR_CARD_O2M || ep->rel.card == AR_CARD_M2M;
+
+    put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", r, "), '[]') FROM (SELECT ", NULL)
+                : apr_pstrcat(w->p, "(SELECT row_to_json(", r, ") FROM (SELECT ", NULL));
+    put_embed_columns(w, ep);
+    put_embed_from_where(w, ep, parent);
+    put(w, apr_pstrcat(w->p, ") AS ", r, ")", NULL));
+}
+
+/* The top level's relation, as embedded subqueries name it. */
+static const char *top_qualifier(writer *w, const ar_relation *rel)
+{
+    return apr_pstrcat(w->p, ar_sql_quote_ident(w->p, rel->schema), ".",
+                       ar_sql_quote_ident(w->p, rel->name), NULL);
+}
+
 static void put_select_list(writer *w, const ar_read_plan *plan)
 {
     int i;
@@ -101,7 +244,11 @@ static void put_select_list(writer *w, const ar_read_plan *plan)
 
         if (i)
             put(w, ", ");
-        if (plan->media == AR_MEDIA_CSV) {
+        if (oc->embed) {
+            put_embed(w, oc->embed, top_qualifier(w, plan->relation));
+            put(w, apr_pstrcat(w->p, " AS ", as, NULL));
+        }
+        else if (plan->media == AR_MEDIA_CSV) {
             /* CSV carries PostgreSQL's own text of each value. */
             if (oc->cast)
                 put(w, "(");
@@ -383,6 +530,16 @@ static void put_cond(writer *w, const ar_cond *c)
         put(w, ")");
 }
 
+static int has_inner(const apr_array_header_t *embeds)
+{
+    int i;
+
+    for (i = 0; embeds && i < embeds->nelts; i++)
+        if (APR_ARRAY_IDX(embeds, i, const ar_embed_plan *)->inner)
+            return 1;
+    return 0;
+}
+
 /* FROM and the plan's conditions; whether it wrote a WHERE, so the keyset
  * predicate knows whether it is the first condition. */
 static int put_from_where(writer *w, const ar_read_plan *plan)
@@ -402,6 +559,11 @@ static int put_from_where(writer *w, const ar_read_plan *plan)
     if (plan->where && plan->where->children && plan->where->children->nelts) {
         put(w, where ? " AND " : " WHERE ");
         put_cond(w, plan->where);
+        where = 1;
+    }
+    if (has_inner(plan->embeds)) {
+        put(w, where ? "" : " WHERE true");
+        put_embed_inner_conditions(w, plan->embeds, top_qualifier(w, rel));
         where = 1;
     }
     return where;

@@ -50,6 +50,8 @@ typedef enum {
     AR_ERR_NOT_ONE_ROW,        /* vnd.pgrst.object+json, but not exactly one row */
     AR_ERR_UNKNOWN_PROFILE,    /* Accept-Profile names a schema not served here */
     AR_ERR_BAD_CURSOR,         /* a keyset cursor we did not make for this query */
+    AR_ERR_NO_RELATIONSHIP,    /* rel(...) names a relation with no foreign key to us */
+    AR_ERR_AMBIGUOUS_EMBED,    /* several relationships fit: 300 with the candidates */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -60,6 +62,8 @@ typedef struct ar_error {
     const char *details;  /* NULL or for the client */
     const char *hint;     /* NULL or for the client */
     const char *log;      /* NULL or for the error log only */
+    const apr_array_header_t *candidates;  /* AR_ERR_AMBIGUOUS_EMBED: ar_relationship;
+                                            * they become "details" */
 } ar_error;
 
 ar_error *ar_error_make(apr_pool_t *p, ar_error_kind kind, const char *message,
@@ -80,7 +84,9 @@ typedef enum {
     AR_ENC_JSON,        /* json, jsonb, and anything rendered with to_json(): verbatim */
     AR_ENC_TIMESTAMP,   /* ISO text to to_json's XSD form: 'T', +HH:MM */
     AR_ENC_ARRAY,       /* PostgreSQL array text, elements by elem_enc */
-    AR_ENC_SQL_JSON     /* PostgreSQL renders it: the select list wraps it in to_json() */
+    AR_ENC_SQL_JSON,    /* PostgreSQL renders it: the select list wraps it in to_json() */
+    AR_ENC_EMBED        /* an embedded resource: json_agg()/row_to_json() text, whose
+                         * line breaks between array elements are dropped */
 } ar_encoding;
 
 typedef struct ar_column_s {
@@ -228,11 +234,26 @@ typedef struct ar_cond {
     apr_array_header_t *children;   /* ar_cond * */
 } ar_cond;
 
+/* Deepest select=a,b(c,d(e)) nesting of embedded resources. */
+#define AR_MAX_EMBED_DEPTH 8
+
+struct ar_embed_request;
+
 typedef struct {
     ar_field field;
     const char *alias;      /* NULL: the column's name, or the last path key */
     const char *cast;       /* NULL, or a type name (letters, digits, _, space, dot, []) */
+    const struct ar_embed_request *embed;  /* not NULL: rel(...) instead of a column */
 } ar_select_item;
+
+/* [alias:][...]rel[!hint][!inner](select list) in select=. */
+typedef struct ar_embed_request {
+    const char *name;       /* the related relation, as the client wrote it */
+    const char *hint;       /* !fk_name, !column or !junction; NULL: none */
+    int inner;              /* !inner: parents without a related row are dropped */
+    int spread;             /* ...rel(...): the fields are the parent's (to-one) */
+    apr_array_header_t *select;  /* ar_select_item; empty for rel() */
+} ar_embed_request;
 
 typedef enum { AR_NULLS_DEFAULT, AR_NULLS_FIRST, AR_NULLS_LAST } ar_nulls;
 
@@ -292,9 +313,27 @@ ar_error *ar_restless_parse_q(apr_pool_t *p, const char *json_text, ar_read_requ
  * max_rows) become limit/offset unless q= gave its own; always counted. */
 void ar_restless_window(ar_read_request *req, apr_int64_t max_rows, apr_int64_t *per_page);
 
+/* How two relations relate, seen from the parent. */
+typedef enum { AR_CARD_M2O, AR_CARD_O2O, AR_CARD_O2M, AR_CARD_M2M } ar_cardinality;
+
+/* A relationship through reflected foreign keys, from parent to target. */
+typedef struct {
+    ar_cardinality card;
+    const ar_relation *parent, *target;
+    const ar_foreign_key *fk;       /* M2O/O2O: parent's, or target's (O2M, or O2O
+                                     * seen from the referenced side); M2M: the
+                                     * junction's key to the parent */
+    int fk_on_parent;               /* fk belongs to parent (it references target) */
+    const ar_relation *junction;    /* M2M only */
+    const ar_foreign_key *fk_target;  /* M2M: the junction's key to the target */
+} ar_relationship;
+
+struct ar_embed_plan;
+
 /* One column of the response: its name, how it is selected and encoded. */
 typedef struct {
-    const ar_column *column;
+    const ar_column *column;        /* NULL for an embedded resource */
+    const struct ar_embed_plan *embed;  /* not NULL: rel(...), as JSON PostgreSQL builds */
     ar_encoding enc;        /* after planning: SQL_JSON columns arrive as JSON */
     ar_encoding elem_enc;
     const char *name;       /* the key in the response (alias or column name) */
@@ -313,6 +352,8 @@ typedef struct {
 typedef struct {
     const ar_relation *relation;
     apr_array_header_t *columns;    /* ar_output_column */
+    apr_array_header_t *embeds;     /* const struct ar_embed_plan *: every rel(...) of
+                                     * select, also those without a key (rel()) */
     apr_array_header_t *order;      /* ar_order_term */
     const ar_cond *where;           /* with every field checked against the relation */
     const ar_column *pk_column;     /* for the single-row route */
@@ -332,6 +373,18 @@ typedef struct {
                                      * after them; NULL when no cursor */
     apr_int64_t skipped;            /* rows before this page, by the cursor */
 } ar_read_plan;
+
+/* An embedded resource: the rows of target related to each parent row,
+ * as one JSON value per parent (object or null for to-one, array for
+ * to-many), with its own columns, nested embeds included. */
+typedef struct ar_embed_plan {
+    ar_relationship rel;
+    apr_array_header_t *columns;    /* ar_output_column of the target */
+    apr_array_header_t *embeds;     /* const ar_embed_plan *: the target's own rel(...) */
+    int inner;
+    int depth;                      /* 1 for the top level's embeds; names aliases */
+    int id;                         /* unique in the statement; names aliases */
+} ar_embed_plan;
 
 /* ---------------------------------------------------------------- cursor */
 

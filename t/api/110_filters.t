@@ -21,17 +21,6 @@ use ARTest;
 my @collected;    # every response, for the leak check at the end
 sub r { my $res = req(@_); push @collected, $res; $res }
 
-# enc(S): S percent-encoded but for the characters the grammar uses as they are.
-sub enc {
-    my $s = shift;
-    $s =~ s/([^A-Za-z0-9\-_.~,:()*!'\/])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
-}
-# qenc('a=op.v&b=...'): each name and value encoded (split at & and the first =).
-sub qenc {
-    return join '&', map { my ($k, $v) = split /=/, $_, 2; defined $v ? enc($k) . '=' . enc($v) : enc($k) }
-        split /&/, shift;
-}
 sub film { r(GET => '/api/film?' . qenc(shift)) }
 
 my $TOTAL = psql('SELECT count(*) FROM film');

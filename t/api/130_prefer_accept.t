@@ -23,15 +23,6 @@ plan tests => 79;
 my @collected;    # every response, for the leak check at the end
 sub r { my $res = req(@_); push @collected, $res; $res }
 
-sub enc {
-    my $s = shift;
-    $s =~ s/([^A-Za-z0-9\-_.~,:()*!'\/])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
-}
-sub qenc {
-    return join '&', map { my ($k, $v) = split /=/, $_, 2; defined $v ? enc($k) . '=' . enc($v) : enc($k) }
-        split /&/, shift;
-}
 sub film { my ($q, @h) = @_; r(GET => '/api/film' . (length $q ? '?' . qenc($q) : ''), @h) }
 sub cr { shift->header('Content-Range') // 'none' }
 # Preference-Applied as a sorted, comma-separated list ('none' when absent)

@@ -24,11 +24,6 @@ use JSON::PP ();
 my @collected;    # every response, for the leak check at the end
 sub r { my $res = req(@_); push @collected, $res; $res }
 
-sub enc {
-    my $s = shift;
-    $s =~ s/([^A-Za-z0-9\-_.~,:()*!'\/])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
-}
 my $J = JSON::PP->new->canonical;
 # q(PATH, SEARCH, [MORE_QUERY]): GET PATH?q=SEARCH (a Perl structure, or JSON text)
 sub q_get {

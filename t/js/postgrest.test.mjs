@@ -380,3 +380,40 @@ test('other errors: unknown relation 404, bad value 400 22P02, unserved schema 4
     assert.equal(res.status, 400);
     assert.equal(res.error?.code, 'AR107');
 });
+
+// --- embedding --------------------------------------------------------------
+
+// Arrays inside rows come in no promised order: sort them by id to compare.
+const byId = (rows) => [...rows].sort((a, b) => a.id - b.id);
+
+test('embedding: people with their team (many-to-one, hinted), null without one', async () => {
+    const res = await db.from('people').select('id,name,team:teams!team_id(id,name)');
+    assert.equal(res.error, null, `no error (got ${JSON.stringify(res.error)})`);
+    assert.equal(res.status, 200);
+    const want = sql(`SELECT p.id, p.name, (SELECT row_to_json(t) FROM (SELECT id, name FROM teams
+                      WHERE id = p.team_id) t) AS team FROM people p ORDER BY p.id`);
+    assert.ok(want.some((r) => r.team === null) && want.some((r) => r.team !== null),
+        'the fixture has people with and without a team');
+    assert.deepEqual(res.data, want);
+});
+
+test('embedding: teams with their members through enrollment (many-to-many), and an inner join', async () => {
+    const want = sql(`SELECT t.id, (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM
+                        (SELECT p.id, p.name FROM people p JOIN enrollment e ON e.person_id = p.id
+                         WHERE e.team_id = t.id) x) AS people FROM teams t ORDER BY t.id`);
+    assert.ok(want.some((r) => r.people.length === 0), 'the fixture has a team without members');
+    let res = await db.from('teams').select('id,people!enrollment(id,name)');
+    assert.equal(res.error, null, `no error (got ${JSON.stringify(res.error)})`);
+    assert.deepEqual(res.data.map((r) => ({ ...r, people: byId(r.people) })), want);
+    res = await db.from('teams').select('id,people!enrollment!inner(id,name)');
+    assert.equal(res.error, null);
+    assert.deepEqual(res.data.map((r) => r.id), want.filter((r) => r.people.length > 0).map((r) => r.id));
+});
+
+test('embedding: two relationships fit (team_id and enrollment): 300 with the candidates', async () => {
+    const res = await db.from('people').select('id,teams(id)');
+    assert.equal(res.status, 300);
+    assert.equal(res.error?.code, 'AR114');
+    assert.equal(Array.isArray(res.error?.details), true);
+    assert.equal(res.error.details.length, 2);
+});

@@ -1,7 +1,7 @@
 package ARTest;
 
-# Helpers shared by t/api/*.t: requests, exact JSON comparison, error-body checks,
-# psql against the test database, Link/Content-Range parsing.
+# Helpers shared by t/api/*.t: requests, query encoding, exact JSON comparison,
+# error-body checks, psql against the test database, Link/Content-Range parsing.
 #
 # Exact JSON comparison: decode with allow_bignum, then turn every value into a
 # tagged tree ([num, BigFloat] [str, s] [bool, 0|1] [null] [array, [...]]
@@ -21,7 +21,7 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(req body_of decode_body json_text tag_json tag_text diff_json
     psql psql_json check_error leak_free leaks top_keys links query_of
-    api_base ct_ok matches_sql);
+    api_base ct_ok matches_sql enc qenc);
 
 my $JSON = JSON::PP->new->utf8->allow_bignum->allow_nonref;
 
@@ -36,6 +36,18 @@ sub req {
     my $url = Apache::TestRequest::resolve_url($path);
     my $r = HTTP::Request->new($method, $url, \@headers, $content);
     return $ua->request($r);
+}
+
+# enc(S): S percent-encoded but for the characters the grammar uses as they are.
+sub enc {
+    my $s = shift;
+    $s =~ s/([^A-Za-z0-9\-_.~,:()*!'\/])/sprintf('%%%02X', ord $1)/ge;
+    return $s;
+}
+# qenc('a=op.v&b=...'): each name and value encoded (split at & and the first =).
+sub qenc {
+    return join '&', map { my ($k, $v) = split /=/, $_, 2; defined $v ? enc($k) . '=' . enc($v) : enc($k) }
+        split /&/, shift;
 }
 
 # The body bytes (transfer/content encodings undone, no charset decoding).

@@ -4,6 +4,8 @@
 #define AR_CHECKS_H
 #include <stdio.h>
 
+#include <apr_strings.h>
+
 #include "autorest.h"
 #include "tap.h"
 
@@ -15,13 +17,26 @@ static const char *kind_name(const ar_error *e)
         "DB_TIMEOUT", "DB_BAD_VALUE", "DB_PRIVILEGE", "DB_SCHEMA_CHANGED",
         "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
         "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
-        "UNKNOWN_PROFILE", "BAD_CURSOR",
+        "UNKNOWN_PROFILE", "BAD_CURSOR", "NO_RELATIONSHIP", "AMBIGUOUS_EMBED",
     };
     if (!e)
         return "(no error)";
     if ((int)e->kind < 0 || e->kind >= AR_ERR__COUNT)
         return "(bad kind)";
     return names[e->kind];
+}
+
+/* A statement's bound values as "v1|v2|...", (NULL) for SQL NULL. */
+static const char *sql_params_text(apr_pool_t *p, const ar_sql *sql)
+{
+    const char *s = "";
+    int i;
+
+    for (i = 0; i < sql->params->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(sql->params, i, const char *);
+        s = apr_pstrcat(p, s, i ? "|" : "", v ? v : "(NULL)", NULL);
+    }
+    return s;
 }
 
 #define is_err(e, want, ...)                                                 \

@@ -124,20 +124,33 @@ static const char *where_str(const ar_read_request *r)
     return r->where ? cond_str(r->where) : "(none)";
 }
 
-static const char *select_str(const ar_read_request *r)
+/* A select list back as text; an embedding as [alias:][...]name[!hint][!inner](list). */
+static const char *items_str(const apr_array_header_t *items)
 {
     const char *s = "";
     int i;
 
-    if (!r->select)
-        return "(none)";
-    for (i = 0; i < r->select->nelts; i++) {
-        const ar_select_item *it = &APR_ARRAY_IDX(r->select, i, ar_select_item);
+    for (i = 0; i < items->nelts; i++) {
+        const ar_select_item *it = &APR_ARRAY_IDX(items, i, ar_select_item);
+        const char *what;
+
+        if (it->embed)
+            what = apr_pstrcat(pool, it->embed->spread ? "..." : "", it->embed->name,
+                               it->embed->hint ? "!" : "", it->embed->hint ? it->embed->hint : "",
+                               it->embed->inner ? "!inner" : "", "(",
+                               items_str(it->embed->select), ")", NULL);
+        else
+            what = apr_pstrcat(pool, field_str(&it->field), it->cast ? "::" : "",
+                               it->cast ? it->cast : "", NULL);
         s = apr_pstrcat(pool, s, i ? "," : "", it->alias ? it->alias : "", it->alias ? ":" : "",
-                        field_str(&it->field), it->cast ? "::" : "", it->cast ? it->cast : "",
-                        NULL);
+                        what, NULL);
     }
     return s;
+}
+
+static const char *select_str(const ar_read_request *r)
+{
+    return r->select ? items_str(r->select) : "(none)";
 }
 
 static const char *order_item_str(const ar_field *f, int desc, ar_nulls nulls)
@@ -251,15 +264,43 @@ static void test_select(void)
     is_err(pg("select=info->>a->b", &r), AR_ERR_BAD_PARAM,
            "a bad JSON path in select= is a bad parameter (AR102), not a bad filter (AR107)");
 
-    /* embedding: known grammar, not served */
-    is_err(pg("select=x(*)", &r), AR_ERR_UNSUPPORTED, "x(*) -> UNSUPPORTED");
-    is_err(pg("select=id,x(id,name)", &r), AR_ERR_UNSUPPORTED, "id,x(id,name) -> UNSUPPORTED");
-    is_err(pg("select=...x(*)", &r), AR_ERR_UNSUPPORTED, "...x(*) -> UNSUPPORTED");
-    is_err(pg("select=x!fk(*)", &r), AR_ERR_UNSUPPORTED, "x!fk(*) -> UNSUPPORTED");
-    is_err(pg("select=x!inner(*)", &r), AR_ERR_UNSUPPORTED, "x!inner(*) -> UNSUPPORTED");
-    is_err(pg("select=al:x(*)", &r), AR_ERR_UNSUPPORTED, "alias:x(*) -> UNSUPPORTED");
-    e = pg("select=x(*)", &r);
-    ok(e && ar_error_status(e) == 400 && strcmp(e->code, "AR106") == 0, "embedding -> 400 AR106");
+    /* embedding: rel(list), nested, aliased, hinted, inner, spread, empty */
+    {
+        static const struct {
+            const char *select, *back, *what;
+        } embeds[] = {
+            {"x(*)", "x(*)", "rel(*)"},
+            {"id,x(id,name)", "id,x(id,name)", "a column, then rel(cols)"},
+            {"...x(a,b)", "...x(a,b)", "spread"},
+            {"x!fk(*)", "x!fk(*)", "a hint"},
+            {"x!inner(*)", "x!inner(*)", "!inner"},
+            {"x!fk!inner(a)", "x!fk!inner(a)", "a hint and !inner"},
+            {"x!inner!fk(a)", "x!fk!inner(a)", "!inner and a hint, either order"},
+            {"x!left(a)", "x(a)", "!left is the default"},
+            {"al:x(*)", "al:x(*)", "alias"},
+            {"x()", "x()", "rel(): no fields, for filtering"},
+            {"a,x(b,y(c,z(d))),e", "a,x(b,y(c,z(d))),e", "nested three deep"},
+            {"x(al:b::text,c->>k)", "x(al:b::text,c->>'k')", "alias, cast and path inside"},
+            {"%22my rel%22(a)", "my rel(a)", "a quoted relation name"},
+        };
+        size_t k;
+
+        for (k = 0; k < sizeof(embeds) / sizeof(*embeds); k++) {
+            no_err(pg(apr_pstrcat(pool, "select=", embeds[k].select, NULL), &r),
+                   "embedding parses: %s", embeds[k].what);
+            is_str(select_str(&r), embeds[k].back, "embedding reads back: %s", embeds[k].what);
+        }
+    }
+    is_err(pg("select=x(a", &r), AR_ERR_BAD_PARAM, "x(a: unclosed -> AR102");
+    is_err(pg("select=x(a)b", &r), AR_ERR_BAD_PARAM, "x(a)b: text after ) -> AR102");
+    is_err(pg("select=x!a!b(a)", &r), AR_ERR_BAD_PARAM, "two hints -> AR102");
+    is_err(pg("select=x!(a)", &r), AR_ERR_BAD_PARAM, "an empty hint -> AR102");
+    is_err(pg("select=(a)", &r), AR_ERR_BAD_PARAM, "no relation name -> AR102");
+    is_err(pg("select=al:...x(a)", &r), AR_ERR_BAD_PARAM, "an alias on a spread -> AR102");
+    is_err(pg("select=a(b(c(d(e(f(g(h(i(j)))))))))", &r), AR_ERR_TOO_DEEP,
+           "nine levels of embedding -> AR108");
+    no_err(pg("select=a(b(c(d(e(f(g(h(i))))))))", &r), "eight levels of embedding are fine");
+    is_err(pg("select=x(y(a,))", &r), AR_ERR_BAD_PARAM, "an empty item inside -> AR102");
     no_err(pg("select=%22f(x)%22", &r), "a quoted name with parentheses is not an embedding");
     is_str(select_str(&r), "f(x)", "\"f(x)\" is a column name");
     no_err(pg("select=%22a\\%22b%22", &r), "a quoted name with an escaped quote");
@@ -1283,8 +1324,8 @@ static ar_error *plan(const char *path, const char *args, ar_read_plan *out)
 static const char *enc_name(ar_encoding e)
 {
     static const char *const n[] = {"STRING", "NUMBER", "BOOL", "JSON", "TIMESTAMP", "ARRAY",
-                                    "SQL_JSON"};
-    return (int)e >= 0 && e <= AR_ENC_SQL_JSON ? n[e] : "(bad)";
+                                    "SQL_JSON", "EMBED"};
+    return (int)e >= 0 && e <= AR_ENC_EMBED ? n[e] : "(bad)";
 }
 
 /* name=column[path]::cast/ENC, ... */
@@ -1504,14 +1545,7 @@ static void test_plan(void)
 
 static const char *params_of(const ar_sql *sql)
 {
-    const char *s = "";
-    int i;
-
-    for (i = 0; i < sql->params->nelts; i++) {
-        const char *v = APR_ARRAY_IDX(sql->params, i, const char *);
-        s = apr_pstrcat(pool, s, i ? "|" : "", v ? v : "(NULL)", NULL);
-    }
-    return s;
+    return sql_params_text(pool, sql);
 }
 
 /* The number of distinct $n in text. */

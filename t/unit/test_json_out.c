@@ -329,6 +329,15 @@ static void test_scalars(void)
     is_str(val(AR_ENC_JSON, AR_ENC_STRING, "  {\n \"z\" : 1 }  "), "  {\n \"z\" : 1 }  ",
            "JSON verbatim, whitespace kept");
     is_str(val(AR_ENC_JSON, AR_ENC_STRING, "null"), "null", "JSON null text verbatim");
+    /* embedded resources: json_agg's "\n " between elements goes, nothing else */
+    is_str(val(AR_ENC_EMBED, AR_ENC_STRING, "[{\"a\":1}, \n {\"a\":\"x\\ny\"}, \n {\"a\":[]}]"),
+           "[{\"a\":1}, {\"a\":\"x\\ny\"}, {\"a\":[]}]",
+           "embed: json_agg's line breaks dropped, an escaped \\n inside a string kept");
+    is_str(val(AR_ENC_EMBED, AR_ENC_STRING, "{\"k\":\"v\"}"), "{\"k\":\"v\"}",
+           "embed: an object without breaks verbatim");
+    is_str(val(AR_ENC_EMBED, AR_ENC_STRING, "[1,\n\n2]\n"), "[1,2]",
+           "embed: breaks anywhere, also last, without a space after");
+    is_str(val(AR_ENC_EMBED, AR_ENC_STRING, NULL), "null", "embed: SQL NULL (no related row) -> null");
     is_str(val(AR_ENC_SQL_JSON, AR_ENC_STRING, "{\"x\":1,\"label\":\"one\"}"),
            "{\"x\":1,\"label\":\"one\"}", "SQL_JSON verbatim");
 }

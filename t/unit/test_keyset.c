@@ -851,14 +851,7 @@ static void test_apply(void)
 
 static const char *params_of(const ar_sql *sql)
 {
-    const char *s = "";
-    int i;
-
-    for (i = 0; i < sql->params->nelts; i++) {
-        const char *v = APR_ARRAY_IDX(sql->params, i, const char *);
-        s = apr_pstrcat(pool, s, i ? "|" : "", v ? v : "(NULL)", NULL);
-    }
-    return s;
+    return sql_params_text(pool, sql);
 }
 
 /* The number of distinct $n in text. */

@@ -602,13 +602,7 @@ static void test_plan(void)
 
 static const char *params_of(const ar_sql *sql)
 {
-    const char *s = "";
-    int i;
-
-    for (i = 0; i < sql->params->nelts; i++)
-        s = apr_pstrcat(pool, s, i ? "|" : "", APR_ARRAY_IDX(sql->params, i, const char *),
-                        NULL);
-    return s;
+    return sql_params_text(pool, sql);
 }
 
 static void render(const char *path, const char *args, const char *range,
@@ -733,6 +727,8 @@ static void test_errors(void)
         {AR_ERR_NOT_ONE_ROW, 406, "AR402"},
         {AR_ERR_UNKNOWN_PROFILE, 406, "AR403"},
         {AR_ERR_BAD_CURSOR, 400, "AR112"},
+        {AR_ERR_NO_RELATIONSHIP, 400, "AR113"},
+        {AR_ERR_AMBIGUOUS_EMBED, 300, "AR114"},
     };
     size_t i;
     ar_error *e;

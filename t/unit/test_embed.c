@@ -1,0 +1,396 @@
+/*
+ * test_embed.c: embedded resources (select=...,rel(...)) through the pure
+ * core: which relationship a name and a hint pick (plan.c), the errors when
+ * none or several fit (error.c), and the SQL that builds each embedded value
+ * in the one statement (sql.c). No server: t/api/160_embed.t runs the same
+ * shapes against PostgreSQL.
+ *
+ * The schema, by hand (as t/fixtures/80_embed.sql has it):
+ *   projects(id pk, name)              subsidies(id pk, project_id -> projects)
+ *   project_sites(project_id pk -> projects)      one-to-one
+ *   tags(id pk, label)   project_tags(project_id -> projects, tag_id -> tags,
+ *                                     pk(project_id, tag_id))   many-to-many
+ *   people(id pk, name, manager_id -> people)     self-reference
+ *   inspections(id pk, project_id -> projects, inspector_id -> people,
+ *               reviewer_id -> people)           two keys to one table
+ *   units(building, unit_no, pk both)  leases(id pk, (building, unit_no) -> units)
+ *   loners(id pk)                                 related to nothing
+ *   secrets(id pk, project_id -> projects)        excluded from the API
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "autorest.h"
+#include "tap.h"
+#include "ar_checks.h"
+
+static apr_pool_t *pool;
+static ar_schema *schema;
+static ar_exposure expo;
+
+/* ------------------------------------------------------------- schema */
+
+static ar_relation *mkrel(const char *name)
+{
+    ar_relation *r = apr_pcalloc(pool, sizeof(*r));
+
+    r->schema = "embed";
+    r->name = name;
+    r->kind = 'r';
+    r->columns = apr_array_make(pool, 4, sizeof(ar_column));
+    r->unique_keys = apr_array_make(pool, 1, sizeof(ar_key));
+    r->foreign_keys = apr_array_make(pool, 1, sizeof(ar_foreign_key));
+    ar_schema_add(schema, r);
+    return r;
+}
+
+static void col(ar_relation *r, const char *name, const char *type, ar_encoding enc)
+{
+    ar_column *c = apr_array_push(r->columns);
+
+    memset(c, 0, sizeof(*c));
+    c->name = name;
+    c->type = type;
+    c->enc = enc;
+    c->elem_enc = AR_ENC_STRING;
+    c->nullable = 1;
+    c->sortable = 1;
+    c->position = r->columns->nelts;
+}
+
+/* A key over the first n columns. */
+static ar_key *key(const char *name, int n)
+{
+    ar_key *k = apr_pcalloc(pool, sizeof(*k));
+    int i;
+
+    k->name = name;
+    k->cols = apr_array_make(pool, n, sizeof(int));
+    for (i = 0; i < n; i++)
+        APR_ARRAY_PUSH(k->cols, int) = i;
+    return k;
+}
+
+static apr_array_header_t *names(const char *a, const char *b)
+{
+    apr_array_header_t *n = apr_array_make(pool, 2, sizeof(const char *));
+
+    APR_ARRAY_PUSH(n, const char *) = a;
+    if (b)
+        APR_ARRAY_PUSH(n, const char *) = b;
+    return n;
+}
+
+static void fk(ar_relation *r, const char *name, apr_array_header_t *cols, const char *ref,
+               apr_array_header_t *ref_cols)
+{
+    ar_foreign_key *f = apr_array_push(r->foreign_keys);
+
+    f->name = name;
+    f->cols = cols;
+    f->ref_schema = "embed";
+    f->ref_relation = ref;
+    f->ref_cols = ref_cols;
+}
+
+static void build_schema(void)
+{
+    ar_relation *r;
+    apr_array_header_t *schemas = apr_array_make(pool, 1, sizeof(const char *));
+
+    schema = ar_schema_create(pool);
+    r = mkrel("projects");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "name", "text", AR_ENC_STRING);
+    col(r, "meta", "jsonb", AR_ENC_JSON);
+    r->primary_key = key("projects_pkey", 1);
+
+    r = mkrel("subsidies");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "amount", "numeric", AR_ENC_NUMBER);
+    r->primary_key = key("subsidies_pkey", 1);
+    fk(r, "subsidies_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+
+    r = mkrel("project_sites");
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "address", "text", AR_ENC_STRING);
+    r->primary_key = key("project_sites_pkey", 1);
+    fk(r, "project_sites_project_id_fkey", names("project_id", NULL), "projects",
+       names("id", NULL));
+
+    r = mkrel("tags");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "label", "text", AR_ENC_STRING);
+    r->primary_key = key("tags_pkey", 1);
+
+    r = mkrel("project_tags");
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "tag_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("project_tags_pkey", 2);
+    fk(r, "project_tags_project_id_fkey", names("project_id", NULL), "projects",
+       names("id", NULL));
+    fk(r, "project_tags_tag_id_fkey", names("tag_id", NULL), "tags", names("id", NULL));
+
+    r = mkrel("people");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "name", "text", AR_ENC_STRING);
+    col(r, "manager_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("people_pkey", 1);
+    fk(r, "people_manager_id_fkey", names("manager_id", NULL), "people", names("id", NULL));
+
+    r = mkrel("inspections");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "inspector_id", "integer", AR_ENC_NUMBER);
+    col(r, "reviewer_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("inspections_pkey", 1);
+    fk(r, "inspections_project_id_fkey", names("project_id", NULL), "projects",
+       names("id", NULL));
+    fk(r, "inspections_inspector_fkey", names("inspector_id", NULL), "people", names("id", NULL));
+    fk(r, "inspections_reviewer_fkey", names("reviewer_id", NULL), "people", names("id", NULL));
+
+    r = mkrel("units");
+    col(r, "building", "text", AR_ENC_STRING);
+    col(r, "unit_no", "integer", AR_ENC_NUMBER);
+    col(r, "rooms", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("units_pkey", 2);
+
+    r = mkrel("leases");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "building", "text", AR_ENC_STRING);
+    col(r, "unit_no", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("leases_pkey", 1);
+    fk(r, "leases_unit_fkey", names("building", "unit_no"), "units", names("building", "unit_no"));
+
+    r = mkrel("loners");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("loners_pkey", 1);
+
+    r = mkrel("secrets");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("secrets_pkey", 1);
+    fk(r, "secrets_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+
+    APR_ARRAY_PUSH(schemas, const char *) = "embed";
+    expo.schemas = schemas;
+    expo.excluded = apr_hash_make(pool);
+    apr_hash_set(expo.excluded, "embed.secrets", APR_HASH_KEY_STRING, "");
+    expo.hidden = apr_hash_make(pool);
+    apr_hash_set(expo.hidden, "embed.projects.meta", APR_HASH_KEY_STRING, "");
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static ar_error *plan(const char *path, const char *args, ar_read_plan *out)
+{
+    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL};
+    ar_read_request req;
+    ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
+
+    return e ? e : ar_plan_read(pool, schema, &expo, &req, 0, out);
+}
+
+static const char *params_of(const ar_sql *sql)
+{
+    return sql_params_text(pool, sql);
+}
+
+static const char *const card_names[] = {"M2O", "O2O", "O2M", "M2M"};
+
+/* The first embedded resource of path?args: "card key-name". */
+static const char *first_embed(const char *path, const char *args)
+{
+    ar_read_plan p;
+    ar_error *e = plan(path, args, &p);
+    int i;
+
+    if (e)
+        return apr_psprintf(pool, "error %s: %s", kind_name(e), e->message);
+    for (i = 0; i < p.columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(p.columns, i, ar_output_column);
+        if (oc->embed)
+            return apr_psprintf(pool, "%s %s", card_names[oc->embed->rel.card],
+                                oc->embed->rel.fk->name);
+    }
+    return "(no embed)";
+}
+
+static void sql_is(const char *path, const char *args, const char *want_sql,
+                   const char *want_params, const char *what)
+{
+    ar_read_plan p;
+    ar_sql sql;
+    ar_error *e = plan(path, args, &p);
+
+    if (e) {
+        ok(0, "%s: SQL (%s: %s)", what, kind_name(e), e->message);
+        ok(0, "%s: params", what);
+        return;
+    }
+    ar_sql_render_read(pool, &p, &sql);
+    is_str(sql.text, want_sql, "%s: SQL", what);
+    is_str(params_of(&sql), want_params, "%s: params", what);
+}
+
+/* ------------------------------------------------------------- tests */
+
+static void test_relationships(void)
+{
+    is_str(first_embed("/subsidies", "select=id,projects(name)"),
+           "M2O subsidies_project_id_fkey", "subsidies -> projects: many-to-one");
+    is_str(first_embed("/projects", "select=id,subsidies(id)"),
+           "O2M subsidies_project_id_fkey", "projects -> subsidies: one-to-many");
+    is_str(first_embed("/projects", "select=id,project_sites(address)"),
+           "O2O project_sites_project_id_fkey",
+           "projects -> project_sites: one-to-one (the key is project_sites' primary key)");
+    is_str(first_embed("/project_sites", "select=address,projects(name)"),
+           "O2O project_sites_project_id_fkey", "project_sites -> projects: one-to-one too");
+    is_str(first_embed("/projects", "select=id,tags(label)"),
+           "M2M project_tags_project_id_fkey",
+           "projects -> tags: many-to-many through project_tags");
+    is_str(first_embed("/tags", "select=id,projects(name)"),
+           "M2M project_tags_tag_id_fkey", "tags -> projects: many-to-many the other way");
+    is_str(first_embed("/leases", "select=id,units(rooms)"), "M2O leases_unit_fkey",
+           "a composite foreign key: many-to-one");
+    is_str(first_embed("/units", "select=rooms,leases(id)"), "O2M leases_unit_fkey",
+           "a composite foreign key: one-to-many");
+    /* self-reference, as PostgREST: by the table's name the reports
+     * (one-to-many), by the key's column or name the manager (many-to-one) */
+    is_str(first_embed("/people", "select=name,people(name)"),
+           "O2M people_manager_id_fkey", "people(...) of people: the reports (one-to-many)");
+    is_str(first_embed("/people", "select=name,people!manager_id(name)"),
+           "O2M people_manager_id_fkey", "people!manager_id(...): the reports too");
+    is_str(first_embed("/people", "select=name,manager_id(name)"),
+           "M2O people_manager_id_fkey", "manager_id(...): the manager (many-to-one)");
+    is_str(first_embed("/people", "select=name,people_manager_id_fkey(name)"),
+           "M2O people_manager_id_fkey", "the key's name as the target: the manager");
+    is_str(first_embed("/subsidies", "select=id,project_id(name)"),
+           "M2O subsidies_project_id_fkey", "a key's column as the target, any table");
+    /* two keys to one table */
+    is_str(first_embed("/inspections", "select=id,people!inspections_inspector_fkey(name)"),
+           "M2O inspections_inspector_fkey", "a hint by constraint name");
+    is_str(first_embed("/inspections", "select=id,people!reviewer_id(name)"),
+           "M2O inspections_reviewer_fkey", "a hint by column name");
+    is_str(first_embed("/people", "select=id,inspections!inspector_id(id)"),
+           "O2M inspections_inspector_fkey", "a hint by the target's column (one-to-many)");
+    is_str(first_embed("/projects", "select=id,tags!project_tags(label)"),
+           "M2M project_tags_project_id_fkey", "a many-to-many hint by the junction's name");
+}
+
+static void test_errors(void)
+{
+    ar_read_plan p;
+    ar_error *e;
+    const char *j;
+
+    e = plan("/inspections", "select=id,people(name)", &p);
+    is_err(e, AR_ERR_AMBIGUOUS_EMBED, "two keys to people and no hint: ambiguous");
+    ok(e && ar_error_status(e) == 300, "ambiguous: status 300");
+    ok(e && e->candidates && e->candidates->nelts == 2, "ambiguous: two candidates");
+    j = e ? ar_error_json(pool, e) : "";
+    ok(strstr(j, "\"code\":\"AR114\"") && strstr(j, "\"details\":[{\"cardinality\":\"many-to-one\"")
+           && strstr(j, "inspections_inspector_fkey using embed.inspections(inspector_id) and "
+                        "embed.people(id)")
+           && strstr(j, "\"hint\":\"inspections_reviewer_fkey\""),
+       "ambiguous: the body lists each candidate with its key and the hint to give");
+    if (!strstr(j, "inspections_inspector_fkey using"))
+        printf("#   %s\n", j);
+    is_err(plan("/people", "select=id,name(name)", &p), AR_ERR_NO_RELATIONSHIP,
+           "a column that is no foreign key is no target: AR113");
+    is_err(plan("/inspections", "select=id,people!id(name)", &p), AR_ERR_AMBIGUOUS_EMBED,
+           "a hint both keys fit (their referenced column): still ambiguous");
+    is_err(plan("/projects", "select=id,loners(id)", &p), AR_ERR_NO_RELATIONSHIP,
+           "no foreign key between them: AR113");
+    ok(ar_error_status(plan("/projects", "select=id,loners(id)", &p)) == 400,
+       "no relationship: status 400");
+    is_err(plan("/projects", "select=id,nowhere(id)", &p), AR_ERR_NO_RELATIONSHIP,
+           "an unknown relation: AR113");
+    is_err(plan("/projects", "select=id,secrets(id)", &p), AR_ERR_NO_RELATIONSHIP,
+           "an excluded relation is unknown: AR113");
+    is_err(plan("/subsidies", "select=id,projects!nosuchkey(name)", &p), AR_ERR_NO_RELATIONSHIP,
+           "a hint that fits nothing: AR113");
+    is_err(plan("/subsidies", "select=id,projects(nosuch)", &p), AR_ERR_UNKNOWN_COLUMN,
+           "an unknown column inside: AR105");
+    is_err(plan("/subsidies", "select=id,projects(meta)", &p), AR_ERR_UNKNOWN_COLUMN,
+           "a hidden column inside is unknown: AR105");
+    is_err(plan("/subsidies", "select=id,...projects(name)", &p), AR_ERR_UNSUPPORTED,
+           "spread: not served yet (AR106)");
+}
+
+static void test_sql(void)
+{
+    sql_is("/subsidies", "select=id,projects(id,name)",
+           "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"id\" AS \"id\", "
+           "\"e1\".\"name\" AS \"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE "
+           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"r1\") AS \"projects\" "
+           "FROM \"embed\".\"subsidies\" ORDER BY \"id\"",
+           "", "many-to-one: row_to_json of the referenced row");
+    sql_is("/projects", "select=id,grants:subsidies(amount)",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT "
+           "\"e1\".\"amount\" AS \"amount\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE "
+           "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS \"grants\" "
+           "FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "", "one-to-many: json_agg, [] when none, under the alias");
+    sql_is("/projects", "select=id,tags(label)",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT "
+           "\"e1\".\"label\" AS \"label\" FROM \"embed\".\"tags\" AS \"e1\" JOIN "
+           "\"embed\".\"project_tags\" AS \"j1\" ON \"j1\".\"tag_id\" = \"e1\".\"id\" WHERE "
+           "\"j1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS \"tags\" "
+           "FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "", "many-to-many: through the junction");
+    sql_is("/people", "select=name,boss:manager_id(name,boss:manager_id(name))",
+           "SELECT \"name\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS "
+           "\"name\", (SELECT row_to_json(\"r2\") FROM (SELECT \"e2\".\"name\" AS \"name\" "
+           "FROM \"embed\".\"people\" AS \"e2\" WHERE \"e2\".\"id\" = \"e1\".\"manager_id\") "
+           "AS \"r2\") AS \"boss\" FROM \"embed\".\"people\" AS \"e1\" WHERE \"e1\".\"id\" = "
+           "\"embed\".\"people\".\"manager_id\") AS \"r1\") AS \"boss\" FROM "
+           "\"embed\".\"people\" ORDER BY \"id\"",
+           "", "self-reference, nested: each level names its parent's alias");
+    sql_is("/leases", "select=id,units(rooms)",
+           "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"rooms\" AS "
+           "\"rooms\" FROM \"embed\".\"units\" AS \"e1\" WHERE \"e1\".\"building\" = "
+           "\"embed\".\"leases\".\"building\" AND \"e1\".\"unit_no\" = "
+           "\"embed\".\"leases\".\"unit_no\") AS \"r1\") AS \"units\" FROM \"embed\".\"leases\" "
+           "ORDER BY \"id\"",
+           "", "a composite key: every column pair");
+    sql_is("/subsidies", "select=id,projects(n:name,name->>k)",
+           "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS \"n\", "
+           "to_jsonb(\"e1\".\"name\")->>($1::text) AS \"k\" FROM \"embed\".\"projects\" AS "
+           "\"e1\" WHERE \"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"r1\") AS "
+           "\"projects\" FROM \"embed\".\"subsidies\" ORDER BY \"id\"",
+           "k", "aliases and JSON paths inside, their keys bound");
+    sql_is("/projects", "select=id,subsidies!inner(id)",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\") AS \"r1\") AS \"subsidies\" FROM "
+           "\"embed\".\"projects\" WHERE true AND EXISTS (SELECT 1 FROM \"embed\".\"subsidies\" "
+           "AS \"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") ORDER BY "
+           "\"id\"",
+           "", "!inner: parents without a related row are dropped");
+    sql_is("/projects", "select=id,subsidies!inner()",
+           "SELECT \"id\" FROM \"embed\".\"projects\" WHERE true AND EXISTS (SELECT 1 FROM "
+           "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\") ORDER BY \"id\"",
+           "", "rel!inner(): filters, adds no key");
+    sql_is("/projects", "select=id,subsidies()",
+           "SELECT \"id\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "", "rel(): no key, no subquery");
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    build_schema();
+    test_relationships();
+    test_errors();
+    test_sql();
+    apr_terminate();
+    return tap_done();
+}
