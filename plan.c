@@ -38,14 +38,44 @@ static ar_error *resolve_field(apr_pool_t *p, const ar_relation *rel, const ar_e
     return NULL;
 }
 
+/* The embedded resource of this level the client calls key, or NULL. */
+static ar_embed_plan *find_embed(const apr_array_header_t *embeds, const char *key)
+{
+    int i;
+
+    for (i = 0; embeds && i < embeds->nelts; i++) {
+        ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, ar_embed_plan *);
+        if (strcmp(ep->key, key) == 0)
+            return ep;
+    }
+    return NULL;
+}
+
+/* rel=is.null or rel=not.is.null (and is.not_null): a test on the embedded
+ * resource rel of this level, not on a column, when no column has the name. */
+static ar_embed_plan *embed_test(const ar_relation *rel, const apr_array_header_t *embeds,
+                                 const ar_cond *leaf)
+{
+    if (leaf->other || (leaf->field.path && leaf->field.path->nelts) || leaf->op != AR_OP_IS
+        || (leaf->is_value != AR_IS_NULL && leaf->is_value != AR_IS_NOT_NULL)
+        || ar_relation_column_index(rel, leaf->field.column) >= 0)
+        return NULL;
+    return find_embed(embeds, leaf->field.column);
+}
+
 static ar_error *resolve_cond(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
-                              const ar_cond *in, ar_cond **out)
+                              const apr_array_header_t *embeds, const ar_cond *in,
+                              ar_cond **out)
 {
     ar_cond *c = apr_pmemdup(p, in, sizeof(*in));
     ar_error *e;
     int i;
 
     if (c->kind == AR_COND_LEAF) {
+        if ((c->embed = embed_test(rel, embeds, c)) != NULL) {
+            *out = c;
+            return NULL;
+        }
         if ((e = resolve_field(p, rel, x, &c->field)) != NULL)
             return e;
         if (c->other) {
@@ -60,7 +90,8 @@ static ar_error *resolve_cond(apr_pool_t *p, const ar_relation *rel, const ar_ex
     c->children = apr_array_make(p, in->children->nelts + 1, sizeof(ar_cond *));
     for (i = 0; i < in->children->nelts; i++) {
         ar_cond *child;
-        if ((e = resolve_cond(p, rel, x, APR_ARRAY_IDX(in->children, i, ar_cond *), &child)))
+        if ((e = resolve_cond(p, rel, x, embeds, APR_ARRAY_IDX(in->children, i, ar_cond *),
+                              &child)))
             return e;
         APR_ARRAY_PUSH(c->children, ar_cond *) = child;
     }
@@ -314,8 +345,8 @@ static const ar_foreign_key *key_named(const ar_schema *s, const ar_exposure *x,
 }
 
 static ar_error *plan_embed(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                            const ar_relation *parent, const ar_embed_request *em, int depth,
-                            int *next_id, ar_embed_plan **out)
+                            const ar_relation *parent, const ar_embed_request *em,
+                            const char *key, int depth, int *next_id, ar_embed_plan **out)
 {
     const ar_relation *target = ar_resolve_relation(s, x, parent->schema, em->name);
     const ar_foreign_key *by_key = NULL;
@@ -372,6 +403,8 @@ chosen:
     }
     ep = apr_pcalloc(p, sizeof(*ep));
     ep->rel = APR_ARRAY_IDX(best, 0, ar_relationship);
+    ep->key = key;
+    ep->limit = AR_UNSET;
     ep->inner = em->inner;
     ep->depth = depth;
     ep->id = ++*next_id;
@@ -402,7 +435,11 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relati
             ar_embed_plan *ep = NULL;
             ar_output_column *oc;
 
-            if ((e = plan_embed(p, s, x, rel, em, depth, next_id, &ep)) != NULL)
+            const char *key = APR_ARRAY_IDX(select, i, ar_select_item).alias
+                                  ? APR_ARRAY_IDX(select, i, ar_select_item).alias
+                                  : em->name;
+
+            if ((e = plan_embed(p, s, x, rel, em, key, depth, next_id, &ep)) != NULL)
                 return e;
             APR_ARRAY_PUSH(embeds, const ar_embed_plan *) = ep;
             if (em->spread)
@@ -414,9 +451,7 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relati
             oc = apr_array_push(out);
             memset(oc, 0, sizeof(*oc));
             oc->embed = ep;
-            oc->name = APR_ARRAY_IDX(select, i, ar_select_item).alias
-                           ? APR_ARRAY_IDX(select, i, ar_select_item).alias
-                           : em->name;
+            oc->name = key;
             oc->enc = AR_ENC_EMBED; /* PostgreSQL builds it with to_json's rules */
             oc->elem_enc = AR_ENC_STRING;
             continue;
@@ -514,6 +549,133 @@ static void plan_key_columns(apr_pool_t *p, ar_read_plan *plan)
     }
 }
 
+static ar_cond *and_node(apr_pool_t *p)
+{
+    ar_cond *c = apr_pcalloc(p, sizeof(*c));
+
+    c->kind = AR_COND_AND;
+    c->children = apr_array_make(p, 2, sizeof(ar_cond *));
+    return c;
+}
+
+/* A top-level filter goes to its relation, or, when its name starts with
+ * an embedded resource's key and a dot ("subsidies.amount",
+ * "projects.subsidies.program"), under that resource, where it narrows the
+ * embedded rows and leaves the parents alone (as in PostgREST). A name the
+ * relation has as a column stays a column. */
+static ar_error *place_leaf(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel,
+                            const apr_array_header_t *embeds, const ar_cond *leaf,
+                            ar_cond **and_root)
+{
+    const char *name = leaf->field.column, *dot = strchr(name, '.');
+    ar_embed_plan *ep;
+    ar_cond *c;
+    ar_error *e;
+
+    if (dot && !leaf->other && ar_relation_column_index(rel, name) < 0
+        && (ep = find_embed(embeds, apr_pstrmemdup(p, name, (apr_size_t)(dot - name))))) {
+        c = apr_pmemdup(p, leaf, sizeof(*leaf));
+        c->field.column = dot + 1;
+        return place_leaf(p, x, ep->rel.target, ep->embeds, c, &ep->where);
+    }
+    if ((e = resolve_cond(p, rel, x, embeds, leaf, &c)) != NULL)
+        return e;
+    if (!*and_root)
+        *and_root = and_node(p);
+    APR_ARRAY_PUSH((*and_root)->children, ar_cond *) = c;
+    return NULL;
+}
+
+/* The embedded resource a dotted path names ("subsidies", "projects.subsidies"). */
+static ar_embed_plan *embed_at(apr_pool_t *p, const apr_array_header_t *embeds, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    ar_embed_plan *ep;
+
+    if (!dot)
+        return find_embed(embeds, path);
+    ep = find_embed(embeds, apr_pstrmemdup(p, path, (apr_size_t)(dot - path)));
+    return ep ? embed_at(p, ep->embeds, dot + 1) : NULL;
+}
+
+/* rel.order, rel.limit, rel.offset and rel.or=(...) onto their resource. */
+static ar_error *place_embed_option(apr_pool_t *p, const ar_exposure *x,
+                                    const apr_array_header_t *embeds, const ar_embed_opt *o)
+{
+    ar_embed_plan *ep = embed_at(p, embeds, o->path);
+    ar_cond *c;
+    ar_error *e;
+    int i;
+
+    if (!ep)
+        return ar_error_make(p, AR_ERR_BAD_PARAM,
+                             apr_psprintf(p, "'%s' is not an embedded resource of this request",
+                                          o->path),
+                             NULL, "embed it in select first: select=...,rel(...)");
+    switch (o->kind) {
+    case AR_EOPT_LIMIT:
+        ep->limit = o->count;
+        break;
+    case AR_EOPT_OFFSET:
+        ep->offset = o->count;
+        break;
+    case AR_EOPT_TREE:
+        if ((e = resolve_cond(p, ep->rel.target, x, ep->embeds, o->tree, &c)) != NULL)
+            return e;
+        if (!ep->where)
+            ep->where = and_node(p);
+        APR_ARRAY_PUSH(ep->where->children, ar_cond *) = c;
+        break;
+    case AR_EOPT_ORDER:
+        ep->order = apr_array_make(p, o->order->nelts, sizeof(ar_order_term));
+        for (i = 0; i < o->order->nelts; i++) {
+            ar_order_item it = APR_ARRAY_IDX(o->order, i, ar_order_item);
+            ar_order_term *t;
+
+            if ((e = resolve_field(p, ep->rel.target, x, &it.field)) != NULL)
+                return e;
+            t = apr_array_push(ep->order);
+            t->column = it.field.ref;
+            t->path = it.field.path && it.field.path->nelts ? it.field.path : NULL;
+            t->desc = it.desc;
+            t->nulls = it.nulls;
+        }
+        break;
+    }
+    return NULL;
+}
+
+/* The request's filters and embedded options, each where it applies. */
+static ar_error *place_conditions(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
+                                  const ar_read_request *req, ar_read_plan *out)
+{
+    ar_cond *top = NULL;
+    ar_error *e;
+    int i;
+
+    for (i = 0; req->where && i < req->where->children->nelts; i++) {
+        const ar_cond *c = APR_ARRAY_IDX(req->where->children, i, const ar_cond *);
+        if (c->kind == AR_COND_LEAF)
+            e = place_leaf(p, x, rel, out->embeds, c, &top);
+        else {
+            ar_cond *tree;
+            if ((e = resolve_cond(p, rel, x, out->embeds, c, &tree)) == NULL) {
+                if (!top)
+                    top = and_node(p);
+                APR_ARRAY_PUSH(top->children, ar_cond *) = tree;
+            }
+        }
+        if (e)
+            return e;
+    }
+    out->where = top;
+    for (i = 0; req->embed_opts && i < req->embed_opts->nelts; i++)
+        if ((e = place_embed_option(p, x, out->embeds,
+                                    &APR_ARRAY_IDX(req->embed_opts, i, ar_embed_opt))))
+            return e;
+    return NULL;
+}
+
 ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                        const ar_read_request *req, apr_int64_t max_rows,
                        ar_read_plan *out)
@@ -540,7 +702,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     out->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
     if ((e = plan_columns(p, s, rel, x, req->select, 1, &next_id, out->columns, out->embeds)))
         return e;
-    if (req->where && (e = resolve_cond(p, rel, x, req->where, (ar_cond **)&out->where)))
+    if ((e = place_conditions(p, rel, x, req, out)) != NULL)
         return e;
 
     if (req->pk_value) {

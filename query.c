@@ -831,6 +831,56 @@ static ar_error *parse_filter(apr_pool_t *p, const char *name, const char *value
     return NULL;
 }
 
+/* rel.order, rel.limit, rel.offset, rel.or, rel.and, rel.not.or,
+ * rel.not.and: the option, with *path set to "rel"; NULL for any other name. */
+static const char *embed_option(apr_pool_t *p, const char *name, const char **path)
+{
+    static const char *const options[] = {".not.or", ".not.and", ".order", ".limit",
+                                          ".offset", ".or", ".and", NULL};
+    apr_size_t n = strlen(name);
+    int i;
+
+    if (name[0] == '"')
+        return NULL; /* a quoted column name */
+    for (i = 0; options[i]; i++) {
+        apr_size_t k = strlen(options[i]);
+        if (n > k && strcmp(name + n - k, options[i]) == 0) {
+            *path = apr_pstrmemdup(p, name, n - k);
+            return options[i] + 1;
+        }
+    }
+    return NULL;
+}
+
+static ar_error *parse_embed_option(apr_pool_t *p, const char *name, const char *value,
+                                    ar_read_request *out)
+{
+    const char *path, *opt = embed_option(p, name, &path);
+    ar_embed_opt *o;
+    ar_error *e = NULL;
+    int seen = 0;
+
+    if (!out->embed_opts)
+        out->embed_opts = apr_array_make(p, 2, sizeof(ar_embed_opt));
+    o = apr_array_push(out->embed_opts);
+    memset(o, 0, sizeof(*o));
+    o->path = path;
+    if (strcmp(opt, "order") == 0) {
+        o->kind = AR_EOPT_ORDER;
+        e = parse_order(p, value, &o->order);
+    }
+    else if (strcmp(opt, "limit") == 0 || strcmp(opt, "offset") == 0) {
+        o->kind = opt[0] == 'l' ? AR_EOPT_LIMIT : AR_EOPT_OFFSET;
+        e = take_count(p, name, value, &seen, &o->count);
+    }
+    else {
+        o->kind = AR_EOPT_TREE;
+        e = parse_tree(p, strstr(opt, "or") ? AR_COND_OR : AR_COND_AND, opt[0] == 'n', value, 1,
+                       &o->tree);
+    }
+    return e;
+}
+
 ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
                          const char *args, const ar_request_headers *h,
                          ar_read_request *out)
@@ -907,6 +957,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
             if (!e)
                 add_condition(p, out, tree);
         }
+        else if (embed_option(p, name, &(const char *){NULL}))
+            e = parse_embed_option(p, name, value, out);
         else
             e = parse_filter(p, name, value, out);
         if (e)
@@ -940,7 +992,7 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
                              "the cursor already says where the page starts", NULL);
     if ((out->relation == NULL || out->pk_value)
         && (seen_limit || seen_offset || out->ranged || out->select || out->where || out->order
-            || out->cursor
+            || out->cursor || out->embed_opts
             || seen_q || seen_page || seen_per_page)) {
         /* select= on a single row is fine in PostgREST; the rest makes no sense. */
         if (out->relation && !(seen_limit || seen_offset || out->ranged || out->where

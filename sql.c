@@ -42,6 +42,7 @@ typedef struct {
     ar_sql *sql;
     const char *qual;       /* inside an embedded resource: its alias, which
                              * qualifies every column; NULL at the top */
+    const char *top;        /* the top relation as embedded subqueries name it */
 } writer;
 
 static void put(writer *w, const char *s)
@@ -55,10 +56,13 @@ static void put_param(writer *w, const char *value, const char *cast)
     put(w, apr_psprintf(w->p, cast ? "$%d::%s" : "$%d", w->sql->params->nelts, cast));
 }
 
-static void writer_init(writer *w, apr_pool_t *p, ar_sql *sql)
+static const char *top_qualifier(writer *w, const ar_relation *rel);
+
+static void writer_init(writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *sql)
 {
     w->p = p;
     w->qual = NULL;
+    w->top = top_qualifier(w, plan->relation);
     w->parts = apr_array_make(p, 32, sizeof(const char *));
     w->sql = sql;
     sql->params = apr_array_make(p, 4, sizeof(const char *));
@@ -95,6 +99,24 @@ static void put_field(writer *w, const ar_column *c, const apr_array_header_t *p
         put(w, ")");
     }
 }
+
+static void put_order_by(writer *w, const apr_array_header_t *order)
+{
+    int i;
+
+    for (i = 0; order && i < order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(order, i, ar_order_term);
+        put(w, i ? ", " : " ORDER BY ");
+        put_field(w, t->column, t->path);
+        if (t->desc)
+            put(w, " DESC");
+        if (t->nulls != AR_NULLS_DEFAULT)
+            put(w, t->nulls == AR_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
+    }
+}
+
+static void put_cond(writer *w, const ar_cond *c);
+static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset);
 
 /* ------------------------------------------------------------ embedding */
 
@@ -163,6 +185,14 @@ static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char 
         else
             put_column_pairs(w, e, r->fk->cols, parent, r->fk->ref_cols);
     }
+    if (ep->where) {
+        const char *saved = w->qual;
+
+        w->qual = e;
+        put(w, " AND ");
+        put_cond(w, ep->where);
+        w->qual = saved;
+    }
     put_embed_inner_conditions(w, ep->embeds, e);
 }
 
@@ -224,6 +254,14 @@ static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
                 : apr_pstrcat(w->p, "(SELECT row_to_json(", r, ") FROM (SELECT ", NULL));
     put_embed_columns(w, ep);
     put_embed_from_where(w, ep, parent);
+    if (ep->order || ep->limit != AR_UNSET || ep->offset > 0) {
+        const char *saved = w->qual;
+
+        w->qual = embed_alias(w, "e", ep);
+        put_order_by(w, ep->order);
+        w->qual = saved;
+        put_limit_offset(w, ep->limit, ep->offset);
+    }
     put(w, apr_pstrcat(w->p, ") AS ", r, ")", NULL));
 }
 
@@ -448,9 +486,20 @@ static const char *array_literal(apr_pool_t *p, const apr_array_header_t *values
 
 static void put_cond(writer *w, const ar_cond *c);
 
+static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char *parent);
+
 static void put_leaf(writer *w, const ar_cond *c)
 {
     const ar_column *col = c->field.ref;
+
+    if (c->embed) {
+        /* rel=is.null: no related row (anti-join); not null: some (semi-join),
+         * counting only the related rows the embed's own filters keep */
+        put(w, c->is_value == AR_IS_NULL ? "NOT EXISTS (SELECT 1" : "EXISTS (SELECT 1");
+        put_embed_from_where(w, c->embed, w->qual ? w->qual : w->top);
+        put(w, ")");
+        return;
+    }
 
     switch (c->op) {
     case AR_OP_IS: {
@@ -589,9 +638,9 @@ static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset)
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
 {
     writer w;
-    int i, where;
+    int where;
 
-    writer_init(&w, p, out);
+    writer_init(&w, p, plan, out);
     put(&w, "SELECT ");
     put_select_list(&w, plan);
     where = put_from_where(&w, plan);
@@ -599,15 +648,7 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
         put(&w, where ? " AND " : " WHERE ");
         put_keyset(&w, plan);
     }
-    for (i = 0; plan->order && i < plan->order->nelts; i++) {
-        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
-        put(&w, i ? ", " : " ORDER BY ");
-        put_field(&w, t->column, t->path);
-        if (t->desc)
-            put(&w, " DESC");
-        if (t->nulls != AR_NULLS_DEFAULT)
-            put(&w, t->nulls == AR_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
-    }
+    put_order_by(&w, plan->order);
     put_limit_offset(&w, plan->limit == AR_UNSET ? AR_UNSET
                                                  : plan->limit + (plan->probe_next ? 1 : 0),
                      plan->offset);
@@ -619,7 +660,7 @@ void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
 {
     writer w;
 
-    writer_init(&w, p, out);
+    writer_init(&w, p, plan, out);
     switch (how) {
     case AR_COUNT_PLANNED:
         put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");

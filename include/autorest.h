@@ -230,6 +230,8 @@ typedef struct ar_cond {
     ar_is_value is_value;           /* for IS */
     const char *language;           /* fts(<language>), or NULL */
     const ar_field *other;          /* Flask-Restless {"field": ...}: column vs column */
+    const struct ar_embed_plan *embed;  /* set by the planner: rel=is.null / not.is.null
+                                         * on an embedded resource ([NOT] EXISTS) */
     /* AR_COND_AND / AR_COND_OR */
     apr_array_header_t *children;   /* ar_cond * */
 } ar_cond;
@@ -271,6 +273,18 @@ typedef enum { AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV } ar_media;
 /* How a Location answers: as PostgREST does, or as Flask-Restless 0.17 did. */
 typedef enum { AR_DIALECT_POSTGREST, AR_DIALECT_RESTLESS } ar_dialect;
 
+/* rel.order=, rel.limit=, rel.offset=, rel.or=(...) (and .and, .not.or,
+ * .not.and) for an embedded resource; path is "rel" or "rel.child". */
+typedef enum { AR_EOPT_ORDER, AR_EOPT_LIMIT, AR_EOPT_OFFSET, AR_EOPT_TREE } ar_embed_opt_kind;
+
+typedef struct {
+    const char *path;
+    ar_embed_opt_kind kind;
+    apr_array_header_t *order;      /* ORDER: ar_order_item */
+    apr_int64_t count;              /* LIMIT, OFFSET */
+    struct ar_cond *tree;           /* TREE */
+} ar_embed_opt;
+
 typedef struct {
     const char *relation;   /* NULL: the index route */
     const char *pk_value;   /* NULL: the collection route */
@@ -278,7 +292,10 @@ typedef struct {
     apr_int64_t offset;     /* 0 when not asked */
     int ranged;             /* a Range header was given */
     apr_array_header_t *select;     /* ar_select_item; NULL: every visible column */
-    ar_cond *where;                 /* NULL: no filter; else an AR_COND_AND root */
+    ar_cond *where;                 /* NULL: no filter; else an AR_COND_AND root;
+                                     * rel.col=... filters are here too, for the
+                                     * planner to move under their embed */
+    apr_array_header_t *embed_opts; /* ar_embed_opt, or NULL */
     apr_array_header_t *order;      /* ar_order_item; NULL: the default order */
     ar_count count;                 /* Prefer: count=... */
     int strict;                     /* Prefer: handling=strict */
@@ -381,6 +398,10 @@ typedef struct ar_embed_plan {
     ar_relationship rel;
     apr_array_header_t *columns;    /* ar_output_column of the target */
     apr_array_header_t *embeds;     /* const ar_embed_plan *: the target's own rel(...) */
+    struct ar_cond *where;          /* rel.col=... and rel.or=...: an AND root, or NULL */
+    apr_array_header_t *order;      /* ar_order_term, or NULL */
+    apr_int64_t limit, offset;      /* AR_UNSET / 0 when not asked */
+    const char *key;                /* what the client calls it: alias or name */
     int inner;
     int depth;                      /* 1 for the top level's embeds; names aliases */
     int id;                         /* unique in the statement; names aliases */

@@ -383,6 +383,55 @@ static void test_sql(void)
            "", "rel(): no key, no subquery");
 }
 
+static void test_shaping(void)
+{
+    ar_read_plan p;
+
+    sql_is("/projects", "select=id,subsidies(id)&subsidies.amount=gt.100&subsidies.order=amount.desc"
+                        "&subsidies.limit=2&subsidies.offset=1&id=lt.9",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\" AND (\"e1\".\"amount\" > $1) ORDER BY "
+           "\"e1\".\"amount\" DESC LIMIT 2 OFFSET $2) AS \"r1\") AS \"subsidies\" FROM "
+           "\"embed\".\"projects\" WHERE (\"id\" < $3) ORDER BY \"id\"",
+           "100|1|9",
+           "rel.col filter, rel.order, rel.limit, rel.offset inside the subquery; the parent's "
+           "filter outside; values bound in text order");
+    sql_is("/projects", "select=id,g:subsidies(id)&g.or=(amount.lt.5,id.eq.3)",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\" AND ((\"e1\".\"amount\" < $1 OR \"e1\".\"id\" = "
+           "$2))) AS \"r1\") AS \"g\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "5|3", "rel.or through the alias");
+    sql_is("/projects", "select=id,subsidies()&subsidies=is.null",
+           "SELECT \"id\" FROM \"embed\".\"projects\" WHERE (NOT EXISTS (SELECT 1 FROM "
+           "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\")) ORDER BY \"id\"",
+           "", "rel=is.null: an anti-join");
+    sql_is("/projects", "select=id,subsidies()&subsidies.amount=gt.1&subsidies=not.is.null",
+           "SELECT \"id\" FROM \"embed\".\"projects\" WHERE (NOT (NOT EXISTS (SELECT 1 FROM "
+           "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\" AND (\"e1\".\"amount\" > $1)))) ORDER BY \"id\"",
+           "1", "rel=not.is.null: a semi-join, over the rows the embed's filter keeps");
+    sql_is("/tags", "select=id,projects(subsidies(id))&projects.subsidies.amount=gt.7",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT (SELECT "
+           "coalesce(json_agg(\"r2\"), '[]') FROM (SELECT \"e2\".\"id\" AS \"id\" FROM "
+           "\"embed\".\"subsidies\" AS \"e2\" WHERE \"e2\".\"project_id\" = \"e1\".\"id\" AND "
+           "(\"e2\".\"amount\" > $1)) AS \"r2\") AS \"subsidies\" FROM \"embed\".\"projects\" AS "
+           "\"e1\" JOIN \"embed\".\"project_tags\" AS \"j1\" ON \"j1\".\"project_id\" = "
+           "\"e1\".\"id\" WHERE \"j1\".\"tag_id\" = \"embed\".\"tags\".\"id\") AS \"r1\") AS "
+           "\"projects\" FROM \"embed\".\"tags\" ORDER BY \"id\"",
+           "7", "a filter two levels down");
+    is_err(plan("/projects", "select=id&subsidies.order=id", &p), AR_ERR_BAD_PARAM,
+           "rel.order on a resource not embedded: AR102");
+    is_err(plan("/projects", "select=id,subsidies(id)&subsidies.nope=eq.1", &p),
+           AR_ERR_UNKNOWN_COLUMN, "an unknown column of the embedded relation: AR105");
+    is_err(plan("/projects", "select=id,subsidies(id)&subsidies.limit=x", &p), AR_ERR_BAD_PARAM,
+           "rel.limit=x: AR102");
+    is_err(plan("/projects", "select=id&nope.amount=gt.1", &p), AR_ERR_UNKNOWN_COLUMN,
+           "a dotted name that is no embed stays a column name: AR105");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -391,6 +440,7 @@ int main(void)
     test_relationships();
     test_errors();
     test_sql();
+    test_shaping();
     apr_terminate();
     return tap_done();
 }
