@@ -442,10 +442,31 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relati
             if ((e = plan_embed(p, s, x, rel, em, key, depth, next_id, &ep)) != NULL)
                 return e;
             APR_ARRAY_PUSH(embeds, const ar_embed_plan *) = ep;
-            if (em->spread)
-                return ar_error_make(p, AR_ERR_UNSUPPORTED,
-                                     "spreading an embedded resource is not supported yet",
-                                     apr_psprintf(p, "at '...%s'", em->name), NULL);
+            if (em->spread) {
+                int k;
+
+                if (ep->rel.card != AR_CARD_M2O && ep->rel.card != AR_CARD_O2O)
+                    return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                                         "only a to-one resource can be spread",
+                                         apr_psprintf(p, "'%s' is %s", em->name,
+                                                      ep->rel.card == AR_CARD_M2M
+                                                          ? "many-to-many" : "one-to-many"),
+                                         "embed it as rel(...) instead");
+                /* Its fields join the parent's, each read from the one
+                 * related row (NULL when there is none). */
+                for (k = 0; k < ep->columns->nelts; k++) {
+                    const ar_output_column *sc = &APR_ARRAY_IDX(ep->columns, k, ar_output_column);
+
+                    if (sc->spread)
+                        return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                                             "a spread inside a spread is not supported",
+                                             apr_psprintf(p, "in '...%s'", em->name), NULL);
+                    oc = apr_array_push(out);
+                    *oc = *sc;
+                    oc->spread = ep;
+                }
+                continue;
+            }
             if (em->select->nelts == 0)
                 continue; /* rel(): for filtering only, no key */
             oc = apr_array_push(out);
@@ -479,22 +500,53 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relati
 
 /* *keyset: the order ends in a key that makes it total, and no term is a
  * hidden column (a cursor carries the last row's values of every term). */
+/* order=rel(col): a column of a to-one embedded resource of the request. */
+static ar_error *embedded_order_field(apr_pool_t *p, const ar_relation *rel,
+                                      const ar_exposure *x, const apr_array_header_t *embeds,
+                                      ar_field *f, const ar_embed_plan **ep)
+{
+    const char *open = strchr(f->column, '('), *name = f->column;
+    apr_size_t n = strlen(name);
+
+    *ep = NULL;
+    if (!open || open == name || name[n - 1] != ')' || ar_relation_column_index(rel, name) >= 0)
+        return resolve_field(p, rel, x, f);
+    *ep = find_embed(embeds, apr_pstrmemdup(p, name, (apr_size_t)(open - name)));
+    if (!*ep)
+        return ar_error_make(p, AR_ERR_BAD_PARAM,
+                             apr_psprintf(p, "'%.*s' is not an embedded resource of this request",
+                                          (int)(open - name), name),
+                             NULL, "embed it in select first: select=...,rel(...)");
+    if ((*ep)->rel.card != AR_CARD_M2O && (*ep)->rel.card != AR_CARD_O2O)
+        return ar_error_make(p, AR_ERR_BAD_PARAM,
+                             apr_psprintf(p, "'%.*s' is to-many: rows cannot be ordered by it",
+                                          (int)(open - name), name),
+                             NULL, "order the embedded rows with rel.order instead");
+    f->column = apr_pstrmemdup(p, open + 1, n - (apr_size_t)(open - name) - 2);
+    return resolve_field(p, (*ep)->rel.target, x, f);
+}
+
 static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
+                            const apr_array_header_t *embeds,
                             const apr_array_header_t *asked, apr_array_header_t *out,
                             int *keyset)
 {
-    int total;
+    int total, by_embed = 0;
     apr_array_header_t *dflt = default_order(p, rel, x, &total);
     int i, j;
 
     for (i = 0; asked && i < asked->nelts; i++) {
         ar_order_item it = APR_ARRAY_IDX(asked, i, ar_order_item);
+        const ar_embed_plan *ep;
         ar_order_term *t;
         ar_error *e;
 
-        if ((e = resolve_field(p, rel, x, &it.field)) != NULL)
+        if ((e = embedded_order_field(p, rel, x, embeds, &it.field, &ep)) != NULL)
             return e;
         t = apr_array_push(out);
+        memset(t, 0, sizeof(*t));
+        t->embed = ep;
+        by_embed |= ep != NULL;
         t->column = it.field.ref;
         t->path = it.field.path && it.field.path->nelts ? it.field.path : NULL;
         t->desc = it.desc;
@@ -508,7 +560,7 @@ static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_expo
 
         for (j = 0; j < out->nelts; j++) {
             const ar_order_term *o = &APR_ARRAY_IDX(out, j, ar_order_term);
-            already |= o->column == c && !o->path;
+            already |= o->column == c && !o->path && !o->embed;
         }
         if (already)
             continue;
@@ -516,7 +568,8 @@ static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_expo
         memset(t, 0, sizeof(*t));
         t->column = c;
     }
-    *keyset = total;
+    /* A cursor would carry the embedded value too: such pages go by offset. */
+    *keyset = total && !by_embed;
     for (i = 0; i < out->nelts; i++)
         if (!ar_exposed_column(x, rel, APR_ARRAY_IDX(out, i, ar_order_term).column))
             *keyset = 0;
@@ -725,7 +778,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return NULL;
     }
 
-    if ((e = plan_order(p, rel, x, req->order, out->order, &out->keyset)) != NULL)
+    if ((e = plan_order(p, rel, x, out->embeds, req->order, out->order, &out->keyset)) != NULL)
         return e;
     out->offset = req->offset;
     out->limit = req->limit;

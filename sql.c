@@ -100,6 +100,9 @@ static void put_field(writer *w, const ar_column *c, const apr_array_header_t *p
     }
 }
 
+static const char *embed_alias(writer *w, const char *prefix, const ar_embed_plan *ep);
+static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char *parent);
+
 static void put_order_by(writer *w, const apr_array_header_t *order)
 {
     int i;
@@ -107,7 +110,19 @@ static void put_order_by(writer *w, const apr_array_header_t *order)
     for (i = 0; order && i < order->nelts; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(order, i, ar_order_term);
         put(w, i ? ", " : " ORDER BY ");
-        put_field(w, t->column, t->path);
+        if (t->embed) {
+            /* order=rel(col): the value of the parent's one related row */
+            const char *saved = w->qual;
+
+            put(w, "(SELECT ");
+            w->qual = embed_alias(w, "e", t->embed);
+            put_field(w, t->column, t->path);
+            w->qual = saved;
+            put_embed_from_where(w, t->embed, w->qual ? w->qual : w->top);
+            put(w, ")");
+        }
+        else
+            put_field(w, t->column, t->path);
         if (t->desc)
             put(w, " DESC");
         if (t->nulls != AR_NULLS_DEFAULT)
@@ -214,6 +229,7 @@ static void put_embed_inner_conditions(writer *w, const apr_array_header_t *embe
 }
 
 static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent);
+static void put_output_column(writer *w, int top, ar_media media, const ar_output_column *oc);
 
 /* The select list of an embedded level: every column under its key, which
  * row_to_json and json_agg turn into the object's keys, in order. */
@@ -224,20 +240,9 @@ static void put_embed_columns(writer *w, const ar_embed_plan *ep)
 
     w->qual = e;
     for (i = 0; i < ep->columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(ep->columns, i, ar_output_column);
-
         if (i)
             put(w, ", ");
-        if (oc->embed)
-            put_embed(w, oc->embed, e);
-        else {
-            if (oc->cast)
-                put(w, "(");
-            put_field(w, oc->column, oc->path);
-            if (oc->cast)
-                put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
-        }
-        put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
+        put_output_column(w, 0, AR_MEDIA_JSON, &APR_ARRAY_IDX(ep->columns, i, ar_output_column));
     }
     if (ep->columns->nelts == 0)
         put(w, "NULL"); /* not reached: rel() has no key to fill */
@@ -272,47 +277,62 @@ static const char *top_qualifier(writer *w, const ar_relation *rel)
                        ar_sql_quote_ident(w->p, rel->name), NULL);
 }
 
+/* One output column's expression, without its name. At the top the
+ * encoders need: PostgreSQL's text (CSV, and the plain column), to_json()
+ * for casts and composites; inside an embedded resource (row_to_json takes
+ * the values as they are) the column, cast, or path. */
+static void put_column_expr(writer *w, int top, ar_media media, const ar_output_column *oc)
+{
+    int wrap;
+
+    if (oc->embed) {
+        put_embed(w, oc->embed, w->qual ? w->qual : w->top);
+        return;
+    }
+    wrap = top && media != AR_MEDIA_CSV
+           && (oc->cast || (!oc->path && oc->column->enc == AR_ENC_SQL_JSON));
+    if (wrap)
+        put(w, "to_json(");
+    if (oc->cast)
+        put(w, "(");
+    put_field(w, oc->column, oc->path);
+    if (oc->cast)
+        put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
+    if (wrap)
+        put(w, ")");
+}
+
+/* A column as the select list has it: its expression, or, for a column of
+ * a spread to-one resource (...rel(cols)), the expression over that
+ * resource's one related row; then AS its name where that differs. */
+static void put_output_column(writer *w, int top, ar_media media, const ar_output_column *oc)
+{
+    if (oc->spread) {
+        const char *saved = w->qual;
+
+        put(w, "(SELECT ");
+        w->qual = embed_alias(w, "e", oc->spread);
+        put_column_expr(w, top, media, oc);
+        w->qual = saved;
+        put_embed_from_where(w, oc->spread, w->qual ? w->qual : w->top);
+        put(w, ")");
+    }
+    else
+        put_column_expr(w, top, media, oc);
+    if (!top || oc->spread || oc->embed || oc->cast || oc->path || media == AR_MEDIA_CSV
+        || oc->column->enc == AR_ENC_SQL_JSON || strcmp(oc->name, oc->column->name) != 0)
+        put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
+}
+
 static void put_select_list(writer *w, const ar_read_plan *plan)
 {
     int i;
 
     for (i = 0; i < plan->columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, i, ar_output_column);
-        const char *as = ar_sql_quote_ident(w->p, oc->name);
-
         if (i)
             put(w, ", ");
-        if (oc->embed) {
-            put_embed(w, oc->embed, top_qualifier(w, plan->relation));
-            put(w, apr_pstrcat(w->p, " AS ", as, NULL));
-        }
-        else if (plan->media == AR_MEDIA_CSV) {
-            /* CSV carries PostgreSQL's own text of each value. */
-            if (oc->cast)
-                put(w, "(");
-            put_field(w, oc->column, oc->path);
-            put(w, oc->cast ? apr_pstrcat(w->p, ")::", oc->cast, NULL) : "");
-            put(w, apr_pstrcat(w->p, " AS ", as, NULL));
-        }
-        else if (oc->cast) {
-            put(w, "to_json((");
-            put_field(w, oc->column, oc->path);
-            put(w, apr_pstrcat(w->p, ")::", oc->cast, ") AS ", as, NULL));
-        }
-        else if (oc->path) {
-            put_field(w, oc->column, oc->path);
-            put(w, apr_pstrcat(w->p, " AS ", as, NULL));
-        }
-        else if (oc->column->enc == AR_ENC_SQL_JSON) {
-            put(w, "to_json(");
-            put_field(w, oc->column, NULL);
-            put(w, apr_pstrcat(w->p, ") AS ", as, NULL));
-        }
-        else {
-            put_field(w, oc->column, NULL);
-            if (strcmp(oc->name, oc->column->name) != 0)
-                put(w, apr_pstrcat(w->p, " AS ", as, NULL));
-        }
+        put_output_column(w, 1, plan->media,
+                          &APR_ARRAY_IDX(plan->columns, i, ar_output_column));
     }
     if (plan->columns->nelts == 0)
         put(w, "NULL"); /* every column hidden: {} rows */

@@ -351,6 +351,8 @@ struct ar_embed_plan;
 typedef struct {
     const ar_column *column;        /* NULL for an embedded resource */
     const struct ar_embed_plan *embed;  /* not NULL: rel(...), as JSON PostgreSQL builds */
+    const struct ar_embed_plan *spread; /* not NULL: a column of ...rel(...), a to-one
+                                         * resource whose fields are the parent's */
     ar_encoding enc;        /* after planning: SQL_JSON columns arrive as JSON */
     ar_encoding elem_enc;
     const char *name;       /* the key in the response (alias or column name) */
@@ -364,6 +366,8 @@ typedef struct {
     const apr_array_header_t *path;  /* ar_path_step, or NULL */
     int desc;
     ar_nulls nulls;
+    const struct ar_embed_plan *embed;  /* order=rel(col): column is rel's, read from
+                                         * the parent's one related row */
 } ar_order_term;
 
 typedef struct {

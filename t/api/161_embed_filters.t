@@ -3,8 +3,9 @@
 # kept; also through an alias and two levels down), rel.order, rel.limit, rel.offset,
 # rel.or, !inner (parents without a match dropped; on a to-one too), rel=is.null /
 # rel=not.is.null with rel() (anti- and semi-join; in or=(...) too), Prefer:
-# count=exact with !inner; 400 for order by a to-many column and for a filter on a
-# resource not embedded. (Spread, order by a to-one column and views: t/draft/.)
+# count=exact with !inner; spread ...rel(...) on a to-one (keys lifted into the
+# parent); top-level order=rel(col).desc by a to-one column; 400 for order by a
+# to-many column and for a filter on a resource not embedded. (Views: t/draft/.)
 # Expected values are computed by psql over the same rows; arrays compare as multisets
 # unless the request orders them (rel.order), then exactly.
 #
@@ -18,7 +19,7 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use EmbedCheck;
 
-plan tests => 21;
+plan tests => 24;
 
 # --- the fixture must let each filter tell itself apart from no filter
 my $HOME = q{s.program = 'HOME'};
@@ -125,6 +126,21 @@ same(get(projects => 'select=id,subsidies(),project_sites()&or=(subsidies.is.nul
     rows(q{'id', p.id}, 'embed.projects p WHERE NOT EXISTS (SELECT FROM embed.subsidies s WHERE s.project_id = p.id)
         OR NOT EXISTS (SELECT FROM embed.project_sites x WHERE x.project_id = p.id)', 'p.id'),
     [], 'or=(subsidies.is.null,project_sites.is.null): either missing');
+
+# --- spread: the to-one's keys in the parent
+same(get(subsidies => 'select=id,...projects(name,ward)'),
+    rows(q{'id', s.id, 'name', p.name, 'ward', p.ward}, 'embed.subsidies s LEFT JOIN embed.projects p ON p.id = s.project_id', 's.id'),
+    [], 'select=id,...projects(name,ward): name and ward beside id, null without project');
+same(get(subsidies => 'select=id,...projects(project_name:name,project_budget:budget)'),
+    rows(q{'id', s.id, 'project_name', p.name, 'project_budget', p.budget},
+        'embed.subsidies s LEFT JOIN embed.projects p ON p.id = s.project_id', 's.id'),
+    [], 'spread with aliases inside');
+
+# --- top-level order by a to-one column
+same(get(subsidies => 'select=id,projects(name)&order=projects(name).desc'),
+    rows(q{'id', s.id, 'projects', } . one(q{'name', p2.name}, 'embed.projects p2 WHERE p2.id = s.project_id'),
+        'embed.subsidies s LEFT JOIN embed.projects p ON p.id = s.project_id', 'p.name DESC, s.id'),
+    [], 'order=projects(name).desc: subsidies by their project name (NULL first), then by id');
 
 # --- errors
 ok(embed_error(get(projects => 'select=id,subsidies(amount)&order=subsidies(amount)'), 400),

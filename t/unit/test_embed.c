@@ -319,8 +319,10 @@ static void test_errors(void)
            "an unknown column inside: AR105");
     is_err(plan("/subsidies", "select=id,projects(meta)", &p), AR_ERR_UNKNOWN_COLUMN,
            "a hidden column inside is unknown: AR105");
-    is_err(plan("/subsidies", "select=id,...projects(name)", &p), AR_ERR_UNSUPPORTED,
-           "spread: not served yet (AR106)");
+    is_err(plan("/projects", "select=id,...subsidies(id)", &p), AR_ERR_UNSUPPORTED,
+           "spreading a to-many resource: AR106");
+    is_err(plan("/subsidies", "select=id,...projects(name,...project_sites(address))", &p),
+           AR_ERR_UNSUPPORTED, "a spread inside a spread: AR106");
 }
 
 static void test_sql(void)
@@ -378,6 +380,20 @@ static void test_sql(void)
            "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\") ORDER BY \"id\"",
            "", "rel!inner(): filters, adds no key");
+    sql_is("/subsidies", "select=id,...projects(pname:name,name::text)",
+           "SELECT \"id\", (SELECT \"e1\".\"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE "
+           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"pname\", (SELECT "
+           "to_json((\"e1\".\"name\")::text) FROM \"embed\".\"projects\" AS \"e1\" WHERE "
+           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"name\" FROM "
+           "\"embed\".\"subsidies\" ORDER BY \"id\"",
+           "", "spread: each field read from the one related row, encoded as a top-level column");
+    sql_is("/projects", "select=id,subsidies(id,...projects(name))",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "AS \"id\", (SELECT \"e2\".\"name\" FROM \"embed\".\"projects\" AS \"e2\" WHERE "
+           "\"e2\".\"id\" = \"e1\".\"project_id\") AS \"name\" FROM \"embed\".\"subsidies\" AS "
+           "\"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS "
+           "\"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "", "spread inside an embedded resource");
     sql_is("/projects", "select=id,subsidies()",
            "SELECT \"id\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "rel(): no key, no subquery");
@@ -422,6 +438,20 @@ static void test_shaping(void)
            "\"e1\".\"id\" WHERE \"j1\".\"tag_id\" = \"embed\".\"tags\".\"id\") AS \"r1\") AS "
            "\"projects\" FROM \"embed\".\"tags\" ORDER BY \"id\"",
            "7", "a filter two levels down");
+    sql_is("/subsidies", "select=id,projects(name)&order=projects(name).desc.nullslast",
+           "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS \"name\" "
+           "FROM \"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+           "\"embed\".\"subsidies\".\"project_id\") AS \"r1\") AS \"projects\" FROM "
+           "\"embed\".\"subsidies\" ORDER BY (SELECT \"e1\".\"name\" FROM \"embed\".\"projects\" "
+           "AS \"e1\" WHERE \"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") DESC NULLS "
+           "LAST, \"id\"",
+           "", "order=rel(col): by the to-one's value, the key as tie-breaker");
+    ok(plan("/subsidies", "select=id,projects(name)&order=projects(name)&limit=2", &p) == NULL
+           && !p.keyset, "order=rel(col) pages by offset, not by cursor");
+    is_err(plan("/projects", "select=id,subsidies(id)&order=subsidies(id)", &p), AR_ERR_BAD_PARAM,
+           "order by a to-many resource: AR102");
+    is_err(plan("/projects", "select=id&order=subsidies(id)", &p), AR_ERR_BAD_PARAM,
+           "order by a resource not embedded: AR102");
     is_err(plan("/projects", "select=id&subsidies.order=id", &p), AR_ERR_BAD_PARAM,
            "rel.order on a resource not embedded: AR102");
     is_err(plan("/projects", "select=id,subsidies(id)&subsidies.nope=eq.1", &p),
