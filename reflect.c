@@ -266,6 +266,25 @@ static const char keys_sql[] =
     "  AND NOT c.relispartition"
     " ORDER BY k.conrelid, k.contype, k.conname";
 
+/* Where each column of a view comes from, when it is a table's column as
+ * it is: the _RETURN rule's target list carries resorigtbl/resorigcol
+ * (this is how PostgREST finds keys through views). A later entry for the
+ * same column wins: the view's own target list comes after its range table,
+ * where subqueries print theirs. */
+static const char origins_sql[] =
+    "SELECT vc.oid, m.r[1]::int, tn.nspname, tc.relname, ta.attname"
+    " FROM pg_rewrite rw"
+    " JOIN pg_class vc ON vc.oid = rw.ev_class AND vc.relkind IN ('v', 'm')"
+    " JOIN pg_namespace vn ON vn.oid = vc.relnamespace"
+    " CROSS JOIN LATERAL regexp_matches(rw.ev_action::text,"
+    "  ':resno (\\d+) :resname (?:\\\\.|[^ ])+ :ressortgroupref \\d+"
+    " :resorigtbl (\\d+) :resorigcol (\\d+)', 'g') AS m(r)"
+    " JOIN pg_class tc ON tc.oid = m.r[2]::oid"
+    " JOIN pg_namespace tn ON tn.oid = tc.relnamespace"
+    " JOIN pg_attribute ta ON ta.attrelid = tc.oid AND ta.attnum = m.r[3]::int"
+    " WHERE vn.nspname = ANY($1::text[]) AND rw.rulename = '_RETURN'"
+    " ORDER BY vc.oid";
+
 static char *pg_text_array(apr_pool_t *p, const apr_array_header_t *items)
 {
     /* {"a","b"} with quotes and backslashes escaped: a bound parameter, so
@@ -455,6 +474,122 @@ static void load_keys(apr_pool_t *p, PGresult *res, apr_hash_t *by_oid)
     }
 }
 
+/* Origins by column position; a column not readable here has no entry. */
+static void load_origins(apr_pool_t *p, PGresult *res, apr_hash_t *by_oid)
+{
+    int i, n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        ar_relation *view = apr_hash_get(by_oid, PQgetvalue(res, i, 0), APR_HASH_KEY_STRING);
+        int position = atoi(PQgetvalue(res, i, 1)), c;
+        ar_column_origin *o = NULL;
+
+        if (!view)
+            continue;
+        for (c = 0; c < view->columns->nelts; c++) {
+            const ar_column *col = &APR_ARRAY_IDX(view->columns, c, ar_column);
+            if (col->position == position)
+                break;
+        }
+        if (c == view->columns->nelts)
+            continue;
+        if (!view->origins)
+            view->origins = apr_array_make(p, view->columns->nelts, sizeof(ar_column_origin));
+        else {
+            int k;
+            for (k = 0; k < view->origins->nelts && !o; k++)
+                if (strcmp(APR_ARRAY_IDX(view->origins, k, ar_column_origin).column,
+                           APR_ARRAY_IDX(view->columns, c, ar_column).name) == 0)
+                    o = &APR_ARRAY_IDX(view->origins, k, ar_column_origin);
+        }
+        if (!o)
+            o = apr_array_push(view->origins);
+        o->column = APR_ARRAY_IDX(view->columns, c, ar_column).name;
+        o->schema = apr_pstrdup(p, PQgetvalue(res, i, 2));
+        o->relation = apr_pstrdup(p, PQgetvalue(res, i, 3));
+        o->origin = apr_pstrdup(p, PQgetvalue(res, i, 4));
+    }
+}
+
+/* The view's columns for a table's columns, in their order; NULL unless
+ * every one of them is in the view as it is. */
+static apr_array_header_t *view_columns_for(apr_pool_t *p, const ar_relation *view,
+                                            const char *schema, const char *relation,
+                                            const apr_array_header_t *cols)
+{
+    apr_array_header_t *out = apr_array_make(p, cols->nelts, sizeof(const char *));
+    int i, k;
+
+    for (i = 0; i < cols->nelts; i++) {
+        const char *want = APR_ARRAY_IDX(cols, i, const char *), *found = NULL;
+
+        for (k = 0; view->origins && k < view->origins->nelts && !found; k++) {
+            const ar_column_origin *o = &APR_ARRAY_IDX(view->origins, k, ar_column_origin);
+            if (strcmp(o->schema, schema) == 0 && strcmp(o->relation, relation) == 0
+                && strcmp(o->origin, want) == 0)
+                found = o->column;
+        }
+        if (!found)
+            return NULL;
+        APR_ARRAY_PUSH(out, const char *) = found;
+    }
+    return out;
+}
+
+void ar_schema_link_views(ar_schema *s)
+{
+    apr_pool_t *p = s->pool;
+    apr_array_header_t *rels = s->relations;
+    int i, j, k, n = rels->nelts;
+
+    /* 1. a view takes the keys of its tables whose columns it shows */
+    for (i = 0; i < n; i++) {
+        ar_relation *view = APR_ARRAY_IDX(rels, i, ar_relation *);
+
+        for (j = 0; view->origins && j < n; j++) {
+            const ar_relation *t = APR_ARRAY_IDX(rels, j, const ar_relation *);
+            int own = t->foreign_keys ? t->foreign_keys->nelts : 0;
+
+            if (t == view || t->origins)
+                continue;
+            for (k = 0; k < own; k++) {
+                const ar_foreign_key *fk = &APR_ARRAY_IDX(t->foreign_keys, k, ar_foreign_key);
+                apr_array_header_t *cols = view_columns_for(p, view, t->schema, t->name, fk->cols);
+
+                if (cols) {
+                    ar_foreign_key *d = apr_array_push(view->foreign_keys);
+                    *d = *fk;
+                    d->cols = cols;
+                }
+            }
+        }
+    }
+    /* 2. a key to a table's columns also references each view that shows them */
+    for (i = 0; i < n; i++) {
+        ar_relation *r = APR_ARRAY_IDX(rels, i, ar_relation *);
+        int own = r->foreign_keys ? r->foreign_keys->nelts : 0;
+
+        for (k = 0; k < own; k++) {
+            for (j = 0; j < n; j++) {
+                const ar_relation *view = APR_ARRAY_IDX(rels, j, const ar_relation *);
+                const ar_foreign_key *fk = &APR_ARRAY_IDX(r->foreign_keys, k, ar_foreign_key);
+                apr_array_header_t *refs;
+
+                if (!view->origins || view == r)
+                    continue;
+                refs = view_columns_for(p, view, fk->ref_schema, fk->ref_relation, fk->ref_cols);
+                if (refs) {
+                    ar_foreign_key *d = apr_array_push(r->foreign_keys);
+                    *d = *fk;
+                    d->ref_schema = view->schema;
+                    d->ref_relation = view->name;
+                    d->ref_cols = refs;
+                }
+            }
+        }
+    }
+}
+
 ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
                           const apr_array_header_t *schemas, ar_schema **out)
 {
@@ -487,6 +622,13 @@ ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
         goto fail;
     load_keys(p, res, by_oid);
     PQclear(res);
+
+    res = catalogue_query(conn, origins_sql, schema_list);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto fail;
+    load_origins(p, res, by_oid);
+    PQclear(res);
+    ar_schema_link_views(s);
 
     res = PQexec(conn, "COMMIT");
     PQclear(res);

@@ -123,8 +123,18 @@ typedef struct {
     apr_array_header_t *columns;    /* ar_column, by position */
     ar_key *primary_key;            /* NULL when none (or not all of it is readable) */
     apr_array_header_t *unique_keys;   /* ar_key */
-    apr_array_header_t *foreign_keys;  /* ar_foreign_key */
+    apr_array_header_t *foreign_keys;  /* ar_foreign_key; for a view, also those its
+                                        * columns take from their tables' keys */
+    apr_array_header_t *origins;       /* views: ar_column_origin, or NULL */
 } ar_relation;
+
+/* A view's column that is a table's column as it is (PostgreSQL's own
+ * lineage of the view's target list: resorigtbl, resorigcol). */
+typedef struct {
+    const char *column;             /* the view's column */
+    const char *schema, *relation;  /* the table */
+    const char *origin;             /* its column */
+} ar_column_origin;
 
 /* One immutable reflection of the database. Shared read-only by threads. */
 typedef struct {
@@ -153,6 +163,10 @@ const ar_relation *ar_schema_find(const ar_schema *s, const char *schema,
                                   const char *name);
 ar_schema *ar_schema_create(apr_pool_t *p);
 void ar_schema_add(ar_schema *s, ar_relation *rel);
+/* Gives views the foreign keys their origins allow: a table's key whose
+ * columns all appear in a view makes the view's own, and a key that
+ * references a table's columns a view shows also references the view. */
+void ar_schema_link_views(ar_schema *s);
 int ar_relation_column_index(const ar_relation *rel, const char *name);
 
 struct pg_conn;

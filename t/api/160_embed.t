@@ -8,7 +8,7 @@
 # people(...) and people!manager_id(...) the to-many side), a two-column foreign key,
 # and 400s (no relationship, unknown relation, a hint that names nothing, unknown
 # column inside an embed). Filters and order on the embedded side are in
-# t/draft/161_embed_filters.t.
+# t/api/161_embed_filters.t, views in t/api/162_embed_views.t.
 # Expected values are json_build_object / to_json / json_agg over the same rows run by
 # psql; arrays inside the rows (not the rows themselves) compare as multisets, as
 # PostgREST leaves their order unspecified without rel.order.

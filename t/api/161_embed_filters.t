@@ -5,7 +5,7 @@
 # rel=not.is.null with rel() (anti- and semi-join; in or=(...) too), Prefer:
 # count=exact with !inner; spread ...rel(...) on a to-one (keys lifted into the
 # parent); top-level order=rel(col).desc by a to-one column; 400 for order by a
-# to-many column and for a filter on a resource not embedded. (Views: t/draft/.)
+# to-many column and for a filter on a resource not embedded. (Views: 162_embed_views.t.)
 # Expected values are computed by psql over the same rows; arrays compare as multisets
 # unless the request orders them (rel.order), then exactly.
 #

@@ -1,7 +1,7 @@
 package EmbedCheck;
 
 # Helpers shared by the resource-embedding tests, t/api/160_embed.t and
-# t/draft/161_embed_filters.t (schema embed, t/fixtures/80_embed.sql): GET /embed/REL
+# t/api/161_embed_filters.t, t/api/162_embed_views.t (schema embed, t/fixtures/80_embed.sql): GET /embed/REL
 # with every response kept for the closing leak check, SQL builders for the expected
 # value (one, many, rows: json_build_object / json_agg run by psql), the comparison of
 # a response with that value where some arrays compare as multisets (same), and the

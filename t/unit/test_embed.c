@@ -16,6 +16,8 @@
  *   units(building, unit_no, pk both)  leases(id pk, (building, unit_no) -> units)
  *   loners(id pk)                                 related to nothing
  *   secrets(id pk, project_id -> projects)        excluded from the API
+ *   v_projects(id, name <- projects; label)       views, with their columns'
+ *   v_subsidies(id, pid <- subsidies.project_id)  origins (ar_schema_link_views)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +99,20 @@ static void fk(ar_relation *r, const char *name, apr_array_header_t *cols, const
     f->ref_cols = ref_cols;
 }
 
+static void origin(ar_relation *view, const char *column, const char *relation,
+                   const char *origin_column)
+{
+    ar_column_origin *o;
+
+    if (!view->origins)
+        view->origins = apr_array_make(pool, 2, sizeof(ar_column_origin));
+    o = apr_array_push(view->origins);
+    o->column = column;
+    o->schema = "embed";
+    o->relation = relation;
+    o->origin = origin_column;
+}
+
 static void build_schema(void)
 {
     ar_relation *r;
@@ -176,6 +192,23 @@ static void build_schema(void)
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     r->primary_key = key("secrets_pkey", 1);
     fk(r, "secrets_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+
+    /* views: v_projects shows projects' id and name (its "label" is computed),
+     * v_subsidies shows subsidies' id and project_id (as "pid") */
+    r = mkrel("v_projects");
+    r->kind = 'v';
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "name", "text", AR_ENC_STRING);
+    col(r, "label", "text", AR_ENC_STRING);
+    origin(r, "id", "projects", "id");
+    origin(r, "name", "projects", "name");
+    r = mkrel("v_subsidies");
+    r->kind = 'v';
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "pid", "integer", AR_ENC_NUMBER);
+    origin(r, "id", "subsidies", "id");
+    origin(r, "pid", "subsidies", "project_id");
+    ar_schema_link_views(schema);
 
     APR_ARRAY_PUSH(schemas, const char *) = "embed";
     expo.schemas = schemas;
@@ -281,6 +314,34 @@ static void test_relationships(void)
            "O2M inspections_inspector_fkey", "a hint by the target's column (one-to-many)");
     is_str(first_embed("/projects", "select=id,tags!project_tags(label)"),
            "M2M project_tags_project_id_fkey", "a many-to-many hint by the junction's name");
+}
+
+static void test_views(void)
+{
+    ar_read_plan p;
+
+    is_str(first_embed("/v_projects", "select=id,subsidies(id)"),
+           "O2M subsidies_project_id_fkey", "a view showing the key: one-to-many from it");
+    is_str(first_embed("/subsidies", "select=id,v_projects(name)"),
+           "M2O subsidies_project_id_fkey", "and many-to-one to it");
+    is_str(first_embed("/v_subsidies", "select=id,projects(name)"),
+           "M2O subsidies_project_id_fkey", "a view showing a foreign key's column takes the key");
+    is_str(first_embed("/v_subsidies", "select=id,v_projects(name)"),
+           "M2O subsidies_project_id_fkey", "view to view");
+    is_str(first_embed("/v_projects", "select=id,tags(label)"),
+           "M2M project_tags_project_id_fkey", "many-to-many from a view through the junction");
+    sql_is("/v_subsidies", "select=id,v_projects(name)",
+           "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS \"name\" "
+           "FROM \"embed\".\"v_projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+           "\"embed\".\"v_subsidies\".\"pid\") AS \"r1\") AS \"v_projects\" FROM "
+           "\"embed\".\"v_subsidies\" ORDER BY \"id\", \"pid\"",
+           "", "the join uses the views' own column names");
+    is_str(first_embed("/v_projects", "select=id,project_sites(address)"),
+           "O2O project_sites_project_id_fkey", "one-to-one: the referencing key is unique");
+    is_err(plan("/v_projects", "select=id,inspections!nosuch(id)", &p), AR_ERR_NO_RELATIONSHIP,
+           "a hint that fits nothing through a view: AR113");
+    is_err(plan("/projects", "select=id,v_subsidies(id)&v_subsidies.label=eq.x", &p),
+           AR_ERR_UNKNOWN_COLUMN, "the view's columns are its own: AR105");
 }
 
 static void test_errors(void)
@@ -468,6 +529,7 @@ int main(void)
     apr_pool_create(&pool, NULL);
     build_schema();
     test_relationships();
+    test_views();
     test_errors();
     test_sql();
     test_shaping();

@@ -1,12 +1,9 @@
-# 162_embed_views.t (draft): what embedding does not serve yet, at /embed
-# (t/fixtures/80_embed.sql): relationships through the view v_projects.
+# 162_embed_views.t: relationships through the view v_projects at /embed
+# (t/fixtures/80_embed.sql): a view that shows a table's key columns takes part in
+# the table's relationships, from both sides and through a junction.
 # Expected values are computed by psql over the same rows; arrays compare as multisets
 # unless the request orders them (rel.order), then exactly.
 #
-# Apache::Test runs every t/**/*.t when no file is named, so this file skips itself
-# while it lives under t/draft/ unless AR_DRAFT is set:
-#   AR_DRAFT=1 AR_TEST_FILES=t/draft/162_embed_views.t scripts/test
-# Moved to t/api/, it runs like any other.
 use strict;
 use warnings;
 
@@ -17,9 +14,7 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use EmbedCheck;
 
-plan tests => 3,
-    ($FindBin::Bin =~ m{/draft/?$} && !$ENV{AR_DRAFT})
-        ? skip_reason('draft: relationships through views are not served yet (AR_DRAFT=1 runs it)') : 1;
+plan tests => 3;
 
 # --- relationships through the view v_projects
 same(get(v_projects => 'select=id,name,subsidies(id)'),
