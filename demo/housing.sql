@@ -233,6 +233,9 @@ CROSS JOIN LATERAL (
 ) AS r
 ORDER BY g;
 
+-- Embedding a project's subsidies looks them up by project_id.
+CREATE INDEX subsidy_project_id_idx ON subsidy (project_id);
+
 COMMENT ON TABLE subsidy IS 'Public subsidies awarded to projects.';
 COMMENT ON COLUMN subsidy.end_date IS 'NULL for open-ended awards.';
 

@@ -1,0 +1,3 @@
+-- L7: 50 projects with their subsidies, the statement mod_autorest sends for
+-- /api/project?select=*,subsidy(*)&limit=50 (one more row: the probe for rel="next").
+SELECT "id", "name", "address", "ward", "status", "units", "affordable_units", "latitude", "longitude", "opened", "updated_at", "notes", (SELECT coalesce(json_agg("r1"), '[]') FROM (SELECT "e1"."id" AS "id", "e1"."project_id" AS "project_id", "e1"."program" AS "program", "e1"."amount" AS "amount", "e1"."start_date" AS "start_date", "e1"."end_date" AS "end_date", "e1"."funding_sources" AS "funding_sources" FROM "public"."subsidy" AS "e1" WHERE "e1"."project_id" = "public"."project"."id") AS "r1") AS "subsidy" FROM "public"."project" ORDER BY "id" LIMIT 51;
