@@ -632,7 +632,7 @@ static int put_from_where(writer *w, const ar_read_plan *plan)
     }
     if (has_inner(plan->embeds)) {
         put(w, where ? "" : " WHERE true");
-        put_embed_inner_conditions(w, plan->embeds, top_qualifier(w, rel));
+        put_embed_inner_conditions(w, plan->embeds, w->top);
         where = 1;
     }
     return where;
