@@ -140,7 +140,9 @@ static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset);
  * that returns one JSON value per parent row, built by PostgreSQL with
  * to_json()'s rules (so its values have the fidelity the first issue asks
  * for without a second encoder): row_to_json of the related row for to-one,
- * json_agg of the related rows for to-many, '[]' when there are none. Each
+ * json_agg of the related rows for to-many, json_build_array() ([]) when
+ * there are none (no quoted literal: the statement's only quotes stay
+ * those of identifiers, which the fuzz target checks). Each
  * embedded relation is aliased "e<id>" (and a junction "j<id>"): the alias
  * hides the relation's own name, so the parent, even the same table, is
  * still reachable as "schema"."name" at the top, or as its "e<id>" below.
@@ -255,7 +257,8 @@ static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
     const char *r = embed_alias(w, "r", ep);
     int many = ep->rel.card == AR_CARD_O2M || ep->rel.card == AR_CARD_M2M;
 
-    put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", r, "), '[]') FROM (SELECT ", NULL)
+    put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", r, "), json_build_array())",
+                              " FROM (SELECT ", NULL)
                 : apr_pstrcat(w->p, "(SELECT row_to_json(", r, ") FROM (SELECT ", NULL));
     put_embed_columns(w, ep);
     put_embed_from_where(w, ep, parent);

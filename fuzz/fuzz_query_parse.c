@@ -111,10 +111,27 @@ static ar_key *key1(int col)
     return k;
 }
 
+/* A foreign key of r: one column to one column of public.ref. */
+static void fk(ar_relation *r, const char *name, const char *col, const char *ref,
+               const char *ref_col)
+{
+    ar_foreign_key *f = apr_array_push(r->foreign_keys);
+
+    f->name = name;
+    f->cols = apr_array_make(root, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(f->cols, const char *) = col;
+    f->ref_schema = "public";
+    f->ref_relation = ref;
+    f->ref_cols = apr_array_make(root, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(f->ref_cols, const char *) = ref_col;
+}
+
 /* A small fixed schema the fuzzer can reach with short names, with a column
  * of each kind the renderer treats apart: json/jsonb (paths without
  * to_jsonb), tsvector (fts without to_tsvector), composites (to_json),
- * arrays, and a hidden column h that must never be resolved. */
+ * arrays, and a hidden column h that must never be resolved; and every kind
+ * of relationship for embedding (u -> t, m the junction of t and u, s to
+ * itself, the view vt showing t.id). */
 static void build_schema(void)
 {
     ar_relation *r;
@@ -133,6 +150,30 @@ static void build_schema(void)
     addcol(r, "a", "text", AR_ENC_STRING, 1, 1);
     addcol(r, "b", "integer", AR_ENC_NUMBER, 0, 1);
     *(ar_key *)apr_array_push(r->unique_keys) = *key1(1);
+    fk(r, "ub", "b", "t", "id");            /* t -> u one-to-many, u -> t many-to-one */
+    r = mkrel("public", "m");                /* junction: t <-> u many-to-many */
+    addcol(r, "t", "integer", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "u", "integer", AR_ENC_NUMBER, 0, 1);
+    r->primary_key = key1(0);
+    APR_ARRAY_PUSH(r->primary_key->cols, int) = 1;
+    fk(r, "mt", "t", "t", "id");
+    fk(r, "mu", "u", "u", "b");
+    r = mkrel("public", "s");                /* self-reference */
+    addcol(r, "id", "integer", AR_ENC_NUMBER, 0, 1);
+    addcol(r, "p", "integer", AR_ENC_NUMBER, 1, 1);
+    r->primary_key = key1(0);
+    fk(r, "sp", "p", "s", "id");
+    r = mkrel("public", "vt");               /* a view showing t.id */
+    r->kind = 'v';
+    addcol(r, "id", "integer", AR_ENC_NUMBER, 1, 1);
+    r->origins = apr_array_make(root, 1, sizeof(ar_column_origin));
+    {
+        ar_column_origin *o = apr_array_push(r->origins);
+        o->column = "id";
+        o->schema = "public";
+        o->relation = "t";
+        o->origin = "id";
+    }
     r = mkrel("public", "n");
     addcol(r, "x", "json", AR_ENC_JSON, 1, 0);
     r = mkrel("public", "x");
@@ -142,6 +183,8 @@ static void build_schema(void)
     addcol(r, "q\"", "integer", AR_ENC_NUMBER, 0, 1);
     addcol(r, "w'", "text", AR_ENC_STRING, 1, 1);
     r->primary_key = key1(0);
+
+    ar_schema_link_views(schema);
 
     APR_ARRAY_PUSH(schemas, const char *) = "public";
     APR_ARRAY_PUSH(schemas, const char *) = "o";
@@ -179,7 +222,12 @@ static void check_error(const ar_error *e)
         fail("error without message or code", NULL);
     if (strcmp(e->code, ar_error_code(e->kind)) != 0)
         fail("error code does not match its kind", e->code);
-    if (ar_error_status(e) < 400 || ar_error_status(e) > 599)
+    if (e->kind == AR_ERR_AMBIGUOUS_EMBED) {
+        /* 300 Multiple Choices, with the candidates as details */
+        if (ar_error_status(e) != 300 || !e->candidates || e->candidates->nelts < 2)
+            fail("an ambiguous embedding without 300 and its candidates", e->message);
+    }
+    else if (ar_error_status(e) < 400 || ar_error_status(e) > 599)
         fail("error status not 4xx/5xx", e->message);
     text = ar_error_json(pool, e);
     doc = json_loads(text, 0, &jerr);
@@ -327,6 +375,45 @@ static int strict_type_name(const char *cast)
     return 0;
 }
 
+/* A select list: columns with valid casts, or embedded resources (a name,
+ * a list of their own, nested no deeper than AR_MAX_EMBED_DEPTH). */
+static void check_select(const apr_array_header_t *items, int depth)
+{
+    int i;
+
+    if (depth > AR_MAX_EMBED_DEPTH)
+        fail("embedded resources nested past AR_MAX_EMBED_DEPTH", NULL);
+    for (i = 0; i < items->nelts; i++) {
+        const ar_select_item *it = &APR_ARRAY_IDX(items, i, ar_select_item);
+        const char *c;
+
+        if (it->embed) {
+            if (!it->embed->name || !*it->embed->name)
+                fail("an embedded resource without a name", NULL);
+            if (it->embed->hint && !*it->embed->hint)
+                fail("an empty hint", it->embed->name);
+            if (!it->embed->select)
+                fail("an embedded resource without a select list", it->embed->name);
+            if (it->embed->spread && it->alias)
+                fail("an alias on a spread", it->embed->name);
+            check_select(it->embed->select, depth + 1);
+            continue;
+        }
+        check_field(&it->field, "a select item");
+        if (!*it->field.column)
+            fail("a select item with an empty column", NULL);
+        if (it->cast) {
+            if (!apr_isalpha(it->cast[0]) && it->cast[0] != '_')
+                fail("a cast that does not start a type name", it->cast);
+            for (c = it->cast; *c; c++)
+                if (!apr_isalnum(*c) && !strchr("_ .[]", *c))
+                    fail("a cast with a character no type name has", it->cast);
+            if (!strict_type_name(it->cast))
+                fail("a cast that is not a type name (SQL after the type)", it->cast);
+        }
+    }
+}
+
 static void check_request(const ar_read_request *r, ar_dialect d)
 {
     int i;
@@ -366,22 +453,8 @@ static void check_request(const ar_read_request *r, ar_dialect d)
         if (depth > AR_MAX_LOGIC_DEPTH + 1)
             fail("and/or nested past AR_MAX_LOGIC_DEPTH", NULL);
     }
-    for (i = 0; r->select && i < r->select->nelts; i++) {
-        const ar_select_item *it = &APR_ARRAY_IDX(r->select, i, ar_select_item);
-        const char *c;
-        check_field(&it->field, "a select item");
-        if (!*it->field.column)
-            fail("a select item with an empty column", NULL);
-        if (it->cast) {
-            if (!apr_isalpha(it->cast[0]) && it->cast[0] != '_')
-                fail("a cast that does not start a type name", it->cast);
-            for (c = it->cast; *c; c++)
-                if (!apr_isalnum(*c) && !strchr("_ .[]", *c))
-                    fail("a cast with a character no type name has", it->cast);
-            if (!strict_type_name(it->cast))
-                fail("a cast that is not a type name (SQL after the type)", it->cast);
-        }
-    }
+    if (r->select)
+        check_select(r->select, 0);
     for (i = 0; r->order && i < r->order->nelts; i++) {
         const ar_order_item *it = &APR_ARRAY_IDX(r->order, i, ar_order_item);
         check_field(&it->field, "an order term");
@@ -407,6 +480,8 @@ static void check_visible(const ar_column *c, const ar_relation *rel, const char
         fail(what, "resolved to a hidden column");
 }
 
+static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int depth);
+
 static void check_plan_cond(const ar_cond *c, const ar_relation *rel)
 {
     int i;
@@ -414,6 +489,12 @@ static void check_plan_cond(const ar_cond *c, const ar_relation *rel)
     if (c->kind != AR_COND_LEAF) {
         for (i = 0; i < c->children->nelts; i++)
             check_plan_cond(APR_ARRAY_IDX(c->children, i, const ar_cond *), rel);
+        return;
+    }
+    if (c->embed) {
+        /* rel=is.null: a test on an embedded resource of this relation */
+        if (c->embed->rel.parent != rel || c->op != AR_OP_IS)
+            fail("an embed test on another relation, or not is.null", NULL);
         return;
     }
     check_visible(c->field.ref, rel, "a condition");
@@ -437,6 +518,55 @@ static void check_unresolved(const ar_cond *c)
         fail("the planner wrote into the request", c->field.column);
 }
 
+/* An output column of rel: a visible column of it, a spread column of one
+ * of its to-one embeds, or an embedded resource. */
+static void check_output_column(const ar_output_column *oc, const ar_relation *rel, int depth)
+{
+    if (!oc->name)
+        fail("an output column without a name", NULL);
+    if (oc->embed) {
+        check_embed(oc->embed, rel, depth + 1);
+        return;
+    }
+    if (oc->spread) {
+        if (oc->spread->rel.card != AR_CARD_M2O && oc->spread->rel.card != AR_CARD_O2O)
+            fail("a spread of a to-many resource", oc->name);
+        check_embed(oc->spread, rel, depth + 1);
+        check_visible(oc->column, oc->spread->rel.target, "a spread column");
+    }
+    else
+        check_visible(oc->column, rel, "an output column");
+    check_path(oc->path);
+}
+
+/* An embedded resource: related to its parent through a key of one of them
+ * (or a junction's two), exposed, its own columns, conditions and order. */
+static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int depth)
+{
+    const ar_relationship *r = &ep->rel;
+    int i;
+
+    if (depth > AR_MAX_EMBED_DEPTH + 1)
+        fail("embedded resources planned past AR_MAX_EMBED_DEPTH", NULL);
+    if (r->parent != parent || !r->target || !ar_exposed_relation(&expo, r->target) || !r->fk)
+        fail("an embed not related to its parent, or to an unexposed relation", NULL);
+    if ((r->card == AR_CARD_M2M) != (r->junction != NULL && r->fk_target != NULL))
+        fail("a junction exactly for many-to-many", NULL);
+    if (r->fk->cols->nelts == 0 || r->fk->cols->nelts != r->fk->ref_cols->nelts)
+        fail("a key whose columns do not pair up", r->fk->name);
+    for (i = 0; i < ep->columns->nelts; i++)
+        check_output_column(&APR_ARRAY_IDX(ep->columns, i, ar_output_column), r->target, depth);
+    for (i = 0; ep->order && i < ep->order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(ep->order, i, ar_order_term);
+        check_visible(t->column, r->target, "an embedded order term");
+        check_path(t->path);
+    }
+    if (ep->where)
+        check_plan_cond(ep->where, r->target);
+    if (ep->offset < 0 || (ep->limit != AR_UNSET && ep->limit < 0))
+        fail("a negative embedded limit or offset", NULL);
+}
+
 static void check_plan(const ar_read_plan *p, apr_int64_t max_rows)
 {
     int i;
@@ -457,16 +587,21 @@ static void check_plan(const ar_read_plan *p, apr_int64_t max_rows)
         fail("pk plan without its column or not single", NULL);
     if (p->pk_column)
         check_visible(p->pk_column, p->relation, "the pk column");
-    for (i = 0; i < p->columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(p->columns, i, ar_output_column);
-        check_visible(oc->column, p->relation, "an output column");
-        if (!oc->name)
-            fail("an output column without a name", NULL);
-        check_path(oc->path);
-    }
+    for (i = 0; i < p->columns->nelts; i++)
+        check_output_column(&APR_ARRAY_IDX(p->columns, i, ar_output_column), p->relation, 0);
+    for (i = 0; p->embeds && i < p->embeds->nelts; i++)
+        check_embed(APR_ARRAY_IDX(p->embeds, i, const ar_embed_plan *), p->relation, 1);
     for (i = 0; p->order && i < p->order->nelts; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(p->order, i, ar_order_term);
-        check_visible(t->column, p->relation, "an order term");
+        if (t->embed) {
+            if (t->embed->rel.card != AR_CARD_M2O && t->embed->rel.card != AR_CARD_O2O)
+                fail("ordered by a to-many resource", NULL);
+            if (p->keyset)
+                fail("a keyset plan ordered by an embedded column", NULL);
+            check_visible(t->column, t->embed->rel.target, "an embedded order term");
+        }
+        else
+            check_visible(t->column, p->relation, "an order term");
         check_path(t->path);
     }
     if (p->where)

@@ -395,13 +395,13 @@ static void test_sql(void)
            "FROM \"embed\".\"subsidies\" ORDER BY \"id\"",
            "", "many-to-one: row_to_json of the referenced row");
     sql_is("/projects", "select=id,grants:subsidies(amount)",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
            "\"e1\".\"amount\" AS \"amount\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE "
            "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS \"grants\" "
            "FROM \"embed\".\"projects\" ORDER BY \"id\"",
-           "", "one-to-many: json_agg, [] when none, under the alias");
+           "", "one-to-many: json_agg, [] (json_build_array()) when none, under the alias");
     sql_is("/projects", "select=id,tags(label)",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
            "\"e1\".\"label\" AS \"label\" FROM \"embed\".\"tags\" AS \"e1\" JOIN "
            "\"embed\".\"project_tags\" AS \"j1\" ON \"j1\".\"tag_id\" = \"e1\".\"id\" WHERE "
            "\"j1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS \"tags\" "
@@ -429,7 +429,7 @@ static void test_sql(void)
            "\"projects\" FROM \"embed\".\"subsidies\" ORDER BY \"id\"",
            "k", "aliases and JSON paths inside, their keys bound");
     sql_is("/projects", "select=id,subsidies!inner(id)",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\") AS \"r1\") AS \"subsidies\" FROM "
            "\"embed\".\"projects\" WHERE true AND EXISTS (SELECT 1 FROM \"embed\".\"subsidies\" "
@@ -449,7 +449,7 @@ static void test_sql(void)
            "\"embed\".\"subsidies\" ORDER BY \"id\"",
            "", "spread: each field read from the one related row, encoded as a top-level column");
     sql_is("/projects", "select=id,subsidies(id,...projects(name))",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\", (SELECT \"e2\".\"name\" FROM \"embed\".\"projects\" AS \"e2\" WHERE "
            "\"e2\".\"id\" = \"e1\".\"project_id\") AS \"name\" FROM \"embed\".\"subsidies\" AS "
            "\"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS "
@@ -466,7 +466,7 @@ static void test_shaping(void)
 
     sql_is("/projects", "select=id,subsidies(id)&subsidies.amount=gt.100&subsidies.order=amount.desc"
                         "&subsidies.limit=2&subsidies.offset=1&id=lt.9",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\" AND (\"e1\".\"amount\" > $1) ORDER BY "
            "\"e1\".\"amount\" DESC LIMIT 2 OFFSET $2) AS \"r1\") AS \"subsidies\" FROM "
@@ -475,7 +475,7 @@ static void test_shaping(void)
            "rel.col filter, rel.order, rel.limit, rel.offset inside the subquery; the parent's "
            "filter outside; values bound in text order");
     sql_is("/projects", "select=id,g:subsidies(id)&g.or=(amount.lt.5,id.eq.3)",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT \"e1\".\"id\" "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\" AND ((\"e1\".\"amount\" < $1 OR \"e1\".\"id\" = "
            "$2))) AS \"r1\") AS \"g\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
@@ -491,8 +491,8 @@ static void test_shaping(void)
            "\"embed\".\"projects\".\"id\" AND (\"e1\".\"amount\" > $1)))) ORDER BY \"id\"",
            "1", "rel=not.is.null: a semi-join, over the rows the embed's filter keeps");
     sql_is("/tags", "select=id,projects(subsidies(id))&projects.subsidies.amount=gt.7",
-           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), '[]') FROM (SELECT (SELECT "
-           "coalesce(json_agg(\"r2\"), '[]') FROM (SELECT \"e2\".\"id\" AS \"id\" FROM "
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT (SELECT "
+           "coalesce(json_agg(\"r2\"), json_build_array()) FROM (SELECT \"e2\".\"id\" AS \"id\" FROM "
            "\"embed\".\"subsidies\" AS \"e2\" WHERE \"e2\".\"project_id\" = \"e1\".\"id\" AND "
            "(\"e2\".\"amount\" > $1)) AS \"r2\") AS \"subsidies\" FROM \"embed\".\"projects\" AS "
            "\"e1\" JOIN \"embed\".\"project_tags\" AS \"j1\" ON \"j1\".\"project_id\" = "
