@@ -3,7 +3,9 @@
 #ifndef AR_CHECKS_H
 #define AR_CHECKS_H
 #include <stdio.h>
+#include <stdlib.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "autorest.h"
@@ -37,6 +39,20 @@ static const char *sql_params_text(apr_pool_t *p, const ar_sql *sql)
         s = apr_pstrcat(p, s, i ? "|" : "", v ? v : "(NULL)", NULL);
     }
     return s;
+}
+
+/* The number of distinct $n in a statement's text. */
+static int sql_placeholders(const char *text)
+{
+    int seen[1000] = {0}, n = 0;
+
+    for (; *text; text++)
+        if (text[0] == '$' && apr_isdigit(text[1])) {
+            int v = atoi(text + 1);
+            if (v > 0 && v < 1000 && !seen[v]++)
+                n++;
+        }
+    return n;
 }
 
 #define is_err(e, want, ...)                                                 \

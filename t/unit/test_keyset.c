@@ -854,20 +854,6 @@ static const char *params_of(const ar_sql *sql)
     return sql_params_text(pool, sql);
 }
 
-/* The number of distinct $n in text. */
-static int placeholders(const char *text)
-{
-    int seen[1000] = {0}, n = 0;
-
-    for (; *text; text++)
-        if (text[0] == '$' && apr_isdigit(text[1])) {
-            int v = atoi(text + 1);
-            if (v > 0 && v < 1000 && !seen[v]++)
-                n++;
-        }
-    return n;
-}
-
 /* Plan path?args, apply a cursor of values (NULL entries are SQL NULL),
  * render; the SQL and its params must be as wanted. */
 static void keyset_sql(const char *path, const char *args, const char *accept, int n,
@@ -896,8 +882,8 @@ static void keyset_sql(const char *path, const char *args, const char *accept, i
     ar_sql_render_read(pool, &plan, &sql);
     is_str(sql.text, want_sql, "%s: SQL", what);
     is_str(params_of(&sql), want_params, "%s: params", what);
-    if (placeholders(sql.text) != sql.params->nelts)
-        ok(0, "%s: %d placeholders for %d params", what, placeholders(sql.text),
+    if (sql_placeholders(sql.text) != sql.params->nelts)
+        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
            sql.params->nelts);
 }
 

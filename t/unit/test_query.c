@@ -621,6 +621,9 @@ static void render(const char *path, const char *args, const char *range,
     ar_sql_render_read(pool, &plan, &sql);
     is_str(sql.text, want_sql, "%s: SQL", what);
     is_str(params_of(&sql), want_params, "%s: params", what);
+    if (sql_placeholders(sql.text) != sql.params->nelts)
+        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
+           sql.params->nelts);
 }
 
 static void test_render(void)
