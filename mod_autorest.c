@@ -648,6 +648,16 @@ static void set_collection_headers(response *resp, int complete);
  * sent as transient buckets, which httpd copies only if it must set them
  * aside, so the sink fills the same chunk again. A failed pass means the
  * client went away. */
+/* A chunk joins the held body as it is: the sink gives it up (AR_OUT_KEPT). */
+static void hold_chunk(response *resp, const char *data, apr_size_t len)
+{
+    request_rec *r = resp->r;
+
+    APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_pool_create(data, len, r->pool,
+                                                             r->connection->bucket_alloc));
+    resp->held += len;
+}
+
 static int flush_to_client(void *ctx, const char *data, apr_size_t len)
 {
     response *resp = ctx;
@@ -657,8 +667,7 @@ static int flush_to_client(void *ctx, const char *data, apr_size_t len)
     apr_status_t rv;
 
     if (kept) {
-        APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_pool_create(data, len, r->pool, ba));
-        resp->held += len;
+        hold_chunk(resp, data, len);
         if (resp->held < HOLD_BYTES)
             return AR_OUT_KEPT;
         resp->streaming = 1;
@@ -683,9 +692,7 @@ static void send_held(response *resp)
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
 
     if (resp->out.len) {
-        APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_pool_create(resp->out.buf, resp->out.len,
-                                                                 r->pool, ba));
-        resp->held += resp->out.len;
+        hold_chunk(resp, resp->out.buf, resp->out.len);
         resp->out.len = 0;
     }
     ap_set_content_length(r, (apr_off_t)resp->held);

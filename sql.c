@@ -247,7 +247,7 @@ static void put_embed_columns(writer *w, const ar_embed_plan *ep)
         put_output_column(w, 0, AR_MEDIA_JSON, &APR_ARRAY_IDX(ep->columns, i, ar_output_column));
     }
     if (ep->columns->nelts == 0)
-        put(w, "NULL"); /* not reached: rel() has no key to fill */
+        put(w, "NULL"); /* every column hidden: put_embed writes {} per row */
     w->qual = saved;
 }
 
@@ -256,10 +256,14 @@ static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
 {
     const char *r = embed_alias(w, "r", ep);
     int many = ep->rel.card == AR_CARD_O2M || ep->rel.card == AR_CARD_M2M;
+    /* rel(*) with every column hidden: {} for each related row, as at the
+     * top, not the placeholder column the derived table needs */
+    const char *row = ep->columns->nelts ? (many ? r : apr_pstrcat(w->p, "row_to_json(", r, ")", NULL))
+                                         : "json_build_object()";
 
-    put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", r, "), json_build_array())",
+    put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", row, "), json_build_array())",
                               " FROM (SELECT ", NULL)
-                : apr_pstrcat(w->p, "(SELECT row_to_json(", r, ") FROM (SELECT ", NULL));
+                : apr_pstrcat(w->p, "(SELECT ", row, " FROM (SELECT ", NULL));
     put_embed_columns(w, ep);
     put_embed_from_where(w, ep, parent);
     if (ep->order || ep->limit != AR_UNSET || ep->offset > 0) {

@@ -16,6 +16,7 @@
  *   units(building, unit_no, pk both)  leases(id pk, (building, unit_no) -> units)
  *   loners(id pk)                                 related to nothing
  *   secrets(id pk, project_id -> projects)        excluded from the API
+ *   blank(id pk, project_id -> projects)          every column hidden
  *   v_projects(id, name <- projects; label)       views, with their columns'
  *   v_subsidies(id, pid <- subsidies.project_id)  origins (ar_schema_link_views)
  */
@@ -187,6 +188,12 @@ static void build_schema(void)
     col(r, "id", "integer", AR_ENC_NUMBER);
     r->primary_key = key("loners_pkey", 1);
 
+    r = mkrel("blank");                      /* every column hidden */
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("blank_pkey", 1);
+    fk(r, "blank_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+
     r = mkrel("secrets");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
@@ -216,6 +223,8 @@ static void build_schema(void)
     apr_hash_set(expo.excluded, "embed.secrets", APR_HASH_KEY_STRING, "");
     expo.hidden = apr_hash_make(pool);
     apr_hash_set(expo.hidden, "embed.projects.meta", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "embed.blank.id", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "embed.blank.project_id", APR_HASH_KEY_STRING, "");
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -458,6 +467,12 @@ static void test_sql(void)
            "\"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS "
            "\"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "spread inside an embedded resource");
+    sql_is("/projects", "select=id,blank(*)",
+           "SELECT \"id\", (SELECT coalesce(json_agg(json_build_object()), json_build_array()) "
+           "FROM (SELECT NULL FROM \"embed\".\"blank\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+           "\"embed\".\"projects\".\"id\") AS \"r1\") AS \"blank\" FROM \"embed\".\"projects\" "
+           "ORDER BY \"id\"",
+           "", "rel(*) with every column hidden: {} per related row, as at the top");
     sql_is("/projects", "select=id,subsidies()",
            "SELECT \"id\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "rel(): no key, no subquery");
