@@ -14,9 +14,25 @@
 
 #include "autorest.h"
 
+/* What planning one request needs at every level. */
+typedef struct {
+    apr_pool_t *p;
+    const ar_schema *s;
+    const ar_exposure *x;
+    apr_int64_t max_rows;   /* the Location's cap: also each embedded list's */
+    int next_id;            /* the last embedded resource's id */
+    apr_hash_t *automap;    /* relation -> ar_restless_relationships, as needed */
+} planner;
+
 static const ar_column *column_at(const ar_relation *rel, int idx)
 {
     return &APR_ARRAY_IDX(rel->columns, idx, ar_column);
+}
+
+/* A relationship whose embedded value is a list. */
+static int is_many(const ar_relationship *r)
+{
+    return r->card == AR_CARD_O2M || r->card == AR_CARD_M2M;
 }
 
 static ar_error *unknown_column(apr_pool_t *p, const ar_relation *rel, const char *name)
@@ -63,18 +79,26 @@ static ar_embed_plan *embed_test(const ar_relation *rel, const apr_array_header_
     return find_embed(embeds, leaf->field.column);
 }
 
-static ar_error *resolve_cond(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
+static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c, int *done);
+
+static ar_error *resolve_cond(planner *pl, const ar_relation *rel,
                               const apr_array_header_t *embeds, const ar_cond *in,
                               ar_cond **out)
 {
+    apr_pool_t *p = pl->p;
+    const ar_exposure *x = pl->x;
     ar_cond *c = apr_pmemdup(p, in, sizeof(*in));
     ar_error *e;
-    int i;
+    int i, done = 0;
 
     if (c->kind == AR_COND_LEAF) {
         if ((c->embed = embed_test(rel, embeds, c)) != NULL) {
             *out = c;
             return NULL;
+        }
+        if (c->field.restless && ((e = resolve_related(pl, rel, c, &done)) || done)) {
+            *out = c;
+            return e;
         }
         if ((e = resolve_field(p, rel, x, &c->field)) != NULL)
             return e;
@@ -90,7 +114,7 @@ static ar_error *resolve_cond(apr_pool_t *p, const ar_relation *rel, const ar_ex
     c->children = apr_array_make(p, in->children->nelts + 1, sizeof(ar_cond *));
     for (i = 0; i < in->children->nelts; i++) {
         ar_cond *child;
-        if ((e = resolve_cond(p, rel, x, embeds, APR_ARRAY_IDX(in->children, i, ar_cond *),
+        if ((e = resolve_cond(pl, rel, embeds, APR_ARRAY_IDX(in->children, i, ar_cond *),
                               &child)))
             return e;
         APR_ARRAY_PUSH(c->children, ar_cond *) = child;
@@ -315,13 +339,26 @@ static int hint_score(const ar_relationship *c, const char *hint)
     return 0;
 }
 
-static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relation *rel,
-                              const ar_exposure *x, const apr_array_header_t *select,
-                              int depth, int *next_id, apr_array_header_t *out,
-                              apr_array_header_t *embeds);
+static ar_error *plan_columns(planner *pl, const ar_relation *rel,
+                              const apr_array_header_t *select, int depth,
+                              apr_array_header_t *out, apr_array_header_t *embeds);
 
-/* rel(...) of parent: the one relationship the name and hint pick, and the
- * embedded columns. None: 400; several: 300 listing them. */
+/* A new embedded resource over r, with no columns, filters or order yet. */
+static ar_embed_plan *new_embed(planner *pl, const ar_relationship *r, const char *key,
+                                int depth)
+{
+    ar_embed_plan *ep = apr_pcalloc(pl->p, sizeof(*ep));
+
+    ep->rel = *r;
+    ep->key = key;
+    ep->limit = AR_UNSET;
+    ep->depth = depth;
+    ep->id = ++pl->next_id;
+    ep->columns = apr_array_make(pl->p, r->target->columns->nelts + 1, sizeof(ar_output_column));
+    ep->embeds = apr_array_make(pl->p, 1, sizeof(const ar_embed_plan *));
+    return ep;
+}
+
 /* The parent's foreign key named by name, its constraint's name or its one
  * column (subsidies?select=project_id(name), people?select=manager_id(name)),
  * whose target is exposed; NULL when none. */
@@ -344,10 +381,14 @@ static const ar_foreign_key *key_named(const ar_schema *s, const ar_exposure *x,
     return NULL;
 }
 
-static ar_error *plan_embed(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                            const ar_relation *parent, const ar_embed_request *em,
-                            const char *key, int depth, int *next_id, ar_embed_plan **out)
+/* rel(...) of parent: the one relationship the name and hint pick, and the
+ * embedded columns. None: 400; several: 300 listing them. */
+static ar_error *plan_embed(planner *pl, const ar_relation *parent, const ar_embed_request *em,
+                            const char *key, int depth, ar_embed_plan **out)
 {
+    apr_pool_t *p = pl->p;
+    const ar_schema *s = pl->s;
+    const ar_exposure *x = pl->x;
     const ar_relation *target = ar_resolve_relation(s, x, parent->schema, em->name);
     const ar_foreign_key *by_key = NULL;
     apr_array_header_t *cands, *best;
@@ -401,17 +442,9 @@ chosen:
         e->candidates = best;
         return e;
     }
-    ep = apr_pcalloc(p, sizeof(*ep));
-    ep->rel = APR_ARRAY_IDX(best, 0, ar_relationship);
-    ep->key = key;
-    ep->limit = AR_UNSET;
+    ep = new_embed(pl, &APR_ARRAY_IDX(best, 0, ar_relationship), key, depth);
     ep->inner = em->inner;
-    ep->depth = depth;
-    ep->id = ++*next_id;
-    ep->columns = apr_array_make(p, target->columns->nelts + 1, sizeof(ar_output_column));
-    ep->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
-    if ((e = plan_columns(p, s, target, x, em->select, depth + 1, next_id, ep->columns,
-                          ep->embeds)))
+    if ((e = plan_columns(pl, target, em->select, depth + 1, ep->columns, ep->embeds)))
         return e;
     *out = ep;
     return NULL;
@@ -419,11 +452,12 @@ chosen:
 
 /* The output columns of select over rel; embeds gets every rel(...) of this
  * level, with or without a key in the output. */
-static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relation *rel,
-                              const ar_exposure *x, const apr_array_header_t *select,
-                              int depth, int *next_id, apr_array_header_t *out,
-                              apr_array_header_t *embeds)
+static ar_error *plan_columns(planner *pl, const ar_relation *rel,
+                              const apr_array_header_t *select, int depth,
+                              apr_array_header_t *out, apr_array_header_t *embeds)
 {
+    apr_pool_t *p = pl->p;
+    const ar_exposure *x = pl->x;
     int i, j;
 
     for (i = 0; !select || i < select->nelts; i++) {
@@ -439,13 +473,13 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relati
                                   ? APR_ARRAY_IDX(select, i, ar_select_item).alias
                                   : em->name;
 
-            if ((e = plan_embed(p, s, x, rel, em, key, depth, next_id, &ep)) != NULL)
+            if ((e = plan_embed(pl, rel, em, key, depth, &ep)) != NULL)
                 return e;
             APR_ARRAY_PUSH(embeds, const ar_embed_plan *) = ep;
             if (em->spread) {
                 int k;
 
-                if (ep->rel.card != AR_CARD_M2O && ep->rel.card != AR_CARD_O2O)
+                if (is_many(&ep->rel))
                     return ar_error_make(p, AR_ERR_UNSUPPORTED,
                                          "only a to-one resource can be spread",
                                          apr_psprintf(p, "'%s' is %s", em->name,
@@ -498,17 +532,44 @@ static ar_error *plan_columns(apr_pool_t *p, const ar_schema *s, const ar_relati
     return NULL;
 }
 
-/* *keyset: the order ends in a key that makes it total, and no term is a
- * hidden column (a cursor carries the last row's values of every term). */
+static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
+                                                      const char *name);
+
+/* q='s order_by "rel__field": a field of a to-one related object, by
+ * automap's name for the relationship (Flask-Restless joins it). */
+static ar_error *related_order_field(planner *pl, const ar_relation *rel, ar_field *f,
+                                     const ar_embed_plan **ep)
+{
+    const char *sep = strstr(f->column, "__");
+    const ar_named_relationship *nr;
+
+    nr = named_relationship(pl, rel, apr_pstrmemdup(pl->p, f->column,
+                                                    (apr_size_t)(sep - f->column)));
+    if (!nr)
+        return unknown_column(pl->p, rel, f->column);
+    if (is_many(&nr->rel))
+        return ar_error_make(pl->p, AR_ERR_BAD_Q,
+                             apr_psprintf(pl->p, "'%s' is a list of objects: rows cannot be "
+                                                 "ordered by it", nr->name),
+                             NULL, NULL);
+    *ep = new_embed(pl, &nr->rel, nr->name, 1);
+    f->column = sep + 2;
+    return resolve_field(pl->p, nr->rel.target, pl->x, f);
+}
+
 /* order=rel(col): a column of a to-one embedded resource of the request. */
-static ar_error *embedded_order_field(apr_pool_t *p, const ar_relation *rel,
-                                      const ar_exposure *x, const apr_array_header_t *embeds,
+static ar_error *embedded_order_field(planner *pl, const ar_relation *rel,
+                                      const apr_array_header_t *embeds,
                                       ar_field *f, const ar_embed_plan **ep)
 {
+    apr_pool_t *p = pl->p;
+    const ar_exposure *x = pl->x;
     const char *open = strchr(f->column, '('), *name = f->column;
     apr_size_t n = strlen(name);
 
     *ep = NULL;
+    if (f->restless && strstr(name, "__") && ar_relation_column_index(rel, name) < 0)
+        return related_order_field(pl, rel, f, ep);
     if (!open || open == name || name[n - 1] != ')' || ar_relation_column_index(rel, name) >= 0)
         return resolve_field(p, rel, x, f);
     *ep = find_embed(embeds, apr_pstrmemdup(p, name, (apr_size_t)(open - name)));
@@ -517,7 +578,7 @@ static ar_error *embedded_order_field(apr_pool_t *p, const ar_relation *rel,
                              apr_psprintf(p, "'%.*s' is not an embedded resource of this request",
                                           (int)(open - name), name),
                              NULL, "embed it in select first: select=...,rel(...)");
-    if ((*ep)->rel.card != AR_CARD_M2O && (*ep)->rel.card != AR_CARD_O2O)
+    if (is_many(&(*ep)->rel))
         return ar_error_make(p, AR_ERR_BAD_PARAM,
                              apr_psprintf(p, "'%.*s' is to-many: rows cannot be ordered by it",
                                           (int)(open - name), name),
@@ -526,13 +587,16 @@ static ar_error *embedded_order_field(apr_pool_t *p, const ar_relation *rel,
     return resolve_field(p, (*ep)->rel.target, x, f);
 }
 
-static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
+/* *keyset: the order ends in a key that makes it total, and no term is a
+ * hidden column (a cursor carries the last row's values of every term). */
+static ar_error *plan_order(planner *pl, const ar_relation *rel,
                             const apr_array_header_t *embeds,
                             const apr_array_header_t *asked, apr_array_header_t *out,
                             int *keyset)
 {
+    const ar_exposure *x = pl->x;
     int total, by_embed = 0;
-    apr_array_header_t *dflt = default_order(p, rel, x, &total);
+    apr_array_header_t *dflt = default_order(pl->p, rel, x, &total);
     int i, j;
 
     for (i = 0; asked && i < asked->nelts; i++) {
@@ -541,7 +605,7 @@ static ar_error *plan_order(apr_pool_t *p, const ar_relation *rel, const ar_expo
         ar_order_term *t;
         ar_error *e;
 
-        if ((e = embedded_order_field(p, rel, x, embeds, &it.field, &ep)) != NULL)
+        if ((e = embedded_order_field(pl, rel, embeds, &it.field, &ep)) != NULL)
             return e;
         t = apr_array_push(out);
         memset(t, 0, sizeof(*t));
@@ -616,10 +680,11 @@ static ar_cond *and_node(apr_pool_t *p)
  * "projects.subsidies.program"), under that resource, where it narrows the
  * embedded rows and leaves the parents alone (as in PostgREST). A name the
  * relation has as a column stays a column. */
-static ar_error *place_leaf(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel,
+static ar_error *place_leaf(planner *pl, const ar_relation *rel,
                             const apr_array_header_t *embeds, const ar_cond *leaf,
                             ar_cond **and_root)
 {
+    apr_pool_t *p = pl->p;
     const char *name = leaf->field.column, *dot = strchr(name, '.');
     ar_embed_plan *ep;
     ar_cond *c;
@@ -629,9 +694,9 @@ static ar_error *place_leaf(apr_pool_t *p, const ar_exposure *x, const ar_relati
         && (ep = find_embed(embeds, apr_pstrmemdup(p, name, (apr_size_t)(dot - name))))) {
         c = apr_pmemdup(p, leaf, sizeof(*leaf));
         c->field.column = dot + 1;
-        return place_leaf(p, x, ep->rel.target, ep->embeds, c, &ep->where);
+        return place_leaf(pl, ep->rel.target, ep->embeds, c, &ep->where);
     }
-    if ((e = resolve_cond(p, rel, x, embeds, leaf, &c)) != NULL)
+    if ((e = resolve_cond(pl, rel, embeds, leaf, &c)) != NULL)
         return e;
     if (!*and_root)
         *and_root = and_node(p);
@@ -652,9 +717,10 @@ static ar_embed_plan *embed_at(apr_pool_t *p, const apr_array_header_t *embeds, 
 }
 
 /* rel.order, rel.limit, rel.offset and rel.or=(...) onto their resource. */
-static ar_error *place_embed_option(apr_pool_t *p, const ar_exposure *x,
-                                    const apr_array_header_t *embeds, const ar_embed_opt *o)
+static ar_error *place_embed_option(planner *pl, const apr_array_header_t *embeds,
+                                    const ar_embed_opt *o)
 {
+    apr_pool_t *p = pl->p;
     ar_embed_plan *ep = embed_at(p, embeds, o->path);
     ar_cond *c;
     ar_error *e;
@@ -673,7 +739,7 @@ static ar_error *place_embed_option(apr_pool_t *p, const ar_exposure *x,
         ep->offset = o->count;
         break;
     case AR_EOPT_TREE:
-        if ((e = resolve_cond(p, ep->rel.target, x, ep->embeds, o->tree, &c)) != NULL)
+        if ((e = resolve_cond(pl, ep->rel.target, ep->embeds, o->tree, &c)) != NULL)
             return e;
         if (!ep->where)
             ep->where = and_node(p);
@@ -685,7 +751,7 @@ static ar_error *place_embed_option(apr_pool_t *p, const ar_exposure *x,
             ar_order_item it = APR_ARRAY_IDX(o->order, i, ar_order_item);
             ar_order_term *t;
 
-            if ((e = resolve_field(p, ep->rel.target, x, &it.field)) != NULL)
+            if ((e = resolve_field(p, ep->rel.target, pl->x, &it.field)) != NULL)
                 return e;
             t = apr_array_push(ep->order);
             t->column = it.field.ref;
@@ -699,9 +765,10 @@ static ar_error *place_embed_option(apr_pool_t *p, const ar_exposure *x,
 }
 
 /* The request's filters and embedded options, each where it applies. */
-static ar_error *place_conditions(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
+static ar_error *place_conditions(planner *pl, const ar_relation *rel,
                                   const ar_read_request *req, ar_read_plan *out)
 {
+    apr_pool_t *p = pl->p;
     ar_cond *top = NULL;
     ar_error *e;
     int i;
@@ -709,10 +776,10 @@ static ar_error *place_conditions(apr_pool_t *p, const ar_relation *rel, const a
     for (i = 0; req->where && i < req->where->children->nelts; i++) {
         const ar_cond *c = APR_ARRAY_IDX(req->where->children, i, const ar_cond *);
         if (c->kind == AR_COND_LEAF)
-            e = place_leaf(p, x, rel, out->embeds, c, &top);
+            e = place_leaf(pl, rel, out->embeds, c, &top);
         else {
             ar_cond *tree;
-            if ((e = resolve_cond(p, rel, x, out->embeds, c, &tree)) == NULL) {
+            if ((e = resolve_cond(pl, rel, out->embeds, c, &tree)) == NULL) {
                 if (!top)
                     top = and_node(p);
                 APR_ARRAY_PUSH(top->children, ar_cond *) = tree;
@@ -723,10 +790,150 @@ static ar_error *place_conditions(apr_pool_t *p, const ar_relation *rel, const a
     }
     out->where = top;
     for (i = 0; req->embed_opts && i < req->embed_opts->nelts; i++)
-        if ((e = place_embed_option(p, x, out->embeds,
+        if ((e = place_embed_option(pl, out->embeds,
                                     &APR_ARRAY_IDX(req->embed_opts, i, ar_embed_opt))))
             return e;
     return NULL;
+}
+
+/* ------------------------------------------------- Flask-Restless */
+
+static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
+                                                      const char *name)
+{
+    const apr_array_header_t *list;
+    int i;
+
+    if (!pl->automap)
+        pl->automap = apr_hash_make(pl->p);
+    list = apr_hash_get(pl->automap, &rel, sizeof(rel));
+    if (!list) {
+        list = ar_restless_relationships(pl->p, pl->s, pl->x, rel);
+        apr_hash_set(pl->automap, apr_pmemdup(pl->p, &rel, sizeof(rel)), sizeof(rel), list);
+    }
+    for (i = 0; i < list->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(list, i, ar_named_relationship).name, name) == 0)
+            return &APR_ARRAY_IDX(list, i, ar_named_relationship);
+    return NULL;
+}
+
+/* A q= leaf about a relationship, by automap's name: has/any (the related
+ * rows that match children[0] exist), or is_null/is_not_null on the
+ * relationship (none exist / some do), as SQLAlchemy's has(), any() and
+ * == None read them. *done when c was one; other operators on a
+ * relationship are refused, as Flask-Restless refused them. */
+static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c, int *done)
+{
+    apr_pool_t *p = pl->p;
+    const char *name = c->field.column, *sep = strstr(name, "__");
+    const ar_named_relationship *nr;
+    int idx = ar_relation_column_index(rel, name);
+    ar_embed_plan *ep;
+    ar_cond *inner;
+    ar_error *e;
+
+    *done = 0;
+    if (c->op != AR_OP_HAS && c->op != AR_OP_ANY) {
+        if ((idx >= 0 && ar_exposed_column(pl->x, rel, column_at(rel, idx))) || c->other
+            || (c->field.path && c->field.path->nelts))
+            return NULL; /* a column, as ever */
+        if (sep && named_relationship(pl, rel, apr_pstrmemdup(p, name, (apr_size_t)(sep - name)))) {
+            *done = 1;
+            return ar_error_make(p, AR_ERR_BAD_Q,
+                                 apr_psprintf(p, "'%s' is a related object's field: filter "
+                                                 "it with has or any", name),
+                                 NULL, "{\"name\":\"rel__field\",\"op\":\"any\",\"val\":1}");
+        }
+        if (!(nr = named_relationship(pl, rel, name)))
+            return NULL; /* an unknown column: resolve_field says so */
+        *done = 1;
+        if (c->op != AR_OP_IS || (c->is_value != AR_IS_NULL && c->is_value != AR_IS_NOT_NULL))
+            return ar_error_make(p, AR_ERR_BAD_Q,
+                                 apr_psprintf(p, "'%s' is a relationship: filter its objects "
+                                                 "with has or any, or test it with is_null", name),
+                                 NULL, NULL);
+        c->embed = new_embed(pl, &nr->rel, nr->name, 1);
+        return NULL;
+    }
+    *done = 1;
+    if (!(nr = named_relationship(pl, rel, name)))
+        return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
+                             apr_psprintf(p, "'%s' has no relationship '%s'", rel->name, name),
+                             NULL, "relationships are named as SQLAlchemy's automap names "
+                                   "them: <table> for one object, <table>_collection for a list");
+    if (c->op == AR_OP_HAS && is_many(&nr->rel))
+        return ar_error_make(p, AR_ERR_BAD_Q,
+                             apr_psprintf(p, "'%s' is a list of objects: use any", name),
+                             NULL, NULL);
+    if (c->op == AR_OP_ANY && !is_many(&nr->rel))
+        return ar_error_make(p, AR_ERR_BAD_Q,
+                             apr_psprintf(p, "'%s' is one object: use has", name), NULL, NULL);
+    ep = new_embed(pl, &nr->rel, nr->name, 1);
+    if ((e = resolve_cond(pl, nr->rel.target, NULL,
+                          APR_ARRAY_IDX(c->children, 0, const ar_cond *), &inner)) != NULL)
+        return e;
+    ep->where = and_node(p);
+    APR_ARRAY_PUSH(ep->where->children, ar_cond *) = inner;
+    c->embed = ep;
+    return NULL;
+}
+
+/* Flask-Restless's objects: every relationship one level deep, under its
+ * automap name after the columns; a related object has its columns only. */
+static void add_related_objects(planner *pl, const ar_relation *rel, ar_read_plan *out)
+{
+    const apr_array_header_t *list = ar_restless_relationships(pl->p, pl->s, pl->x, rel);
+    int i, j;
+
+    for (i = 0; i < list->nelts; i++) {
+        const ar_named_relationship *nr = &APR_ARRAY_IDX(list, i, ar_named_relationship);
+        const ar_relation *t = nr->rel.target;
+        ar_embed_plan *ep = new_embed(pl, &nr->rel, nr->name, 1);
+        ar_output_column *oc;
+
+        for (j = 0; j < t->columns->nelts; j++)
+            if (ar_exposed_column(pl->x, t, column_at(t, j)))
+                add_output(ep->columns, column_at(t, j), NULL, NULL, NULL);
+        APR_ARRAY_PUSH(out->embeds, const ar_embed_plan *) = ep;
+        oc = apr_array_push(out->columns);
+        memset(oc, 0, sizeof(*oc));
+        oc->embed = ep;
+        oc->name = nr->name;
+        oc->enc = AR_ENC_EMBED;
+        oc->elem_enc = AR_ENC_STRING;
+    }
+}
+
+/* Every embedded list ends at the Location's row cap, as the top level
+ * does, and comes in an order: the client's, else the target's visible
+ * key (default_order), so that what the cap keeps is the same each time. */
+static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
+{
+    int i, j, total;
+
+    for (i = 0; embeds && i < embeds->nelts; i++) {
+        ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, ar_embed_plan *);
+
+        bound_embeds(pl, ep->embeds);
+        if (!is_many(&ep->rel))
+            continue;
+        if (pl->max_rows > 0 && (ep->limit == AR_UNSET || ep->limit > pl->max_rows))
+            ep->limit = pl->max_rows;
+        if (!ep->order) {
+            apr_array_header_t *key = default_order(pl->p, ep->rel.target, pl->x, &total);
+            ep->order = apr_array_make(pl->p, key->nelts + 1, sizeof(ar_order_term));
+            for (j = 0; j < key->nelts; j++) {
+                const ar_column *c = APR_ARRAY_IDX(key, j, const ar_column *);
+                ar_order_term *t;
+
+                if (!ar_exposed_column(pl->x, ep->rel.target, c))
+                    continue; /* hidden values do not shape what is shown */
+                t = apr_array_push(ep->order);
+                memset(t, 0, sizeof(*t));
+                t->column = c;
+            }
+        }
+    }
 }
 
 ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
@@ -735,9 +942,14 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
 {
     const ar_relation *rel;
     ar_error *e;
-    int next_id = 0;
+    planner pl;
 
     memset(out, 0, sizeof(*out));
+    memset(&pl, 0, sizeof(pl));
+    pl.p = p;
+    pl.s = s;
+    pl.x = x;
+    pl.max_rows = max_rows;
     if (req->profile && !ar_exposed_schema(x, req->profile))
         return ar_error_make(p, AR_ERR_UNKNOWN_PROFILE,
                              apr_psprintf(p, "schema '%s' is not served here", req->profile),
@@ -753,10 +965,13 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     out->columns = apr_array_make(p, rel->columns->nelts + 1, sizeof(ar_output_column));
     out->order = apr_array_make(p, 4, sizeof(ar_order_term));
     out->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
-    if ((e = plan_columns(p, s, rel, x, req->select, 1, &next_id, out->columns, out->embeds)))
+    if ((e = plan_columns(&pl, rel, req->select, 1, out->columns, out->embeds)))
         return e;
-    if ((e = place_conditions(p, rel, x, req, out)) != NULL)
+    if (req->related_objects)
+        add_related_objects(&pl, rel, out);
+    if ((e = place_conditions(&pl, rel, req, out)) != NULL)
         return e;
+    bound_embeds(&pl, out->embeds);
 
     if (req->pk_value) {
         const ar_key *pk = rel->primary_key;
@@ -778,7 +993,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return NULL;
     }
 
-    if ((e = plan_order(p, rel, x, out->embeds, req->order, out->order, &out->keyset)) != NULL)
+    if ((e = plan_order(&pl, rel, out->embeds, req->order, out->order, &out->keyset)) != NULL)
         return e;
     out->offset = req->offset;
     out->limit = req->limit;

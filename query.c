@@ -986,6 +986,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
         return e;
     if (h && h->accept_profile && *h->accept_profile)
         out->profile = apr_pstrdup(p, h->accept_profile);
+    /* Flask-Restless's objects carry their relationships; CSV rows are flat. */
+    out->related_objects = restless && out->media != AR_MEDIA_CSV;
 
     if (out->cursor && out->offset > 0)
         return ar_error_make(p, AR_ERR_BAD_PARAM, "a cursor does not take an offset",

@@ -178,15 +178,20 @@ int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel)
     return 1;
 }
 
-int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
-                      const ar_column *col)
+int ar_exposed_name(const ar_exposure *x, const ar_relation *rel, const char *name)
 {
     char key[768];
 
     if (!x->hidden || apr_hash_count(x->hidden) == 0)
         return 1;
-    apr_snprintf(key, sizeof(key), "%s.%s.%s", rel->schema, rel->name, col->name);
+    apr_snprintf(key, sizeof(key), "%s.%s.%s", rel->schema, rel->name, name);
     return apr_hash_get(x->hidden, key, APR_HASH_KEY_STRING) == NULL;
+}
+
+int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
+                      const ar_column *col)
+{
+    return ar_exposed_name(x, rel, col->name);
 }
 
 const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,

@@ -520,9 +520,11 @@ static void put_leaf(writer *w, const ar_cond *c)
     const ar_column *col = c->field.ref;
 
     if (c->embed) {
-        /* rel=is.null: no related row (anti-join); not null: some (semi-join),
-         * counting only the related rows the embed's own filters keep */
-        put(w, c->is_value == AR_IS_NULL ? "NOT EXISTS (SELECT 1" : "EXISTS (SELECT 1");
+        /* rel=is.null: no related row (anti-join); not null, has and any:
+         * some (semi-join), counting only the related rows the embed's own
+         * filters keep */
+        put(w, c->op == AR_OP_IS && c->is_value == AR_IS_NULL ? "NOT EXISTS (SELECT 1"
+                                                             : "EXISTS (SELECT 1");
         put_embed_from_where(w, c->embed, w->qual ? w->qual : w->top);
         put(w, ")");
         return;

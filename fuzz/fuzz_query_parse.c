@@ -150,6 +150,8 @@ static void build_schema(void)
     addcol(r, "a", "text", AR_ENC_STRING, 1, 1);
     addcol(r, "b", "integer", AR_ENC_NUMBER, 0, 1);
     *(ar_key *)apr_array_push(r->unique_keys) = *key1(1);
+    r->primary_key = key1(1);               /* so that automap maps u: Flask-Restless's
+                                             * t has u_collection twice (ub and m) */
     fk(r, "ub", "b", "t", "id");            /* t -> u one-to-many, u -> t many-to-one */
     r = mkrel("public", "m");                /* junction: t <-> u many-to-many */
     addcol(r, "t", "integer", AR_ENC_NUMBER, 0, 1);
@@ -302,6 +304,14 @@ static int check_cond(const ar_cond *c)
     check_field(&c->field, "a condition");
     if ((int)c->op < 0 || c->op >= AR_OP__COUNT)
         fail("operator out of range", c->field.column);
+    if (c->op == AR_OP_HAS || c->op == AR_OP_ANY) {
+        /* q= has/any: a relationship's name and one condition on its rows */
+        if (!c->field.restless || strstr(c->field.column, "__") || c->value || c->values
+            || c->other || !c->children || c->children->nelts != 1
+            || !APR_ARRAY_IDX(c->children, 0, const ar_cond *))
+            fail("has/any without exactly one condition, or with a value", c->field.column);
+        return check_cond(APR_ARRAY_IDX(c->children, 0, const ar_cond *)) + 1;
+    }
     if (c->quant != AR_QUANT_NONE) {
         size_t n;
         if (c->quant != AR_QUANT_ANY && c->quant != AR_QUANT_ALL)
@@ -480,7 +490,9 @@ static void check_visible(const ar_column *c, const ar_relation *rel, const char
         fail(what, "resolved to a hidden column");
 }
 
-static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int depth);
+static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int depth,
+                        int listed);
+static apr_int64_t planned_max_rows;    /* the cap of the plan being checked */
 
 static void check_plan_cond(const ar_cond *c, const ar_relation *rel)
 {
@@ -492,11 +504,20 @@ static void check_plan_cond(const ar_cond *c, const ar_relation *rel)
         return;
     }
     if (c->embed) {
-        /* rel=is.null: a test on an embedded resource of this relation */
-        if (c->embed->rel.parent != rel || c->op != AR_OP_IS)
-            fail("an embed test on another relation, or not is.null", NULL);
+        int many = c->embed->rel.card == AR_CARD_O2M || c->embed->rel.card == AR_CARD_M2M;
+
+        /* rel=is.null: a test on an embedded resource of this relation;
+         * has/any: on a to-one/to-many relationship, whose rows it filters */
+        if (c->embed->rel.parent != rel
+            || (c->op != AR_OP_IS && c->op != AR_OP_HAS && c->op != AR_OP_ANY))
+            fail("an embed test on another relation, or not is.null/has/any", NULL);
+        if ((c->op == AR_OP_HAS && many) || (c->op == AR_OP_ANY && !many))
+            fail("has on a list, or any on one object", c->field.column);
+        check_embed(c->embed, rel, 1, 0); /* EXISTS: no list is built */
         return;
     }
+    if (c->op == AR_OP_HAS || c->op == AR_OP_ANY)
+        fail("has/any left without its relationship", c->field.column);
     check_visible(c->field.ref, rel, "a condition");
     if (strcmp(c->field.ref->name, c->field.column) != 0)
         fail("a condition resolved to another column", c->field.column);
@@ -509,12 +530,12 @@ static void check_unresolved(const ar_cond *c)
 {
     int i;
 
-    if (c->kind != AR_COND_LEAF) {
+    if (c->kind != AR_COND_LEAF || c->children) {
         for (i = 0; i < c->children->nelts; i++)
             check_unresolved(APR_ARRAY_IDX(c->children, i, const ar_cond *));
         return;
     }
-    if (c->field.ref || (c->other && c->other->ref))
+    if (c->embed || c->field.ref || (c->other && c->other->ref))
         fail("the planner wrote into the request", c->field.column);
 }
 
@@ -525,13 +546,13 @@ static void check_output_column(const ar_output_column *oc, const ar_relation *r
     if (!oc->name)
         fail("an output column without a name", NULL);
     if (oc->embed) {
-        check_embed(oc->embed, rel, depth + 1);
+        check_embed(oc->embed, rel, depth + 1, 1);
         return;
     }
     if (oc->spread) {
         if (oc->spread->rel.card != AR_CARD_M2O && oc->spread->rel.card != AR_CARD_O2O)
             fail("a spread of a to-many resource", oc->name);
-        check_embed(oc->spread, rel, depth + 1);
+        check_embed(oc->spread, rel, depth + 1, 1);
         check_visible(oc->column, oc->spread->rel.target, "a spread column");
     }
     else
@@ -540,8 +561,10 @@ static void check_output_column(const ar_output_column *oc, const ar_relation *r
 }
 
 /* An embedded resource: related to its parent through a key of one of them
- * (or a junction's two), exposed, its own columns, conditions and order. */
-static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int depth)
+ * (or a junction's two), exposed, its own columns, conditions and order;
+ * a listed one (in the response, not an EXISTS test) within the row cap. */
+static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int depth,
+                        int listed)
 {
     const ar_relationship *r = &ep->rel;
     int i;
@@ -565,12 +588,16 @@ static void check_embed(const ar_embed_plan *ep, const ar_relation *parent, int 
         check_plan_cond(ep->where, r->target);
     if (ep->offset < 0 || (ep->limit != AR_UNSET && ep->limit < 0))
         fail("a negative embedded limit or offset", NULL);
+    if (listed && (r->card == AR_CARD_O2M || r->card == AR_CARD_M2M) && planned_max_rows > 0
+        && (ep->limit == AR_UNSET || ep->limit > planned_max_rows))
+        fail("an embedded list past the row cap", ep->key);
 }
 
 static void check_plan(const ar_read_plan *p, apr_int64_t max_rows)
 {
     int i;
 
+    planned_max_rows = max_rows;
     if (!p->relation || !ar_exposed_relation(&expo, p->relation))
         fail("planned an unexposed relation", NULL);
     if (max_rows > 0 && (p->limit == AR_UNSET || p->limit > max_rows || p->limit < 0))
@@ -590,7 +617,7 @@ static void check_plan(const ar_read_plan *p, apr_int64_t max_rows)
     for (i = 0; i < p->columns->nelts; i++)
         check_output_column(&APR_ARRAY_IDX(p->columns, i, ar_output_column), p->relation, 0);
     for (i = 0; p->embeds && i < p->embeds->nelts; i++)
-        check_embed(APR_ARRAY_IDX(p->embeds, i, const ar_embed_plan *), p->relation, 1);
+        check_embed(APR_ARRAY_IDX(p->embeds, i, const ar_embed_plan *), p->relation, 1, 1);
     for (i = 0; p->order && i < p->order->nelts; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(p->order, i, ar_order_term);
         if (t->embed) {

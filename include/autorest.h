@@ -187,6 +187,9 @@ int ar_exposed_schema(const ar_exposure *x, const char *schema);
 int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel);
 int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
                       const ar_column *col);
+/* Whether AutoRestHide leaves schema.relation.name shown (a column's or a
+ * relationship's name). */
+int ar_exposed_name(const ar_exposure *x, const ar_relation *rel, const char *name);
 /* Resolve a path segment: "name" in the default schema (or in profile, when
  * not NULL), or "schema.name". */
 const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
@@ -213,6 +216,9 @@ typedef struct {
     const char *column;
     apr_array_header_t *path;   /* ar_path_step; NULL or empty: the column itself */
     const struct ar_column_s *ref;  /* set by the planner: the column it names */
+    int restless;               /* from q=: a name that is not a column may be a
+                                 * relationship's, as automap names it, and
+                                 * "rel__field" a related object's field */
 } ar_field;
 
 typedef enum {
@@ -221,6 +227,8 @@ typedef enum {
     AR_OP_IN, AR_OP_IS, AR_OP_ISDISTINCT,
     AR_OP_FTS, AR_OP_PLFTS, AR_OP_PHFTS, AR_OP_WFTS,
     AR_OP_CS, AR_OP_CD, AR_OP_OV, AR_OP_SL, AR_OP_SR, AR_OP_NXR, AR_OP_NXL, AR_OP_ADJ,
+    AR_OP_HAS,      /* q= has: the related object (to-one) matches children[0] */
+    AR_OP_ANY,      /* q= any: some related object (to-many) matches children[0] */
     AR_OP__COUNT
 } ar_op;
 
@@ -245,8 +253,10 @@ typedef struct ar_cond {
     const char *language;           /* fts(<language>), or NULL */
     const ar_field *other;          /* Flask-Restless {"field": ...}: column vs column */
     const struct ar_embed_plan *embed;  /* set by the planner: rel=is.null / not.is.null
-                                         * on an embedded resource ([NOT] EXISTS) */
-    /* AR_COND_AND / AR_COND_OR */
+                                         * on an embedded resource ([NOT] EXISTS), or
+                                         * has/any (EXISTS, with the embed's where) */
+    /* AR_COND_AND / AR_COND_OR; for has/any, the one condition on the related
+     * rows (field.column names the relationship) */
     apr_array_header_t *children;   /* ar_cond * */
 } ar_cond;
 
@@ -317,6 +327,8 @@ typedef struct {
     const char *profile;            /* Accept-Profile, or NULL */
     const char *cursor;             /* cursor=: a keyset token, or NULL */
     /* Flask-Restless */
+    int related_objects;            /* objects carry their relationships one level
+                                     * deep (ar_restless_relationships) */
     int single;                     /* q={"single": true} */
     apr_int64_t page;               /* page=N (1-based); AR_UNSET */
     apr_int64_t per_page;           /* results_per_page=N; AR_UNSET */
@@ -358,6 +370,24 @@ typedef struct {
     const ar_relation *junction;    /* M2M only */
     const ar_foreign_key *fk_target;  /* M2M: the junction's key to the target */
 } ar_relationship;
+
+/* A relationship under the name Flask-Restless's objects and q= give it. */
+typedef struct {
+    const char *name;
+    ar_relationship rel;
+} ar_named_relationship;
+
+/* The relationships of rel as SQLAlchemy's automap maps and names them
+ * (Flask-Restless served automap's models): only between exposed tables
+ * with a primary key; a table of exactly two foreign keys that hold all its
+ * columns is a junction, not a model. A key's table gets <target> (one
+ * object), the referenced table <table>_collection (a list), each side of
+ * a junction <other>_collection. A name automap would give twice, or that
+ * a column has, becomes <name>_via_<the key's constraint name> for each
+ * relationship that wanted it. Sorted by name; hidden names (AutoRestHide
+ * schema.relation.name) left out. restless.c. */
+apr_array_header_t *ar_restless_relationships(apr_pool_t *p, const ar_schema *s,
+                                              const ar_exposure *x, const ar_relation *rel);
 
 struct ar_embed_plan;
 

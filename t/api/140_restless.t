@@ -58,12 +58,13 @@ sub page_sql {
     my $per = $a{per} // 10;
     my $page = $a{page} // 1;
     my $off = ($page - 1) * $per;
+    my $extra = $a{extra} // '';
     return "SELECT json_build_object(
         'num_results', (SELECT count(*) FROM $rel WHERE $where),
         'page', $page,
         'total_pages', (SELECT ceil(count(*) / ${per}::numeric)::int FROM $rel WHERE $where),
         'objects', (SELECT coalesce(json_agg(x ORDER BY $order), '[]')
-                    FROM (SELECT * FROM $rel WHERE $where ORDER BY $order LIMIT $per OFFSET $off) x))";
+                    FROM (SELECT *$extra FROM $rel WHERE $where ORDER BY $order LIMIT $per OFFSET $off) x))";
 }
 
 # rl_error(RES, STATUS): the restless error: that status, JSON, exactly {"message": "..."}.
@@ -244,7 +245,11 @@ is(scalar(@{ diff_json(tag_json(ref $ql eq 'HASH' ? $ql->{objects} : undef),
         psql_json('SELECT json_agg(f ORDER BY id) FROM (SELECT * FROM film ORDER BY id LIMIT 3 OFFSET 2) f')) }), 0,
     'q= limit and offset: objects are those 3 rows');
 ok(matches_sql(q_get('/restless/people', { filters => [{ name => 'active', op => '==', val => JSON::PP::true }] }),
-    page_sql(rel => 'people', where => 'active')), '/restless/people?q=');
+    page_sql(rel => 'people', where => 'active', extra =>
+        ", (SELECT to_json(t) FROM teams t WHERE t.id = people.team_id) AS teams"
+        . ", (SELECT coalesce(json_agg(e ORDER BY e.person_id, e.team_id), '[]') FROM enrollment e"
+        . " WHERE e.person_id = people.id) AS enrollment_collection")),
+    '/restless/people?q=: objects with their relationships (teams, enrollment_collection)');
 
 # --- page size: default 10, capped by AutoRestMaxRows 50
 ok(matches_sql(r(GET => '/restless/many'), page_sql(rel => 'many')), '/restless/many: 10 objects, total_pages 250');

@@ -55,6 +55,27 @@ static int sql_placeholders(const char *text)
     return n;
 }
 
+/* The statement of plan (unless planning failed with e) is want_sql with
+ * want_params bound ("v1|v2"), and its distinct $n are exactly its params:
+ * two assertions, or one more when the placeholders are off. */
+static void statement_is(apr_pool_t *p, const ar_error *e, const ar_read_plan *plan,
+                         const char *want_sql, const char *want_params, const char *what)
+{
+    ar_sql sql;
+
+    if (e) {
+        ok(0, "%s: SQL (%s: %s)", what, kind_name(e), e->message);
+        ok(0, "%s: params", what);
+        return;
+    }
+    ar_sql_render_read(p, plan, &sql);
+    is_str(sql.text, want_sql, "%s: SQL", what);
+    is_str(sql_params_text(p, &sql), want_params, "%s: params", what);
+    if (sql_placeholders(sql.text) != sql.params->nelts)
+        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
+           sql.params->nelts);
+}
+
 #define is_err(e, want, ...)                                                 \
     do {                                                                     \
         const ar_error *e_ = (e);                                            \

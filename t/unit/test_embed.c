@@ -19,6 +19,11 @@
  *   blank(id pk, project_id -> projects)          every column hidden
  *   v_projects(id, name <- projects; label)       views, with their columns'
  *   v_subsidies(id, pid <- subsidies.project_id)  origins (ar_schema_link_views)
+ *   notes(project_id -> projects, body)           no primary key
+ *   reports(id pk, people, author_id -> people)   a column named as automap
+ *                                                 would name the relationship
+ * Hidden: projects.meta, every column of blank, and projects.tags_collection
+ * (a relationship's name in Flask-Restless's dialect).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +222,17 @@ static void build_schema(void)
     origin(r, "pid", "subsidies", "project_id");
     ar_schema_link_views(schema);
 
+    r = mkrel("notes");
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "body", "text", AR_ENC_STRING);
+    fk(r, "notes_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r = mkrel("reports");
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "people", "text", AR_ENC_STRING);
+    col(r, "author_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("reports_pkey", 1);
+    fk(r, "reports_author_id_fkey", names("author_id", NULL), "people", names("id", NULL));
+
     APR_ARRAY_PUSH(schemas, const char *) = "embed";
     expo.schemas = schemas;
     expo.excluded = apr_hash_make(pool);
@@ -225,22 +241,25 @@ static void build_schema(void)
     apr_hash_set(expo.hidden, "embed.projects.meta", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "embed.blank.id", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "embed.blank.project_id", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "embed.projects.tags_collection", APR_HASH_KEY_STRING, "");
 }
 
 /* ------------------------------------------------------------ helpers */
 
-static ar_error *plan(const char *path, const char *args, ar_read_plan *out)
+/* path?args in dialect d under a row cap of max_rows (0: none). */
+static ar_error *plan_q(ar_dialect d, apr_int64_t max_rows, const char *path, const char *args,
+                        ar_read_plan *out)
 {
     ar_request_headers h = {NULL, NULL, NULL, NULL, NULL};
     ar_read_request req;
-    ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
+    ar_error *e = ar_query_parse(pool, d, path, args, &h, &req);
 
-    return e ? e : ar_plan_read(pool, schema, &expo, &req, 0, out);
+    return e ? e : ar_plan_read(pool, schema, &expo, &req, max_rows, out);
 }
 
-static const char *params_of(const ar_sql *sql)
+static ar_error *plan(const char *path, const char *args, ar_read_plan *out)
 {
-    return sql_params_text(pool, sql);
+    return plan_q(AR_DIALECT_POSTGREST, 0, path, args, out);
 }
 
 static const char *const card_names[] = {"M2O", "O2O", "O2M", "M2M"};
@@ -263,24 +282,19 @@ static const char *first_embed(const char *path, const char *args)
     return "(no embed)";
 }
 
+static void sql_q(ar_dialect d, apr_int64_t max_rows, const char *path, const char *args,
+                  const char *want_sql, const char *want_params, const char *what)
+{
+    ar_read_plan p;
+    ar_error *e = plan_q(d, max_rows, path, args, &p);
+
+    statement_is(pool, e, &p, want_sql, want_params, what);
+}
+
 static void sql_is(const char *path, const char *args, const char *want_sql,
                    const char *want_params, const char *what)
 {
-    ar_read_plan p;
-    ar_sql sql;
-    ar_error *e = plan(path, args, &p);
-
-    if (e) {
-        ok(0, "%s: SQL (%s: %s)", what, kind_name(e), e->message);
-        ok(0, "%s: params", what);
-        return;
-    }
-    ar_sql_render_read(pool, &p, &sql);
-    is_str(sql.text, want_sql, "%s: SQL", what);
-    is_str(params_of(&sql), want_params, "%s: params", what);
-    if (sql_placeholders(sql.text) != sql.params->nelts)
-        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
-           sql.params->nelts);
+    sql_q(AR_DIALECT_POSTGREST, 0, path, args, want_sql, want_params, what);
 }
 
 /* ------------------------------------------------------------- tests */
@@ -409,14 +423,16 @@ static void test_sql(void)
     sql_is("/projects", "select=id,grants:subsidies(amount)",
            "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
            "\"e1\".\"amount\" AS \"amount\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE "
-           "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS \"grants\" "
+           "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"id\") AS \"r1\") "
+           "AS \"grants\" "
            "FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "one-to-many: json_agg, [] (json_build_array()) when none, under the alias");
     sql_is("/projects", "select=id,tags(label)",
            "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
            "\"e1\".\"label\" AS \"label\" FROM \"embed\".\"tags\" AS \"e1\" JOIN "
            "\"embed\".\"project_tags\" AS \"j1\" ON \"j1\".\"tag_id\" = \"e1\".\"id\" WHERE "
-           "\"j1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS \"tags\" "
+           "\"j1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"id\") AS \"r1\") "
+           "AS \"tags\" "
            "FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "many-to-many: through the junction");
     sql_is("/people", "select=name,boss:manager_id(name,boss:manager_id(name))",
@@ -443,7 +459,7 @@ static void test_sql(void)
     sql_is("/projects", "select=id,subsidies!inner(id)",
            "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
-           "\"embed\".\"projects\".\"id\") AS \"r1\") AS \"subsidies\" FROM "
+           "\"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"id\") AS \"r1\") AS \"subsidies\" FROM "
            "\"embed\".\"projects\" WHERE true AND EXISTS (SELECT 1 FROM \"embed\".\"subsidies\" "
            "AS \"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") ORDER BY "
            "\"id\"",
@@ -464,15 +480,16 @@ static void test_sql(void)
            "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\", (SELECT \"e2\".\"name\" FROM \"embed\".\"projects\" AS \"e2\" WHERE "
            "\"e2\".\"id\" = \"e1\".\"project_id\") AS \"name\" FROM \"embed\".\"subsidies\" AS "
-           "\"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\") AS \"r1\") AS "
-           "\"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "\"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"id\") "
+           "AS \"r1\") AS \"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "spread inside an embedded resource");
     sql_is("/projects", "select=id,blank(*)",
            "SELECT \"id\", (SELECT coalesce(json_agg(json_build_object()), json_build_array()) "
            "FROM (SELECT NULL FROM \"embed\".\"blank\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\") AS \"r1\") AS \"blank\" FROM \"embed\".\"projects\" "
            "ORDER BY \"id\"",
-           "", "rel(*) with every column hidden: {} per related row, as at the top");
+           "", "rel(*) with every column hidden: {} per related row, as at the top; no order "
+           "by the hidden key");
     sql_is("/projects", "select=id,subsidies()",
            "SELECT \"id\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "rel(): no key, no subquery");
@@ -496,7 +513,7 @@ static void test_shaping(void)
            "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT \"e1\".\"id\" "
            "AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\" AND ((\"e1\".\"amount\" < $1 OR \"e1\".\"id\" = "
-           "$2))) AS \"r1\") AS \"g\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "$2)) ORDER BY \"e1\".\"id\") AS \"r1\") AS \"g\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "5|3", "rel.or through the alias");
     sql_is("/projects", "select=id,subsidies()&subsidies=is.null",
            "SELECT \"id\" FROM \"embed\".\"projects\" WHERE (NOT EXISTS (SELECT 1 FROM "
@@ -512,9 +529,10 @@ static void test_shaping(void)
            "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT (SELECT "
            "coalesce(json_agg(\"r2\"), json_build_array()) FROM (SELECT \"e2\".\"id\" AS \"id\" FROM "
            "\"embed\".\"subsidies\" AS \"e2\" WHERE \"e2\".\"project_id\" = \"e1\".\"id\" AND "
-           "(\"e2\".\"amount\" > $1)) AS \"r2\") AS \"subsidies\" FROM \"embed\".\"projects\" AS "
+           "(\"e2\".\"amount\" > $1) ORDER BY \"e2\".\"id\") AS \"r2\") AS \"subsidies\" FROM \"embed\".\"projects\" AS "
            "\"e1\" JOIN \"embed\".\"project_tags\" AS \"j1\" ON \"j1\".\"project_id\" = "
-           "\"e1\".\"id\" WHERE \"j1\".\"tag_id\" = \"embed\".\"tags\".\"id\") AS \"r1\") AS "
+           "\"e1\".\"id\" WHERE \"j1\".\"tag_id\" = \"embed\".\"tags\".\"id\" ORDER BY \"e1\".\"id\") "
+           "AS \"r1\") AS "
            "\"projects\" FROM \"embed\".\"tags\" ORDER BY \"id\"",
            "7", "a filter two levels down");
     sql_is("/subsidies", "select=id,projects(name)&order=projects(name).desc.nullslast",
@@ -541,6 +559,229 @@ static void test_shaping(void)
            "a dotted name that is no embed stays a column name: AR105");
 }
 
+/* ------------------------------------------- Flask-Restless's dialect */
+
+/* The relationships of a relation as automap names them:
+ * "name:CARD:target ..." */
+static const char *automap(const char *relation)
+{
+    const apr_array_header_t *list =
+        ar_restless_relationships(pool, schema, &expo, ar_schema_find(schema, "embed", relation));
+    const char *out = "";
+    int i;
+
+    for (i = 0; i < list->nelts; i++) {
+        const ar_named_relationship *n = &APR_ARRAY_IDX(list, i, ar_named_relationship);
+        out = apr_psprintf(pool, "%s%s%s:%s:%s", out, i ? " " : "", n->name,
+                           card_names[n->rel.card], n->rel.target->name);
+    }
+    return out;
+}
+
+static void test_automap(void)
+{
+    is_str(automap("subsidies"), "projects:M2O:projects", "a key: one object, named by its table");
+    is_str(automap("projects"),
+           "blank_collection:O2M:blank inspections_collection:O2M:inspections "
+           "project_sites_collection:O2M:project_sites subsidies_collection:O2M:subsidies",
+           "keys to it: <table>_collection lists; no table without a primary key (notes), "
+           "none excluded (secrets), none hidden (tags_collection), no view");
+    is_str(automap("project_sites"), "projects:M2O:projects",
+           "a unique key is still many-to-one, as automap maps it");
+    is_str(automap("tags"), "projects_collection:M2M:projects",
+           "a junction of two keys holding all its columns: many-to-many");
+    is_str(automap("project_tags"), "", "the junction itself is no model");
+    is_str(automap("people"),
+           "inspections_collection_via_inspections_inspector_fkey:O2M:inspections "
+           "inspections_collection_via_inspections_reviewer_fkey:O2M:inspections "
+           "people:M2O:people people_collection:O2M:people reports_collection:O2M:reports",
+           "self-reference gives both sides; a name wanted twice takes each key's name");
+    is_str(automap("inspections"),
+           "people_via_inspections_inspector_fkey:M2O:people "
+           "people_via_inspections_reviewer_fkey:M2O:people projects:M2O:projects",
+           "two keys to one table");
+    is_str(automap("reports"), "people_via_reports_author_id_fkey:M2O:people",
+           "a name a column has: the key's name too");
+    is_str(automap("leases"), "units:M2O:units", "a composite key");
+    is_str(automap("units"), "leases_collection:O2M:leases", "a composite key, referenced");
+    is_str(automap("notes"), "", "no primary key: no model, no relationships");
+    is_str(automap("v_projects"), "", "a view is no model");
+}
+
+/* q=<filters> on path, in the PostgREST dialect (q= works in both). */
+static const char *q_filters(const char *filters)
+{
+    return apr_pstrcat(pool, "q={\"filters\":[", filters, "]}", NULL);
+}
+
+static void test_q_related(void)
+{
+    ar_read_plan p;
+
+    sql_q(AR_DIALECT_POSTGREST, 0, "/subsidies",
+          apr_pstrcat(pool, "select=id&",
+                      q_filters("{\"name\":\"projects__name\",\"op\":\"has\",\"val\":\"a\"}"), NULL),
+          "SELECT \"id\" FROM \"embed\".\"subsidies\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+          "\"embed\".\"subsidies\".\"project_id\" AND (\"e1\".\"name\" = $1))) ORDER BY \"id\"",
+          "a", "has with rel__field and a value: EXISTS with the field equal");
+    sql_q(AR_DIALECT_POSTGREST, 0, "/projects",
+          apr_pstrcat(pool, "select=id&",
+                      q_filters("{\"name\":\"subsidies_collection\",\"op\":\"any\","
+                                "\"val\":{\"name\":\"amount\",\"op\":\"gt\",\"val\":5}}"), NULL),
+          "SELECT \"id\" FROM \"embed\".\"projects\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+          "\"embed\".\"projects\".\"id\" AND (\"e1\".\"amount\" > $1))) ORDER BY \"id\"",
+          "5", "any with a filter object");
+    sql_q(AR_DIALECT_POSTGREST, 0, "/tags",
+          apr_pstrcat(pool, "select=id&",
+                      q_filters("{\"name\":\"projects_collection\",\"op\":\"any\",\"val\":"
+                                "{\"name\":\"subsidies_collection__amount\",\"op\":\"any\","
+                                "\"val\":7}}"), NULL),
+          "SELECT \"id\" FROM \"embed\".\"tags\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"projects\" AS \"e1\" JOIN \"embed\".\"project_tags\" AS \"j1\" ON "
+          "\"j1\".\"project_id\" = \"e1\".\"id\" WHERE \"j1\".\"tag_id\" = "
+          "\"embed\".\"tags\".\"id\" AND (EXISTS (SELECT 1 FROM \"embed\".\"subsidies\" AS "
+          "\"e2\" WHERE \"e2\".\"project_id\" = \"e1\".\"id\" AND (\"e2\".\"amount\" = $1))))) "
+          "ORDER BY \"id\"",
+          "7", "nested: many-to-many, then a list of the related rows, each correlated");
+    sql_q(AR_DIALECT_POSTGREST, 0, "/subsidies",
+          apr_pstrcat(pool, "select=id&",
+                      q_filters("{\"name\":\"projects\",\"op\":\"is_null\"},"
+                                "{\"name\":\"amount\",\"op\":\"==\",\"val\":null}"), NULL),
+          "SELECT \"id\" FROM \"embed\".\"subsidies\" WHERE (NOT EXISTS (SELECT 1 FROM "
+          "\"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+          "\"embed\".\"subsidies\".\"project_id\") AND \"amount\" IS NULL) ORDER BY \"id\"",
+          "", "is_null on a relationship: no related row; on a column: IS NULL");
+    sql_q(AR_DIALECT_POSTGREST, 0, "/projects",
+          apr_pstrcat(pool, "select=id&",
+                      q_filters("{\"name\":\"subsidies_collection\",\"op\":\"is_not_null\"}"),
+                      NULL),
+          "SELECT \"id\" FROM \"embed\".\"projects\" WHERE (NOT (NOT EXISTS (SELECT 1 FROM "
+          "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+          "\"embed\".\"projects\".\"id\"))) ORDER BY \"id\"",
+          "", "is_not_null on a list: some related row");
+    sql_q(AR_DIALECT_POSTGREST, 0, "/subsidies",
+          "select=id&q={\"order_by\":[{\"field\":\"projects__name\",\"direction\":\"desc\"}]}",
+          "SELECT \"id\" FROM \"embed\".\"subsidies\" ORDER BY (SELECT \"e1\".\"name\" FROM "
+          "\"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+          "\"embed\".\"subsidies\".\"project_id\") DESC, \"id\"",
+          "", "order_by rel__field: the related object's field, the key after");
+
+#define Q_ERR(path, filters, kind, what) \
+    is_err(plan_q(AR_DIALECT_POSTGREST, 0, path, q_filters(filters), &p), kind, what)
+    Q_ERR("/projects", "{\"name\":\"subsidies_collection__amount\",\"op\":\"has\",\"val\":1}",
+          AR_ERR_BAD_Q, "has on a list: AR110");
+    Q_ERR("/subsidies", "{\"name\":\"projects__name\",\"op\":\"any\",\"val\":\"a\"}",
+          AR_ERR_BAD_Q, "any on one object: AR110");
+    Q_ERR("/projects", "{\"name\":\"subsidies__amount\",\"op\":\"any\",\"val\":1}",
+          AR_ERR_NO_RELATIONSHIP, "PostgREST's name is not automap's: AR113");
+    Q_ERR("/projects", "{\"name\":\"tags_collection__label\",\"op\":\"any\",\"val\":1}",
+          AR_ERR_NO_RELATIONSHIP, "a hidden relationship is unknown: AR113");
+    Q_ERR("/subsidies", "{\"name\":\"projects__nope\",\"op\":\"has\",\"val\":1}",
+          AR_ERR_UNKNOWN_COLUMN, "an unknown field of the related object: AR105");
+    Q_ERR("/projects", "{\"name\":\"blank_collection__id\",\"op\":\"any\",\"val\":1}",
+          AR_ERR_UNKNOWN_COLUMN, "a hidden field of the related object: AR105");
+    Q_ERR("/subsidies", "{\"name\":\"projects__name\",\"op\":\"eq\",\"val\":\"a\"}",
+          AR_ERR_BAD_Q, "rel__field with eq: AR110 (has/any)");
+    Q_ERR("/subsidies", "{\"name\":\"projects\",\"op\":\"eq\",\"val\":1}",
+          AR_ERR_BAD_Q, "a relationship compared with a value: AR110");
+    Q_ERR("/subsidies", "{\"name\":\"projects\",\"op\":\"has\",\"val\":1}",
+          AR_ERR_BAD_Q, "has with a value but no field: AR110");
+    Q_ERR("/subsidies", "{\"name\":\"projects__name\",\"op\":\"has\",\"field\":\"id\"}",
+          AR_ERR_BAD_Q, "has with \"field\": AR110");
+    Q_ERR("/subsidies", "{\"name\":\"projects__name\",\"op\":\"has\",\"val\":[1]}",
+          AR_ERR_BAD_Q, "has with a list: AR110");
+    Q_ERR("/subsidies", "{\"name\":\"projects__a__b\",\"op\":\"has\",\"val\":1}",
+          AR_ERR_BAD_Q, "two __ in one name: AR110");
+    Q_ERR("/projects",
+          "{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":{\"name\":\"projects\","
+          "\"op\":\"has\",\"val\":{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":"
+          "{\"name\":\"projects\",\"op\":\"has\",\"val\":{\"name\":\"subsidies_collection\","
+          "\"op\":\"any\",\"val\":{\"name\":\"projects\",\"op\":\"has\",\"val\":{\"name\":"
+          "\"subsidies_collection\",\"op\":\"any\",\"val\":{\"name\":\"projects\",\"op\":\"has\","
+          "\"val\":{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":{\"name\":"
+          "\"id\",\"op\":\"eq\",\"val\":1}}}}}}}}}}",
+          AR_ERR_TOO_DEEP, "has/any nested past the limit: AR107");
+    no_err(plan_q(AR_DIALECT_POSTGREST, 0, "/projects",
+                  q_filters("{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":{\"name\":"
+                            "\"projects\",\"op\":\"has\",\"val\":{\"name\":\"subsidies_collection\","
+                            "\"op\":\"any\",\"val\":{\"name\":\"projects\",\"op\":\"has\",\"val\":"
+                            "{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":{\"name\":"
+                            "\"projects\",\"op\":\"has\",\"val\":{\"name\":\"subsidies_collection\","
+                            "\"op\":\"any\",\"val\":{\"name\":\"projects\",\"op\":\"has\",\"val\":"
+                            "{\"name\":\"id\",\"op\":\"eq\",\"val\":1}}}}}}}}}"), &p),
+           "has/any nested 8 deep: accepted");
+#undef Q_ERR
+    is_err(plan_q(AR_DIALECT_POSTGREST, 0, "/projects",
+                  "q={\"order_by\":[{\"field\":\"subsidies_collection__amount\"}]}", &p),
+           AR_ERR_BAD_Q, "order_by a list's field: AR110");
+}
+
+/* The restless dialect's objects: every relationship one level deep. */
+static const char *output_names(const ar_read_plan *p)
+{
+    const char *out = "";
+    int i;
+
+    for (i = 0; i < p->columns->nelts; i++)
+        out = apr_pstrcat(pool, out, i ? " " : "",
+                          APR_ARRAY_IDX(p->columns, i, ar_output_column).name, NULL);
+    return out;
+}
+
+static void test_restless_objects(void)
+{
+    ar_read_plan p;
+
+    no_err(plan_q(AR_DIALECT_RESTLESS, 0, "/people", NULL, &p), "restless /people plans");
+    is_str(output_names(&p),
+           "id name manager_id inspections_collection_via_inspections_inspector_fkey "
+           "inspections_collection_via_inspections_reviewer_fkey people people_collection "
+           "reports_collection", "the columns, then every relationship by automap's name");
+    no_err(plan_q(AR_DIALECT_RESTLESS, 0, "/people/1", NULL, &p), "restless /people/1 plans");
+    is_int(p.columns->nelts, 8, "one object carries them too");
+    {
+        ar_request_headers h = {NULL, NULL, NULL, "text/csv", NULL};
+        ar_read_request req;
+        no_err(ar_query_parse(pool, AR_DIALECT_RESTLESS, "/people", NULL, &h, &req), "csv parses");
+        is_int(req.related_objects, 0, "CSV rows stay flat");
+    }
+    no_err(plan_q(AR_DIALECT_POSTGREST, 0, "/people", NULL, &p), "postgrest /people plans");
+    is_int(p.columns->nelts, 3, "the PostgREST dialect embeds only what select asks");
+
+    sql_q(AR_DIALECT_RESTLESS, 5, "/units", NULL,
+          "SELECT \"building\", \"unit_no\", \"rooms\", (SELECT coalesce(json_agg(\"r1\"), "
+          "json_build_array()) FROM (SELECT \"e1\".\"id\" AS \"id\", \"e1\".\"building\" AS "
+          "\"building\", \"e1\".\"unit_no\" AS \"unit_no\" FROM \"embed\".\"leases\" AS \"e1\" "
+          "WHERE \"e1\".\"building\" = \"embed\".\"units\".\"building\" AND \"e1\".\"unit_no\" = "
+          "\"embed\".\"units\".\"unit_no\" ORDER BY \"e1\".\"id\" LIMIT 5) AS \"r1\") AS "
+          "\"leases_collection\" FROM \"embed\".\"units\" ORDER BY \"building\", \"unit_no\" "
+          "LIMIT 6",
+          "", "a list: in key order, capped by the Location's rows, as the page is");
+    sql_q(AR_DIALECT_RESTLESS, 5, "/leases", NULL,
+          "SELECT \"id\", \"building\", \"unit_no\", (SELECT row_to_json(\"r1\") FROM (SELECT "
+          "\"e1\".\"building\" AS \"building\", \"e1\".\"unit_no\" AS \"unit_no\", "
+          "\"e1\".\"rooms\" AS \"rooms\" FROM \"embed\".\"units\" AS \"e1\" WHERE "
+          "\"e1\".\"building\" = \"embed\".\"leases\".\"building\" AND \"e1\".\"unit_no\" = "
+          "\"embed\".\"leases\".\"unit_no\") AS \"r1\") AS \"units\" FROM \"embed\".\"leases\" "
+          "ORDER BY \"id\" LIMIT 6",
+          "", "one object: row_to_json, no order or cap");
+    sql_q(AR_DIALECT_POSTGREST, 3, "/projects", "select=id,subsidies(id)&subsidies.limit=10",
+          "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
+          "\"e1\".\"id\" AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE "
+          "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"id\" LIMIT 3) "
+          "AS \"r1\") AS \"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\" LIMIT 4",
+          "", "PostgREST's embedded lists end at the cap too, whatever rel.limit asks");
+    sql_q(AR_DIALECT_POSTGREST, 3, "/projects",
+          "select=id,subsidies(id)&subsidies.limit=2&subsidies.order=amount.desc",
+          "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
+          "\"e1\".\"id\" AS \"id\" FROM \"embed\".\"subsidies\" AS \"e1\" WHERE "
+          "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"amount\" DESC "
+          "LIMIT 2) AS \"r1\") AS \"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\" LIMIT 4",
+          "", "a smaller rel.limit and the client's order stay");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -551,6 +792,9 @@ int main(void)
     test_errors();
     test_sql();
     test_shaping();
+    test_automap();
+    test_q_related();
+    test_restless_objects();
     apr_terminate();
     return tap_done();
 }

@@ -60,7 +60,7 @@ static ar_error *rlq(const char *q, ar_read_request *r)
 static const char *const op_names[AR_OP__COUNT] = {
     "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch",
     "in", "is", "isdistinct", "fts", "plfts", "phfts", "wfts",
-    "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj",
+    "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj", "has", "any",
 };
 static const char *const is_names[] = {"null", "not_null", "true", "false", "unknown"};
 
@@ -1554,20 +1554,9 @@ static void render_h(ar_dialect d, const char *path, const char *args, const cha
 {
     ar_read_request req;
     ar_read_plan p;
-    ar_sql sql;
     ar_error *e = plan_h(d, path, args, NULL, accept, NULL, max_rows, &req, &p);
 
-    if (e) {
-        ok(0, "%s: SQL (%s: %s)", what, kind_name(e), e->message);
-        ok(0, "%s: params", what);
-        return;
-    }
-    ar_sql_render_read(pool, &p, &sql);
-    is_str(sql.text, want_sql, "%s: SQL", what);
-    is_str(params_of(&sql), want_params, "%s: params", what);
-    if (sql_placeholders(sql.text) != sql.params->nelts)
-        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
-           sql.params->nelts);
+    statement_is(pool, e, &p, want_sql, want_params, what);
 }
 
 /* /film?select=id&<args>: the WHERE part */

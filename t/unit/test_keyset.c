@@ -861,7 +861,6 @@ static void keyset_sql(const char *path, const char *args, const char *accept, i
                        const char *what)
 {
     ar_read_plan plan;
-    ar_sql sql;
     ar_error *e = plan_h(path, args, accept, &plan);
     char *t;
 
@@ -874,17 +873,7 @@ static void keyset_sql(const char *path, const char *args, const char *accept, i
         t = enc(ar_cursor_shape(pool, &plan), 20, values, n);
         e = ar_plan_apply_cursor(pool, &plan, t, KEY, KEYLEN);
     }
-    if (e) {
-        ok(0, "%s: SQL (%s: %s)", what, kind_name(e), e->message);
-        ok(0, "%s: params", what);
-        return;
-    }
-    ar_sql_render_read(pool, &plan, &sql);
-    is_str(sql.text, want_sql, "%s: SQL", what);
-    is_str(params_of(&sql), want_params, "%s: params", what);
-    if (sql_placeholders(sql.text) != sql.params->nelts)
-        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
-           sql.params->nelts);
+    statement_is(pool, e, &plan, want_sql, want_params, what);
 }
 
 #define ITEMS_COLS "SELECT \"id\", \"name\", \"score\", \"info\", \"rank\""

@@ -600,30 +600,15 @@ static void test_plan(void)
 
 /* -------------------------------------------------------------- render */
 
-static const char *params_of(const ar_sql *sql)
-{
-    return sql_params_text(pool, sql);
-}
 
 static void render(const char *path, const char *args, const char *range,
                    apr_int64_t max_rows, const char *want_sql, const char *want_params,
                    const char *what)
 {
     ar_read_plan plan;
-    ar_sql sql;
     ar_error *e = plan_for(path, args, range, max_rows, &plan);
 
-    if (e) {
-        ok(0, "%s: planned (%s)", what, e->message);
-        ok(0, "%s: params", what);
-        return;
-    }
-    ar_sql_render_read(pool, &plan, &sql);
-    is_str(sql.text, want_sql, "%s: SQL", what);
-    is_str(params_of(&sql), want_params, "%s: params", what);
-    if (sql_placeholders(sql.text) != sql.params->nelts)
-        ok(0, "%s: %d placeholders for %d params", what, sql_placeholders(sql.text),
-           sql.params->nelts);
+    statement_is(pool, e, &plan, want_sql, want_params, what);
 }
 
 static void test_render(void)
