@@ -233,13 +233,19 @@ static int unique_on(const ar_relation *rel, const apr_array_header_t *names)
 }
 
 /* Whether every column of both keys belongs to one key of the junction:
- * the rows of the junction are then the pairs, as PostgREST requires. */
+ * the rows of the junction are then the pairs, as PostgREST requires. The
+ * two keys hold different columns: a key and the copy a view took of it
+ * (ar_schema_link_views) relate one column to itself, which pairs nothing. */
 static int junction_key(const ar_relation *j, const ar_foreign_key *a, const ar_foreign_key *b,
                         apr_pool_t *p)
 {
     apr_array_header_t *both = apr_array_append(p, a->cols, b->cols);
     const ar_key *pk = j->primary_key;
     int i;
+
+    for (i = 0; i < a->cols->nelts; i++)
+        if (name_in(b->cols, APR_ARRAY_IDX(a->cols, i, const char *)))
+            return 0;
 
     /* the key's columns must cover both foreign keys: check the other way */
     for (i = -1; i < (j->unique_keys ? j->unique_keys->nelts : 0); i++) {

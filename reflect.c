@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <libpq-fe.h>
 
@@ -276,19 +277,148 @@ static const char keys_sql[] =
  * (this is how PostgREST finds keys through views). A later entry for the
  * same column wins: the view's own target list comes after its range table,
  * where subqueries print theirs. */
-static const char origins_sql[] =
-    "SELECT vc.oid, m.r[1]::int, tn.nspname, tc.relname, ta.attname"
+/* The views' rules, read by ar_rule_origins (a regular expression over
+ * the text cannot tell the outer query's target entries from those of its
+ * sub-queries). */
+static const char rules_sql[] =
+    "SELECT vc.oid, rw.ev_action::text"
     " FROM pg_rewrite rw"
     " JOIN pg_class vc ON vc.oid = rw.ev_class AND vc.relkind IN ('v', 'm')"
     " JOIN pg_namespace vn ON vn.oid = vc.relnamespace"
-    " CROSS JOIN LATERAL regexp_matches(rw.ev_action::text,"
-    "  ':resno (\\d+) :resname (?:\\\\.|[^ ])+ :ressortgroupref \\d+"
-    " :resorigtbl (\\d+) :resorigcol (\\d+)', 'g') AS m(r)"
-    " JOIN pg_class tc ON tc.oid = m.r[2]::oid"
-    " JOIN pg_namespace tn ON tn.oid = tc.relnamespace"
-    " JOIN pg_attribute ta ON ta.attrelid = tc.oid AND ta.attnum = m.r[3]::int"
     " WHERE vn.nspname = ANY($1::text[]) AND rw.rulename = '_RETURN'"
     " ORDER BY vc.oid";
+
+/* The names of the table columns the rules' origins are: view oid, resno,
+ * then the table's schema, name and column. */
+static const char origins_sql[] =
+    "SELECT u.v, u.r, n.nspname, c.relname, a.attname"
+    " FROM unnest($1::oid[], $2::int[], $3::oid[], $4::int[]) AS u(v, r, t, k)"
+    " JOIN pg_class c ON c.oid = u.t"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " JOIN pg_attribute a ON a.attrelid = u.t AND a.attnum = u.k AND NOT a.attisdropped"
+    " ORDER BY u.v, u.r";
+
+/*
+ * PostgreSQL's node text (outfuncs.c): nodes are {NAME :field value ...},
+ * lists (...); a token's special characters (whitespace, brackets,
+ * backslash) are escaped with a backslash, so brackets count nesting. A
+ * view's rule is ({QUERY ... :targetList ({TARGETENTRY :expr {...} :resno 1
+ * ... :resorigtbl 16620 :resorigcol 1 ...} ...) ...}): the outer query is
+ * at depth 2, its target list at 3, each entry's own fields at 4.
+ */
+enum { QUERY_DEPTH = 2, LIST_DEPTH = 3, ENTRY_DEPTH = 4 };
+
+/* The name of the field at s (just after ':'), and its value's start. */
+static apr_size_t field_name(const char *s, const char **value)
+{
+    apr_size_t n = strcspn(s, " \t\n(){}");
+
+    *value = s + n + (s[n] == ' ');
+    return n;
+}
+
+static int field_is(const char *s, apr_size_t n, const char *name)
+{
+    return n == strlen(name) && memcmp(s, name, n) == 0;
+}
+
+apr_array_header_t *ar_rule_origins(apr_pool_t *p, const char *text)
+{
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(ar_rule_origin));
+    ar_rule_origin entry = {0, 0, 0};
+    int depth = 0, in_list = 0, token_start = 1;
+    const char *s;
+
+    for (s = text; *s; s++) {
+        const char *value;
+        apr_size_t n;
+        char c = *s;
+
+        if (c == '\\') {
+            if (s[1])
+                s++;
+            token_start = 0;
+            continue;
+        }
+        if (c == '(' || c == '{') {
+            depth++;
+            if (c == '{' && depth == QUERY_DEPTH && strncmp(s + 1, "QUERY ", 6) != 0)
+                return out; /* not a query */
+            if (in_list && depth == ENTRY_DEPTH)
+                memset(&entry, 0, sizeof(entry));
+            token_start = 1;
+            continue;
+        }
+        if (c == ')' || c == '}') {
+            if (in_list && depth == ENTRY_DEPTH && entry.resno > 0 && entry.table
+                && entry.column > 0)
+                *(ar_rule_origin *)apr_array_push(out) = entry;
+            if (in_list && depth == LIST_DEPTH)
+                return out; /* the outer target list ends */
+            depth--;
+            token_start = 1;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n') {
+            token_start = 1;
+            continue;
+        }
+        if (c != ':' || !token_start) {
+            token_start = 0;
+            continue;
+        }
+        n = field_name(s + 1, &value);
+        if (!in_list && depth == QUERY_DEPTH && field_is(s + 1, n, "targetList")) {
+            if (*value != '(')
+                return out; /* <>: no columns */
+            in_list = 1;
+        }
+        else if (in_list && depth == ENTRY_DEPTH && apr_isdigit(*value)) {
+            /* a number: ":resno" as a column's name (":resname :resno")
+             * is followed by the next field's name, and ignored */
+            if (field_is(s + 1, n, "resno"))
+                entry.resno = atoi(value);
+            else if (field_is(s + 1, n, "resorigtbl"))
+                entry.table = (unsigned int)strtoul(value, NULL, 10);
+            else if (field_is(s + 1, n, "resorigcol"))
+                entry.column = atoi(value);
+        }
+        s += n;
+        token_start = 0;
+    }
+    return out;
+}
+
+/* The four arrays origins_sql takes, from rules_sql's rows: each view's
+ * oid and resno with the table and column of its origin. */
+static void origin_arrays(apr_pool_t *p, PGresult *rules, const char *arrays[4])
+{
+    apr_array_header_t *parts[4];
+    int i, j, k;
+
+    for (k = 0; k < 4; k++) {
+        parts[k] = apr_array_make(p, 16, sizeof(const char *));
+        APR_ARRAY_PUSH(parts[k], const char *) = "{";
+    }
+    for (i = 0; i < PQntuples(rules); i++) {
+        const char *view = PQgetvalue(rules, i, 0);
+        apr_array_header_t *o = ar_rule_origins(p, PQgetvalue(rules, i, 1));
+
+        for (j = 0; j < o->nelts; j++) {
+            const ar_rule_origin *r = &APR_ARRAY_IDX(o, j, ar_rule_origin);
+            const char *sep = parts[0]->nelts > 1 ? "," : "";
+
+            APR_ARRAY_PUSH(parts[0], const char *) = apr_pstrcat(p, sep, view, NULL);
+            APR_ARRAY_PUSH(parts[1], const char *) = apr_psprintf(p, "%s%d", sep, r->resno);
+            APR_ARRAY_PUSH(parts[2], const char *) = apr_psprintf(p, "%s%u", sep, r->table);
+            APR_ARRAY_PUSH(parts[3], const char *) = apr_psprintf(p, "%s%d", sep, r->column);
+        }
+    }
+    for (k = 0; k < 4; k++) {
+        APR_ARRAY_PUSH(parts[k], const char *) = "}";
+        arrays[k] = apr_array_pstrcat(p, parts[k], 0);
+    }
+}
 
 static char *pg_text_array(apr_pool_t *p, const apr_array_header_t *items)
 {
@@ -628,7 +758,15 @@ ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
     load_keys(p, res, by_oid);
     PQclear(res);
 
-    res = catalogue_query(conn, origins_sql, schema_list);
+    res = catalogue_query(conn, rules_sql, schema_list);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto fail;
+    {
+        const char *arrays[4];
+        origin_arrays(p, res, arrays);
+        PQclear(res);
+        res = PQexecParams(conn, origins_sql, 4, NULL, arrays, NULL, NULL, 0);
+    }
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         goto fail;
     load_origins(p, res, by_oid);

@@ -136,6 +136,21 @@ typedef struct {
     const char *origin;             /* its column */
 } ar_column_origin;
 
+/* One output column of a view's query that is a table's column as it is:
+ * PostgreSQL's resno, resorigtbl and resorigcol. */
+typedef struct {
+    int resno;
+    unsigned int table;
+    int column;
+} ar_rule_origin;
+
+/* The origins of a view's own columns, from its _RETURN rule as text
+ * (pg_rewrite.ev_action::text, PostgreSQL's node format): only the outer
+ * query's target list counts; the target lists of sub-queries (in FROM,
+ * sub-selects, CTEs), which come first in the text, name no column of the
+ * view. Empty when the text is not a query. reflect.c. */
+apr_array_header_t *ar_rule_origins(apr_pool_t *p, const char *ev_action);
+
 /* One immutable reflection of the database. Shared read-only by threads. */
 typedef struct {
     apr_pool_t *pool;

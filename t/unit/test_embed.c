@@ -356,6 +356,10 @@ static void test_views(void)
            "M2O subsidies_project_id_fkey", "view to view");
     is_str(first_embed("/v_projects", "select=id,tags(label)"),
            "M2M project_tags_project_id_fkey", "many-to-many from a view through the junction");
+    is_str(first_embed("/v_projects", "select=id,projects(id)"),
+           "error NO_RELATIONSHIP: could not find a relationship between 'v_projects' and "
+           "'projects'",
+           "a view and its table: no junction pairs a key with the view's copy of it");
     sql_is("/v_subsidies", "select=id,v_projects(name)",
            "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS \"name\" "
            "FROM \"embed\".\"v_projects\" AS \"e1\" WHERE \"e1\".\"id\" = "

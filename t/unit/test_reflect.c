@@ -1,6 +1,7 @@
 /*
  * test_reflect.c: the pure rules of reflect.c: type -> encoder, schema
- * lookup, exposure (schemas, excluded relations, hidden columns).
+ * lookup, exposure (schemas, excluded relations, hidden columns), and the
+ * lineage of views' columns read from their rules (ar_rule_origins).
  * No server: the type catalogue is a hand-built hash keyed by oid.
  */
 #include <stdlib.h>
@@ -395,6 +396,76 @@ static void test_schema(void)
     ok(ar_exposed_relation(&none, people) == 0, "no schemas: nothing exposed");
 }
 
+/* ---------------------------------------------------- views' lineage */
+
+/* A rule's origins as "resno:table.column ..." */
+static const char *origins_text(const char *rule)
+{
+    apr_array_header_t *o = ar_rule_origins(pool, rule);
+    const char *out = "";
+    int i;
+
+    for (i = 0; i < o->nelts; i++) {
+        const ar_rule_origin *r = &APR_ARRAY_IDX(o, i, ar_rule_origin);
+        out = apr_psprintf(pool, "%s%s%d:%u.%d", out, i ? " " : "", r->resno, r->table, r->column);
+    }
+    return out;
+}
+
+/* t/unit/rules/<name>.txt: a view's rule as PostgreSQL 15 prints it
+ * (pg_rewrite.ev_action::text); project is oid 16620, subsidy 16646. */
+static const char *rule_file(const char *name)
+{
+    const char *path = apr_pstrcat(pool, AR_RULES_DIR, "/", name, ".txt", NULL);
+    FILE *f = fopen(path, "rb");
+    char *buf = apr_palloc(pool, 65536);
+    size_t n = f ? fread(buf, 1, 65535, f) : 0;
+
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    while (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    return buf;
+}
+
+static void test_rule_origins(void)
+{
+    /* CREATE VIEW v_simple AS SELECT p.name, p.id, p.ward + 0 AS w FROM project p */
+    is_str(origins_text(rule_file("v_simple")), "1:16620.2 2:16620.1",
+           "a simple view: each column as it is, not the expression");
+    /* SELECT (SELECT s.id FROM subsidy s WHERE ... LIMIT 1) AS first_subsidy,
+     *        p.id AS pid, p.name FROM project p */
+    is_str(origins_text(rule_file("v_sub")), "2:16620.1 3:16620.2",
+           "a sub-select's own column 1 (subsidy.id) is not the view's column 1");
+    /* WITH s AS (SELECT id, project_id FROM subsidy) SELECT s.project_id * 1 AS n, s.id FROM s */
+    is_str(origins_text(rule_file("v_cte")), "2:16646.1",
+           "a CTE's target list is not the view's; PostgreSQL follows the CTE for s.id");
+    /* SELECT p.id AS "a :resno 9 :resorigtbl 1", x.pid FROM project p JOIN
+     * (SELECT s.project_id AS pid, s.id FROM subsidy s) x ON ...; named "we{ird" */
+    is_str(origins_text(rule_file("weird")), "1:16620.1 2:16646.2",
+           "a FROM sub-query's entries come first and are skipped; escaped names do not "
+           "read as fields");
+    /* SELECT id FROM project UNION ALL SELECT id FROM subsidy */
+    is_str(origins_text(rule_file("v_union")), "", "a UNION's columns have no single origin");
+
+    is_str(origins_text("({QUERY :targetList ({TARGETENTRY :expr {VAR :varno 1} :resno 1 "
+                        ":resname :resno :ressortgroupref 0 :resorigtbl 7 :resorigcol 3 "
+                        ":resjunk false})})"),
+           "1:7.3", "a column named \":resno\" leaves its number alone");
+    is_str(origins_text("({QUERY :targetList ({TARGETENTRY :expr {VAR} :resno 1 "
+                        ":resname a\\}b\\ :resorigtbl\\ 9 :resorigtbl 7 :resorigcol 3})})"),
+           "1:7.3", "escaped brackets and spaces in a name");
+    is_str(origins_text("({QUERY :targetList ({TARGETENTRY :resno 1 :resorigtbl 7 "
+                        ":resorigcol -1})})"),
+           "", "a system column is no origin");
+    is_str(origins_text("({QUERY :targetList <> :rtable <>})"), "", "no target list");
+    is_str(origins_text("({NOTIFY :conditionname x})"), "", "not a query");
+    is_str(origins_text(""), "", "empty text");
+    is_str(origins_text("({QUERY :targetList ({TARGETENTRY :resno 1 :resorigtbl 7 :resorigcol 3"),
+           "", "cut short: an entry never closed is not taken");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -403,6 +474,7 @@ int main(void)
     build_types();
     test_type_encoding();
     test_schema();
+    test_rule_origins();
 
     apr_pool_destroy(pool);
     apr_terminate();
