@@ -45,6 +45,9 @@ module AP_MODULE_DECLARE_DATA autorest_module;
 /* Pages of up to this many rows come from PostgreSQL as one result, which
  * costs less per row than single-row mode; larger ones (exports) stream. */
 #define STREAM_ABOVE_ROWS 1000
+/* Statements before the rows: two counts (Prefer: count=estimated) and
+ * the parent's row of a relationship route. */
+#define MAX_PRE_STATEMENTS 3
 
 /* What a malloc arena keeps before it gives memory back (see child_init). */
 #define MALLOC_TRIM_THRESHOLD (4 * 1024 * 1024)
@@ -911,25 +914,31 @@ static ar_conn_state *connection_state(ap_dbd_t *dbd)
     return st;
 }
 
-/* The statements that count, for Prefer: count (and Flask-Restless pages). */
+/* The statements before the rows: the counts for Prefer: count (and
+ * Flask-Restless pages), then, on a relationship route, the look for the
+ * parent's row (its value is the last). */
 static int count_statements(context *cx, const ar_read_plan *plan, ar_sql **out)
 {
     apr_pool_t *p = cx->r->pool;
-    ar_sql *pre = apr_pcalloc(p, 2 * sizeof(ar_sql));
+    ar_sql *pre = apr_pcalloc(p, MAX_PRE_STATEMENTS * sizeof(ar_sql));
+    int n = 0;
 
     *out = pre;
     switch (plan->count) {
     case AR_COUNT_EXACT:
     case AR_COUNT_PLANNED:
-        ar_sql_render_count(p, plan, plan->count, 0, &pre[0]);
-        return 1;
+        ar_sql_render_count(p, plan, plan->count, 0, &pre[n++]);
+        break;
     case AR_COUNT_ESTIMATED:
-        ar_sql_render_count(p, plan, AR_COUNT_ESTIMATED, cx->s.count_threshold, &pre[0]);
-        ar_sql_render_count(p, plan, AR_COUNT_PLANNED, 0, &pre[1]);
-        return 2;
+        ar_sql_render_count(p, plan, AR_COUNT_ESTIMATED, cx->s.count_threshold, &pre[n++]);
+        ar_sql_render_count(p, plan, AR_COUNT_PLANNED, 0, &pre[n++]);
+        break;
     default:
-        return 0;
+        break;
     }
+    if (plan->parent)
+        ar_sql_render_parent(p, plan, &pre[n++]);
+    return n;
 }
 
 /* The single-object answers: exactly one row, or the dialect's error. */
@@ -940,10 +949,11 @@ static ar_error *single_row_error(context *cx, const ar_read_request *req,
 
     if (resp->rows == 1 && !resp->more)
         return NULL;
-    if (req->pk_value)
+    if (plan->pk_value)
         return ar_error_make(p, AR_ERR_NO_ROW,
-                             apr_psprintf(p, "no row of '%s' has %s '%s'", req->relation,
-                                          plan->pk_column->name, req->pk_value),
+                             apr_psprintf(p, "no row of '%s' has %s '%s'%s", plan->relation->name,
+                                          plan->pk_column->name, plan->pk_value,
+                                          plan->parent ? " among the related rows" : ""),
                              NULL, NULL);
     if (req->media == AR_MEDIA_OBJECT)
         return ar_error_make(p, AR_ERR_NOT_ONE_ROW,
@@ -968,7 +978,8 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
 
     *done = 0;
     memset(&resp, 0, sizeof(resp));
-    if (cx->s.dialect == AR_DIALECT_RESTLESS && !req->pk_value && !req->single)
+    if (cx->s.dialect == AR_DIALECT_RESTLESS && !req->single
+        && (req->relationship ? !req->related_pk : !req->pk_value))
         ar_restless_window(req, cx->s.max_rows, &resp.per_page);
     err = ar_plan_read(r->pool, cx->schema, &cx->s.exposure, req, cx->s.max_rows, &plan);
     if (!err)
@@ -987,7 +998,7 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     resp.values = apr_palloc(r->pool, sizeof(char *) * (plan.columns->nelts + 1));
     resp.lens = apr_palloc(r->pool, sizeof(int) * (plan.columns->nelts + 1));
     resp.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    resp.counts = apr_pcalloc(r->pool, sizeof(char *) * 2);
+    resp.counts = apr_pcalloc(r->pool, sizeof(char *) * MAX_PRE_STATEMENTS);
     resp.last_key = apr_pcalloc(r->pool, sizeof(char *) * (plan.order->nelts + 1));
     resp.last_key_cap = apr_pcalloc(r->pool, sizeof(apr_size_t) * (plan.order->nelts + 1));
     if (plan.single)
@@ -1015,6 +1026,14 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
     if (err)
         return err;
     *done = 1;
+    if (plan.parent && !resp.counts[npre - 1])
+        return ar_error_make(r->pool, AR_ERR_NO_ROW,
+                             apr_psprintf(r->pool, "no row of '%s' has %s '%s'",
+                                          plan.parent->name, plan.parent_pk->name,
+                                          plan.parent_value),
+                             NULL, NULL);
+    if (plan.related_one && !plan.pk_column && resp.rows == 0)
+        return (send_body(r, media_types[AR_MEDIA_JSON], "null", 4), NULL);
     if (plan.single) {
         if ((err = single_row_error(cx, req, &plan, &resp)) != NULL)
             return err;

@@ -942,6 +942,87 @@ static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
     }
 }
 
+/* The one visible key column of rel, or NULL: what /<pk> routes need. */
+static const ar_column *single_key(const ar_exposure *x, const ar_relation *rel)
+{
+    const ar_key *pk = rel->primary_key;
+    const ar_column *c = pk && pk->cols->nelts == 1
+                             ? column_at(rel, APR_ARRAY_IDX(pk->cols, 0, int))
+                             : NULL;
+
+    /* A hidden key column cannot be probed by value either. */
+    return c && ar_exposed_column(x, rel, c) ? c : NULL;
+}
+
+static ar_error *no_single_key(apr_pool_t *p, const ar_relation *rel)
+{
+    return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
+                         apr_psprintf(p, "'%s' has no single-column primary key", rel->name),
+                         NULL);
+}
+
+/* The same relationship seen from its target. */
+static ar_relationship reversed(const ar_relationship *r)
+{
+    ar_relationship v = *r;
+
+    v.parent = r->target;
+    v.target = r->parent;
+    if (r->card == AR_CARD_M2M) {
+        v.fk = r->fk_target;
+        v.fk_target = r->fk;
+        return v;
+    }
+    v.fk_on_parent = !r->fk_on_parent;
+    v.card = r->card == AR_CARD_M2O ? AR_CARD_O2M : r->card == AR_CARD_O2M ? AR_CARD_M2O
+                                                                           : r->card;
+    return v;
+}
+
+/* Flask-Restless's /parent/pk/relationship: the plan is over the
+ * relationship's target, whose rows must relate to the parent's row (the
+ * relationship seen from the target, with the parent's key: EXISTS). */
+static ar_error *plan_related_route(planner *pl, const ar_relation *parent,
+                                    const ar_read_request *req, ar_read_plan *out)
+{
+    apr_pool_t *p = pl->p;
+    const ar_named_relationship *nr;
+    ar_relationship back;
+    ar_embed_plan *ep;
+    ar_cond *key, *test;
+
+    if (!(out->parent_pk = single_key(pl->x, parent)))
+        return no_single_key(p, parent);
+    if (!(nr = named_relationship(pl, parent, req->relationship)))
+        return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
+                             apr_psprintf(p, "'%s' has no relationship '%s'", parent->name,
+                                          req->relationship),
+                             "relationships are named as SQLAlchemy's automap names them");
+    out->parent = parent;
+    out->parent_value = req->pk_value;
+    out->relation = nr->rel.target;
+    out->related_one = !is_many(&nr->rel);
+
+    key = apr_pcalloc(p, sizeof(*key));
+    key->kind = AR_COND_LEAF;
+    key->field.column = out->parent_pk->name;
+    key->field.ref = out->parent_pk;
+    key->op = AR_OP_EQ;
+    key->value = req->pk_value;
+    back = reversed(&nr->rel);
+    ep = new_embed(pl, &back, parent->name, 1);
+    ep->where = and_node(p);
+    APR_ARRAY_PUSH(ep->where->children, ar_cond *) = key;
+    test = apr_pcalloc(p, sizeof(*test));
+    test->kind = AR_COND_LEAF;
+    test->field.column = parent->name;
+    test->op = is_many(&back) ? AR_OP_ANY : AR_OP_HAS;
+    test->embed = ep;
+    out->where = and_node(p);
+    APR_ARRAY_PUSH(out->where->children, ar_cond *) = test;
+    return NULL;
+}
+
 ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                        const ar_read_request *req, apr_int64_t max_rows,
                        ar_read_plan *out)
@@ -966,6 +1047,11 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                              apr_psprintf(p, "relation '%s' does not exist", req->relation),
                              NULL, "GET the index of this API to see what it serves");
     out->relation = rel;
+    if (req->relationship) {
+        if ((e = plan_related_route(&pl, rel, req, out)) != NULL)
+            return e;
+        rel = out->relation;
+    }
     out->count = req->count;
     out->media = req->media;
     out->columns = apr_array_make(p, rel->columns->nelts + 1, sizeof(ar_output_column));
@@ -975,24 +1061,28 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return e;
     if (req->related_objects)
         add_related_objects(&pl, rel, out);
-    if ((e = place_conditions(&pl, rel, req, out)) != NULL)
+    if (out->parent) {
+        /* place_conditions wrote the request's own filters: the relation to
+         * the parent's row comes first */
+        const ar_cond *related = out->where;
+
+        if ((e = place_conditions(&pl, rel, req, out)) != NULL)
+            return e;
+        if (out->where)
+            APR_ARRAY_PUSH(((ar_cond *)related)->children, const ar_cond *) = out->where;
+        out->where = related;
+    }
+    else if ((e = place_conditions(&pl, rel, req, out)) != NULL)
         return e;
     bound_embeds(&pl, out->embeds);
 
-    if (req->pk_value) {
-        const ar_key *pk = rel->primary_key;
-        const ar_column *c = pk && pk->cols->nelts == 1
-                                 ? column_at(rel, APR_ARRAY_IDX(pk->cols, 0, int))
-                                 : NULL;
+    if (req->relationship ? req->related_pk != NULL : req->pk_value != NULL) {
+        const ar_column *c = single_key(x, rel);
 
-        /* A hidden key column cannot be probed by value either. */
-        if (!c || !ar_exposed_column(x, rel, c))
-            return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
-                                 apr_psprintf(p, "'%s' has no single-column primary key",
-                                              req->relation),
-                                 NULL);
+        if (!c)
+            return no_single_key(p, rel);
         out->pk_column = c;
-        out->pk_value = req->pk_value;
+        out->pk_value = req->relationship ? req->related_pk : req->pk_value;
         out->single = 1;
         out->limit = 1;
         out->count = AR_COUNT_NONE;
@@ -1012,6 +1102,14 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         out->probe_next = out->limit != 1;
         if (out->limit != 0)
             out->limit = 1;
+    }
+    if (out->related_one) {
+        /* at most one row relates through a key: that object, or null */
+        out->single = 1;
+        out->probe_next = 0;
+        out->limit = 1;
+        out->offset = 0;
+        out->count = AR_COUNT_NONE;
     }
     if (out->single || out->limit == AR_UNSET)
         out->keyset = 0; /* nothing pages on */

@@ -774,7 +774,28 @@ static ar_error *parse_accept(apr_pool_t *p, const char *header, ar_media *out)
 
 /* ------------------------------------------------------------------ path */
 
-static ar_error *parse_path(apr_pool_t *p, const char *path, ar_read_request *out)
+/* Flask-Restless's pk/relationship[/related_pk], after "/relation/". */
+static ar_error *parse_related_path(apr_pool_t *p, const char *path, ar_read_request *out)
+{
+    const char *second = strchr(path, '/'), *third;
+
+    out->pk_value = apr_pstrmemdup(p, path, (apr_size_t)(second - path));
+    second++;
+    third = strchr(second, '/');
+    out->relationship = apr_pstrmemdup(p, second, third ? (apr_size_t)(third - second)
+                                                        : strlen(second));
+    if (third && third[1])
+        out->related_pk = apr_pstrdup(p, third + 1);
+    if (!*out->pk_value || !*out->relationship
+        || (out->related_pk && strchr(out->related_pk, '/')))
+        return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
+                             "the routes are <relation>/<primary key>/<relationship>"
+                             "[/<primary key>]", NULL);
+    return NULL;
+}
+
+static ar_error *parse_path(apr_pool_t *p, ar_dialect dialect, const char *path,
+                            ar_read_request *out)
 {
     const char *rel, *slash;
 
@@ -791,6 +812,8 @@ static ar_error *parse_path(apr_pool_t *p, const char *path, ar_read_request *ou
     out->relation = apr_pstrmemdup(p, rel, (apr_size_t)(slash - rel));
     if (slash[1] == '\0')
         return NULL; /* "/rel/" is the collection */
+    if (strchr(slash + 1, '/') && dialect == AR_DIALECT_RESTLESS)
+        return parse_related_path(p, slash + 1, out);
     if (strchr(slash + 1, '/'))
         return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
                              apr_psprintf(p, "'%s' has more segments than "
@@ -894,7 +917,7 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     out->limit = AR_UNSET;
     out->page = AR_UNSET;
     out->per_page = AR_UNSET;
-    if ((e = parse_path(p, path, out)) != NULL)
+    if ((e = parse_path(p, dialect, path, out)) != NULL)
         return e;
 
     while (args && *args) {
@@ -992,7 +1015,7 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     if (out->cursor && out->offset > 0)
         return ar_error_make(p, AR_ERR_BAD_PARAM, "a cursor does not take an offset",
                              "the cursor already says where the page starts", NULL);
-    if ((out->relation == NULL || out->pk_value)
+    if ((out->relation == NULL || (out->pk_value && (!out->relationship || out->related_pk)))
         && (seen_limit || seen_offset || out->ranged || out->select || out->where || out->order
             || out->cursor || out->embed_opts
             || seen_q || seen_page || seen_per_page)) {

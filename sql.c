@@ -684,6 +684,18 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
     writer_done(&w);
 }
 
+void ar_sql_render_parent(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
+{
+    writer w;
+
+    writer_init(&w, p, plan, out);
+    put(&w, apr_pstrcat(p, "SELECT 1 FROM ", top_qualifier(&w, plan->parent), " WHERE ", NULL));
+    put_field(&w, plan->parent_pk, NULL);
+    put(&w, " = ");
+    put_param(&w, plan->parent_value, NULL);
+    writer_done(&w);
+}
+
 void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
                          apr_int64_t threshold, ar_sql *out)
 {

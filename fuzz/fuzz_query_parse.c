@@ -438,7 +438,14 @@ static void check_request(const ar_read_request *r, ar_dialect d)
         fail("negative results_per_page", NULL);
     if (r->pk_value && !r->relation)
         fail("pk without a relation", NULL);
-    if ((!r->relation || r->pk_value)
+    if (r->relationship && d != AR_DIALECT_RESTLESS)
+        fail("a relationship route outside the restless dialect", r->relationship);
+    if ((r->related_pk && !r->relationship) || (r->relationship && !r->pk_value)
+        || (r->relationship && (!*r->relationship || !*r->pk_value)))
+        fail("a relationship route without its parent's key, or a related key without it",
+             NULL);
+    /* /relation/pk/relationship is a collection; with /related_pk, one object */
+    if ((!r->relation || (r->pk_value && (!r->relationship || r->related_pk)))
         && (r->limit != AR_UNSET || r->offset != 0 || r->ranged || r->where || r->order
             || r->page != AR_UNSET || r->per_page != AR_UNSET || r->single))
         fail("pagination, filters or order outside a collection", NULL);
@@ -614,6 +621,16 @@ static void check_plan(const ar_read_plan *p, apr_int64_t max_rows)
         fail("pk plan without its column or not single", NULL);
     if (p->pk_column)
         check_visible(p->pk_column, p->relation, "the pk column");
+    if (p->parent) {
+        /* /parent/pk/relationship: the rows must be tied to the parent's key */
+        if (!ar_exposed_relation(&expo, p->parent) || !p->parent_value || !p->where
+            || p->where->kind != AR_COND_AND || p->where->children->nelts < 1
+            || !APR_ARRAY_IDX(p->where->children, 0, const ar_cond *)->embed)
+            fail("a relationship route not tied to its parent", NULL);
+        check_visible(p->parent_pk, p->parent, "the parent's key");
+        if (p->related_one && !p->single)
+            fail("a to-one relationship route that is not one object", NULL);
+    }
     for (i = 0; i < p->columns->nelts; i++)
         check_output_column(&APR_ARRAY_IDX(p->columns, i, ar_output_column), p->relation, 0);
     for (i = 0; p->embeds && i < p->embeds->nelts; i++)
@@ -705,7 +722,8 @@ static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max
     ar_sql sql;
     ar_error *e;
 
-    if (d == AR_DIALECT_RESTLESS && r->relation && !r->pk_value) {
+    if (d == AR_DIALECT_RESTLESS && r->relation && !r->single
+        && (r->relationship ? !r->related_pk : !r->pk_value)) {
         ar_read_request w = *r;
         apr_int64_t per_page;
         ar_restless_window(&w, max_rows, &per_page);
@@ -728,6 +746,12 @@ static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max
     if (strncmp(sql.text, "SELECT ", 7) != 0)
         fail("rendered SQL does not start with SELECT", sql.text);
     check_sql(&sql, "read");
+    if (p.parent) {
+        ar_sql_render_parent(pool, &p, &sql);
+        check_sql(&sql, "parent");
+        if (sql.params->nelts != 1)
+            fail("the parent's look-up binds other than its key", sql.text);
+    }
     ar_sql_render_count(pool, &p, AR_COUNT_EXACT, 0, &sql);
     check_sql(&sql, "count exact");
     ar_sql_render_count(pool, &p, AR_COUNT_PLANNED, 0, &sql);

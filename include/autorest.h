@@ -327,6 +327,10 @@ typedef struct {
 typedef struct {
     const char *relation;   /* NULL: the index route */
     const char *pk_value;   /* NULL: the collection route */
+    /* Flask-Restless's /relation/pk/relationship[/related_pk]: the objects
+     * related to the row pk_value, or the one of them with related_pk */
+    const char *relationship;
+    const char *related_pk;
     apr_int64_t limit;      /* AR_UNSET when not asked */
     apr_int64_t offset;     /* 0 when not asked */
     int ranged;             /* a Range header was given */
@@ -452,6 +456,14 @@ typedef struct {
     const char **after;             /* a cursor's key values (NULL = SQL NULL): rows
                                      * after them; NULL when no cursor */
     apr_int64_t skipped;            /* rows before this page, by the cursor */
+    /* /parent/pk/relationship: relation is the relationship's target, its
+     * rows those related to the parent's row (a condition in where); the
+     * parent's row is looked for apart (ar_sql_render_parent), which tells
+     * a parent that is not there (404) from one with nothing related */
+    const ar_relation *parent;
+    const ar_column *parent_pk;
+    const char *parent_value;
+    int related_one;                /* a to-one relationship: the object or null */
 } ar_read_plan;
 
 /* An embedded resource: the rows of target related to each parent row,
@@ -498,6 +510,8 @@ typedef struct {
 } ar_sql;
 
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out);
+/* SELECT 1 from the parent of a relationship route, by its key. */
+void ar_sql_render_parent(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out);
 /* The total for Prefer: count. exact: count(*) of the filtered relation;
  * planned: EXPLAIN (FORMAT JSON) of it, whose "Plan Rows" is the estimate;
  * estimated: the exact count of at most threshold+1 rows (planned beyond). */

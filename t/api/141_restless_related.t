@@ -8,7 +8,9 @@
 # "_via_". Tables without a primary key, junctions and views are no models: no
 # relationships. The names below are written out by hand from those rules; the
 # expected objects are built by psql over the same rows (lists in key order).
-# Also: /pk and q={"single":true} objects carry them; q= has/any with rel__field and
+# Also: /pk and q={"single":true} objects carry them; Flask-Restless's routes
+# /relation/pk/relationship (a page, or one object or null) and .../relationship/pk
+# (404 unless related; 404 for a parent that is not there); q= has/any with rel__field and
 # with a filter object (nested, many-to-many, self-reference), is_null on a
 # relationship, order_by rel__field, and the 400s Flask-Restless gave for has on a
 # list, any on an object, a relationship compared with a value. Embedded lists end
@@ -24,7 +26,7 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use JSON::PP ();
 
-plan tests => 44;
+plan tests => 58;
 
 my @collected;    # every response, for the leak check at the end
 sub r { my $res = req(@_); push @collected, $res; $res }
@@ -248,5 +250,49 @@ ok(check_error(get('embed', 'projects', { filters => [{ name => 'subsidies_colle
     is(ref $j eq 'ARRAY' && @$j ? $J->encode($j->[0]{subsidies}) : 'no rows', $want,
        'a larger rel.limit is capped; rel.order stays');
 }
+
+# ============================================ /relation/pk/relationship routes
+# page(RES): the restless page as a Perl structure, or undef
+sub page_of { my $j = decode_body(shift); ref $j eq 'HASH' && ref $j->{objects} eq 'ARRAY' ? $j : undef }
+objects_ok(get('embed_restless', 'projects/1/subsidies_collection'), objects_sql('subsidies', 'o.project_id = 1'),
+           '/projects/1/subsidies_collection: the related objects, each with its relationships');
+{
+    my $p = page_of(get('embed_restless', 'projects/1/subsidies_collection', undef, 'results_per_page=2&page=2'));
+    my $n = psql('SELECT count(*) FROM embed.subsidies WHERE project_id = 1');
+    my $last = psql('SELECT id FROM embed.subsidies WHERE project_id = 1 ORDER BY id OFFSET 2 LIMIT 1');
+    ok($p && $p->{num_results} == $n && $p->{page} == 2 && $p->{total_pages} == 2
+       && @{ $p->{objects} } == 1 && $p->{objects}[0]{id} == $last,
+       "a list pages as a collection does: page 2 of 2 is subsidy $last of $n")
+        or diag(explain($p));
+    $p = page_of(get('embed_restless', 'projects/3/subsidies_collection'));
+    ok($p && $p->{num_results} == 0 && !@{ $p->{objects} }, 'a parent without related rows: an empty page');
+}
+ok(restless_error(get('embed_restless', 'projects/99/subsidies_collection'), 404), 'a parent that is not there: 404');
+objects_ok(get('embed_restless', 'tags/1/projects_collection'),
+           objects_sql('projects', 'EXISTS (SELECT FROM embed.project_tags j WHERE j.project_id = o.id AND j.tag_id = 1)'),
+           '/tags/1/projects_collection: many-to-many, back through the junction');
+objects_ok(get('embed_restless', 'people/1/people_collection'), objects_sql('people', 'o.manager_id = 1'),
+           '/people/1/people_collection: a self-reference, the reports');
+{
+    my $res = get('embed_restless', 'subsidies/1/projects');
+    my $want = psql_json(objects_sql('projects', 'o.id = (SELECT project_id FROM embed.subsidies WHERE id = 1)'));
+    my $d = diff_json(tag_text(body_of($res), 'subsidies/1/projects'), $want->[1][0]);
+    diag("subsidies/1/projects: $_") for @$d;
+    ok($res->code == 200 && !@$d, '/subsidies/1/projects: one object, with its relationships');
+    $res = get('embed_restless', 'subsidies/7/projects');
+    is($res->code . ' ' . body_of($res), '200 null', 'a to-one without a related row: null');
+    ok(restless_error(get('embed_restless', 'subsidies/99/projects'), 404), 'a to-one of a parent not there: 404');
+    $res = get('embed_restless', 'projects/1/subsidies_collection/2');
+    $want = psql_json(objects_sql('subsidies', 'o.id = 2'));
+    $d = diff_json(tag_text(body_of($res), 'projects/1/subsidies_collection/2'), $want->[1][0]);
+    diag("projects/1/subsidies_collection/2: $_") for @$d;
+    ok($res->code == 200 && !@$d, '/projects/1/subsidies_collection/2: one related object by its key');
+    ok(psql('SELECT project_id FROM embed.subsidies WHERE id = 4') != 1
+       && restless_error(get('embed_restless', 'projects/1/subsidies_collection/4'), 404),
+       'a key of an object that is not related: 404');
+}
+ok(restless_error(get('embed_restless', 'projects/1/nope'), 404), 'an unknown relationship: 404');
+ok(restless_error(get('embed_restless_capped', 'projects/1/tags_collection'), 404), 'a hidden relationship: 404');
+ok(check_error(get('embed', 'projects/1/subsidies'), 404, 'AR203'), 'the PostgREST dialect has no such route: 404 AR203');
 
 ok(!grep({ !leak_free($_) } @collected), 'no response leaks SQL, paths or internals');

@@ -786,6 +786,99 @@ static void test_restless_objects(void)
           "", "a smaller rel.limit and the client's order stay");
 }
 
+/* Flask-Restless's /relation/pk/relationship[/related_pk]. */
+static void test_related_routes(void)
+{
+    ar_read_plan p;
+    ar_sql parent;
+
+    sql_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies_collection", NULL,
+          "SELECT \"id\", \"project_id\", \"amount\", (SELECT row_to_json(\"r2\") FROM (SELECT "
+          "\"e2\".\"id\" AS \"id\", \"e2\".\"name\" AS \"name\" FROM \"embed\".\"projects\" AS "
+          "\"e2\" WHERE \"e2\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"r2\") AS "
+          "\"projects\" FROM \"embed\".\"subsidies\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+          "\"embed\".\"subsidies\".\"project_id\" AND (\"e1\".\"id\" = $1))) ORDER BY \"id\" "
+          "LIMIT 6",
+          "1", "a list: the target's objects whose relationship back reaches the parent's key");
+    no_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies_collection", NULL, &p),
+           "the list plans");
+    ok(p.parent && strcmp(p.parent->name, "projects") == 0 && !p.single && !p.related_one,
+       "a list is a page over the target, with the parent to look for");
+    ar_sql_render_parent(pool, &p, &parent);
+    is_str(parent.text, "SELECT 1 FROM \"embed\".\"projects\" WHERE \"id\" = $1",
+           "the parent's row is looked for by its key");
+    is_str(sql_params_text(pool, &parent), "1", "the parent's key is bound");
+
+    sql_q(AR_DIALECT_RESTLESS, 5, "/leases/1/units", NULL,
+          "SELECT \"building\", \"unit_no\", \"rooms\", (SELECT coalesce(json_agg(\"r2\"), "
+          "json_build_array()) FROM (SELECT \"e2\".\"id\" AS \"id\", \"e2\".\"building\" AS "
+          "\"building\", \"e2\".\"unit_no\" AS \"unit_no\" FROM \"embed\".\"leases\" AS \"e2\" "
+          "WHERE \"e2\".\"building\" = \"embed\".\"units\".\"building\" AND \"e2\".\"unit_no\" = "
+          "\"embed\".\"units\".\"unit_no\" ORDER BY \"e2\".\"id\" LIMIT 5) AS \"r2\") AS "
+          "\"leases_collection\" FROM \"embed\".\"units\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"leases\" AS \"e1\" WHERE \"e1\".\"building\" = \"embed\".\"units\".\"building\" "
+          "AND \"e1\".\"unit_no\" = \"embed\".\"units\".\"unit_no\" AND (\"e1\".\"id\" = $1))) "
+          "ORDER BY \"building\", \"unit_no\" LIMIT 1",
+          "1", "one object over a two-column key: the row or none");
+    no_err(plan_q(AR_DIALECT_RESTLESS, 5, "/leases/1/units", NULL, &p), "the object plans");
+    ok(p.single && p.related_one && p.count == AR_COUNT_NONE && !p.pk_column,
+       "one object: no count, null when none");
+    {
+        ar_sql sql;
+        const char *back = "FROM \"embed\".\"projects\" WHERE (EXISTS (SELECT 1 FROM "
+                           "\"embed\".\"tags\" AS \"e1\" JOIN \"embed\".\"project_tags\" AS "
+                           "\"j1\" ON \"j1\".\"tag_id\" = \"e1\".\"id\" WHERE "
+                           "\"j1\".\"project_id\" = \"embed\".\"projects\".\"id\" AND "
+                           "(\"e1\".\"id\" = $1))) ORDER BY \"id\"";
+
+        no_err(plan_q(AR_DIALECT_RESTLESS, 0, "/tags/1/projects_collection", NULL, &p),
+               "many-to-many plans");
+        ar_sql_render_read(pool, &p, &sql);
+        ok(strstr(sql.text, back) != NULL, "many-to-many: back through the junction");
+        if (!strstr(sql.text, back))
+            printf("#   got: %s\n", sql.text);
+    }
+    sql_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies_collection/2", NULL,
+          "SELECT \"id\", \"project_id\", \"amount\", (SELECT row_to_json(\"r2\") FROM (SELECT "
+          "\"e2\".\"id\" AS \"id\", \"e2\".\"name\" AS \"name\" FROM \"embed\".\"projects\" AS "
+          "\"e2\" WHERE \"e2\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"r2\") AS "
+          "\"projects\" FROM \"embed\".\"subsidies\" WHERE \"id\" = $1 AND (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+          "\"embed\".\"subsidies\".\"project_id\" AND (\"e1\".\"id\" = $2))) LIMIT 1",
+          "2|1", "one of the list by its key, if it is related");
+    sql_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies_collection",
+          "q={\"filters\":[{\"name\":\"amount\",\"op\":\">\",\"val\":5}]}",
+          "SELECT \"id\", \"project_id\", \"amount\", (SELECT row_to_json(\"r2\") FROM (SELECT "
+          "\"e2\".\"id\" AS \"id\", \"e2\".\"name\" AS \"name\" FROM \"embed\".\"projects\" AS "
+          "\"e2\" WHERE \"e2\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"r2\") AS "
+          "\"projects\" FROM \"embed\".\"subsidies\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+          "\"embed\".\"subsidies\".\"project_id\" AND (\"e1\".\"id\" = $1)) AND (\"amount\" > $2)) "
+          "ORDER BY \"id\" LIMIT 6",
+          "1|5", "q= filters the list further");
+
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies_collection/2",
+                  "q={\"filters\":[]}", &p),
+           AR_ERR_UNKNOWN_PARAM, "one object takes no q: AR101");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects/1/nope", NULL, &p), AR_ERR_NO_ROUTE,
+           "an unknown relationship: 404");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects/1/tags_collection", NULL, &p),
+           AR_ERR_NO_ROUTE, "a hidden relationship: 404");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies", NULL, &p), AR_ERR_NO_ROUTE,
+           "PostgREST's name: 404");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/units/A/leases_collection", NULL, &p),
+           AR_ERR_NO_ROUTE, "a parent without a one-column key: 404");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/leases/1/units/A", NULL, &p), AR_ERR_NO_ROUTE,
+           "a related key on a target without a one-column key: 404");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects//subsidies_collection", NULL, &p),
+           AR_ERR_NO_ROUTE, "an empty key: 404");
+    is_err(plan_q(AR_DIALECT_RESTLESS, 5, "/projects/1/subsidies_collection/2/x", NULL, &p),
+           AR_ERR_NO_ROUTE, "a segment more: 404");
+    is_err(plan_q(AR_DIALECT_POSTGREST, 5, "/projects/1/subsidies_collection", NULL, &p),
+           AR_ERR_NO_ROUTE, "the PostgREST dialect has no such route: 404");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -799,6 +892,7 @@ int main(void)
     test_automap();
     test_q_related();
     test_restless_objects();
+    test_related_routes();
     apr_terminate();
     return tap_done();
 }
