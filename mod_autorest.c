@@ -1032,8 +1032,14 @@ static ar_error *run_read(context *cx, ar_read_request *req, int *done)
                                           plan.parent->name, plan.parent_pk->name,
                                           plan.parent_value),
                              NULL, NULL);
-    if (plan.related_one && !plan.pk_column && resp.rows == 0)
-        return (send_body(r, media_types[AR_MEDIA_JSON], "null", 4), NULL);
+    if (plan.related_one && !plan.pk_column && resp.rows == 0) {
+        /* a to-one relationship without a related row: null; in CSV, the
+         * header and no row */
+        if (plan.media != AR_MEDIA_CSV)
+            return (send_body(r, media_types[AR_MEDIA_JSON], "null", 4), NULL);
+        open_document(&resp);
+        return (send_body(r, media_types[AR_MEDIA_CSV], resp.out.buf, resp.out.len), NULL);
+    }
     if (plan.single) {
         if ((err = single_row_error(cx, req, &plan, &resp)) != NULL)
             return err;

@@ -92,7 +92,9 @@ static ar_error *resolve_cond(planner *pl, const ar_relation *rel,
     int i, done = 0;
 
     if (c->kind == AR_COND_LEAF) {
-        if ((c->embed = embed_test(rel, embeds, c)) != NULL) {
+        /* q= names relationships by automap's names (resolve_related), not
+         * by the keys of select's embedded resources */
+        if (!c->field.restless && (c->embed = embed_test(rel, embeds, c)) != NULL) {
             *out = c;
             return NULL;
         }
@@ -232,10 +234,23 @@ static int unique_on(const ar_relation *rel, const apr_array_header_t *names)
     return 0;
 }
 
+/* Whether two keys are over the same columns (in any order). */
+static int same_columns(const apr_array_header_t *a, const apr_array_header_t *b)
+{
+    int i;
+
+    if (a->nelts != b->nelts)
+        return 0;
+    for (i = 0; i < a->nelts; i++)
+        if (!name_in(b, APR_ARRAY_IDX(a, i, const char *)))
+            return 0;
+    return 1;
+}
+
 /* Whether every column of both keys belongs to one key of the junction:
- * the rows of the junction are then the pairs, as PostgREST requires. The
- * two keys hold different columns: a key and the copy a view took of it
- * (ar_schema_link_views) relate one column to itself, which pairs nothing. */
+ * the rows of the junction are then the pairs, as PostgREST requires. A
+ * key and the copy a view took of it (ar_schema_link_views: same name), or
+ * two keys over the same columns, relate a value to itself: no pairs. */
 static int junction_key(const ar_relation *j, const ar_foreign_key *a, const ar_foreign_key *b,
                         apr_pool_t *p)
 {
@@ -243,9 +258,8 @@ static int junction_key(const ar_relation *j, const ar_foreign_key *a, const ar_
     const ar_key *pk = j->primary_key;
     int i;
 
-    for (i = 0; i < a->cols->nelts; i++)
-        if (name_in(b->cols, APR_ARRAY_IDX(a->cols, i, const char *)))
-            return 0;
+    if (strcmp(a->name, b->name) == 0 || same_columns(a->cols, b->cols))
+        return 0;
 
     /* the key's columns must cover both foreign keys: check the other way */
     for (i = -1; i < (j->unique_keys ? j->unique_keys->nelts : 0); i++) {
@@ -322,6 +336,11 @@ static apr_array_header_t *relationships(apr_pool_t *p, const ar_schema *s, cons
             }
         }
     }
+    /* one through a hidden column is not there (its values would show) */
+    for (i = a = 0; i < out->nelts; i++)
+        if (ar_exposed_relationship(x, &APR_ARRAY_IDX(out, i, ar_relationship)))
+            APR_ARRAY_IDX(out, a++, ar_relationship) = APR_ARRAY_IDX(out, i, ar_relationship);
+    out->nelts = a;
     return out;
 }
 
@@ -367,7 +386,7 @@ static ar_embed_plan *new_embed(planner *pl, const ar_relationship *r, const cha
 
 /* The parent's foreign key named by name, its constraint's name or its one
  * column (subsidies?select=project_id(name), people?select=manager_id(name)),
- * whose target is exposed; NULL when none. */
+ * whose target is exposed and whose columns are shown; NULL when none. */
 static const ar_foreign_key *key_named(const ar_schema *s, const ar_exposure *x,
                                        const ar_relation *parent, const char *name,
                                        const ar_relation **target)
@@ -381,8 +400,18 @@ static const ar_foreign_key *key_named(const ar_schema *s, const ar_exposure *x,
             && !(fk->cols->nelts == 1 && strcmp(APR_ARRAY_IDX(fk->cols, 0, const char *), name) == 0))
             continue;
         *target = ar_schema_find(s, fk->ref_schema, fk->ref_relation);
-        if (*target && ar_exposed_relation(x, *target))
-            return fk;
+        if (*target && ar_exposed_relation(x, *target)) {
+            ar_relationship r;
+
+            memset(&r, 0, sizeof(r));
+            r.card = AR_CARD_M2O;
+            r.parent = parent;
+            r.target = *target;
+            r.fk = fk;
+            r.fk_on_parent = 1;
+            if (ar_exposed_relationship(x, &r))
+                return fk;
+        }
     }
     return NULL;
 }
@@ -540,18 +569,18 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
 
 static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
                                                       const char *name);
+static const ar_named_relationship *split_related(planner *pl, const ar_relation *rel,
+                                                 const char *name, const char **field);
 
 /* q='s order_by "rel__field": a field of a to-one related object, by
  * automap's name for the relationship (Flask-Restless joins it). */
 static ar_error *related_order_field(planner *pl, const ar_relation *rel, ar_field *f,
                                      const ar_embed_plan **ep)
 {
-    const char *sep = strstr(f->column, "__");
-    const ar_named_relationship *nr;
+    const char *field;
+    const ar_named_relationship *nr = split_related(pl, rel, f->column, &field);
 
-    nr = named_relationship(pl, rel, apr_pstrmemdup(pl->p, f->column,
-                                                    (apr_size_t)(sep - f->column)));
-    if (!nr)
+    if (!nr || !field)
         return unknown_column(pl->p, rel, f->column);
     if (is_many(&nr->rel))
         return ar_error_make(pl->p, AR_ERR_BAD_Q,
@@ -559,7 +588,7 @@ static ar_error *related_order_field(planner *pl, const ar_relation *rel, ar_fie
                                                  "ordered by it", nr->name),
                              NULL, NULL);
     *ep = new_embed(pl, &nr->rel, nr->name, 1);
-    f->column = sep + 2;
+    f->column = field;
     return resolve_field(pl->p, nr->rel.target, pl->x, f);
 }
 
@@ -696,7 +725,7 @@ static ar_error *place_leaf(planner *pl, const ar_relation *rel,
     ar_cond *c;
     ar_error *e;
 
-    if (dot && !leaf->other && ar_relation_column_index(rel, name) < 0
+    if (dot && !leaf->other && !leaf->field.restless && ar_relation_column_index(rel, name) < 0
         && (ep = find_embed(embeds, apr_pstrmemdup(p, name, (apr_size_t)(dot - name))))) {
         c = apr_pmemdup(p, leaf, sizeof(*leaf));
         c->field.column = dot + 1;
@@ -804,11 +833,10 @@ static ar_error *place_conditions(planner *pl, const ar_relation *rel,
 
 /* ------------------------------------------------- Flask-Restless */
 
-static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
-                                                      const char *name)
+/* rel's relationships as automap names them, worked out once per request. */
+static const apr_array_header_t *automap_list(planner *pl, const ar_relation *rel)
 {
     const apr_array_header_t *list;
-    int i;
 
     if (!pl->automap)
         pl->automap = apr_hash_make(pl->p);
@@ -817,10 +845,40 @@ static const ar_named_relationship *named_relationship(planner *pl, const ar_rel
         list = ar_restless_relationships(pl->p, pl->s, pl->x, rel);
         apr_hash_set(pl->automap, apr_pmemdup(pl->p, &rel, sizeof(rel)), sizeof(rel), list);
     }
+    return list;
+}
+
+static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
+                                                      const char *name)
+{
+    const apr_array_header_t *list = automap_list(pl, rel);
+    int i;
+
     for (i = 0; i < list->nelts; i++)
         if (strcmp(APR_ARRAY_IDX(list, i, ar_named_relationship).name, name) == 0)
             return &APR_ARRAY_IDX(list, i, ar_named_relationship);
     return NULL;
+}
+
+/* name as "relationship" or "relationship__field", by automap's names,
+ * which may hold "__" themselves: the relationship is all of name, else the
+ * longest part before a "__" that is one; *field what follows that "__"
+ * (NULL for all of name). NULL when no part is a relationship. */
+static const ar_named_relationship *split_related(planner *pl, const ar_relation *rel,
+                                                 const char *name, const char **field)
+{
+    const ar_named_relationship *nr = named_relationship(pl, rel, name);
+    apr_size_t i;
+
+    *field = NULL;
+    for (i = strlen(name); !nr && i-- > 1;) {
+        if (name[i - 1] != '_' || name[i] != '_')
+            continue;
+        nr = named_relationship(pl, rel, apr_pstrmemdup(pl->p, name, i - 1));
+        if (nr)
+            *field = name + i + 1;
+    }
+    return nr;
 }
 
 /* A q= leaf about a relationship, by automap's name: has/any (the related
@@ -831,9 +889,10 @@ static const ar_named_relationship *named_relationship(planner *pl, const ar_rel
 static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c, int *done)
 {
     apr_pool_t *p = pl->p;
-    const char *name = c->field.column, *sep = strstr(name, "__");
+    const char *name = c->field.column, *field;
     const ar_named_relationship *nr;
     int idx = ar_relation_column_index(rel, name);
+    const ar_cond *asked;
     ar_embed_plan *ep;
     ar_cond *inner;
     ar_error *e;
@@ -843,14 +902,14 @@ static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c
         if ((idx >= 0 && ar_exposed_column(pl->x, rel, column_at(rel, idx))) || c->other
             || (c->field.path && c->field.path->nelts))
             return NULL; /* a column, as ever */
-        if (sep && named_relationship(pl, rel, apr_pstrmemdup(p, name, (apr_size_t)(sep - name)))) {
+        if ((nr = split_related(pl, rel, name, &field)) != NULL && field) {
             *done = 1;
             return ar_error_make(p, AR_ERR_BAD_Q,
                                  apr_psprintf(p, "'%s' is a related object's field: filter "
                                                  "it with has or any", name),
                                  NULL, "{\"name\":\"rel__field\",\"op\":\"any\",\"val\":1}");
         }
-        if (!(nr = named_relationship(pl, rel, name)))
+        if (!nr)
             return NULL; /* an unknown column: resolve_field says so */
         *done = 1;
         if (c->op != AR_OP_IS || (c->is_value != AR_IS_NULL && c->is_value != AR_IS_NOT_NULL))
@@ -862,7 +921,7 @@ static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c
         return NULL;
     }
     *done = 1;
-    if (!(nr = named_relationship(pl, rel, name)))
+    if (!(nr = split_related(pl, rel, name, &field)))
         return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
                              apr_psprintf(p, "'%s' has no relationship '%s'", rel->name, name),
                              NULL, "relationships are named as SQLAlchemy's automap names "
@@ -874,9 +933,22 @@ static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c
     if (c->op == AR_OP_ANY && !is_many(&nr->rel))
         return ar_error_make(p, AR_ERR_BAD_Q,
                              apr_psprintf(p, "'%s' is one object: use has", name), NULL, NULL);
+    asked = APR_ARRAY_IDX(c->children, 0, const ar_cond *);
+    if (asked->kind == AR_COND_LEAF && !asked->field.column) {
+        /* "rel__field" with a value: the field is what follows the name */
+        ar_cond *leaf;
+
+        if (!field)
+            return ar_error_make(p, AR_ERR_BAD_Q,
+                                 apr_psprintf(p, "'%s' with a value needs \"name\": "
+                                                 "\"%s__<field>\"", nr->name, nr->name),
+                                 NULL, NULL);
+        leaf = apr_pmemdup(p, asked, sizeof(*asked));
+        leaf->field.column = field;
+        asked = leaf;
+    }
     ep = new_embed(pl, &nr->rel, nr->name, 1);
-    if ((e = resolve_cond(pl, nr->rel.target, NULL,
-                          APR_ARRAY_IDX(c->children, 0, const ar_cond *), &inner)) != NULL)
+    if ((e = resolve_cond(pl, nr->rel.target, NULL, asked, &inner)) != NULL)
         return e;
     ep->where = and_node(p);
     APR_ARRAY_PUSH(ep->where->children, ar_cond *) = inner;
@@ -888,7 +960,7 @@ static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c
  * automap name after the columns; a related object has its columns only. */
 static void add_related_objects(planner *pl, const ar_relation *rel, ar_read_plan *out)
 {
-    const apr_array_header_t *list = ar_restless_relationships(pl->p, pl->s, pl->x, rel);
+    const apr_array_header_t *list = automap_list(pl, rel);
     int i, j;
 
     for (i = 0; i < list->nelts; i++) {
@@ -911,8 +983,9 @@ static void add_related_objects(planner *pl, const ar_relation *rel, ar_read_pla
 }
 
 /* Every embedded list ends at the Location's row cap, as the top level
- * does, and comes in an order: the client's, else the target's visible
- * key (default_order), so that what the cap keeps is the same each time. */
+ * does, and comes in an order: the client's, else the target's key
+ * (default_order) when it is shown, so that what the cap keeps is the
+ * same each time. */
 static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
 {
     int i, j, total;
@@ -926,17 +999,25 @@ static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
         if (pl->max_rows > 0 && (ep->limit == AR_UNSET || ep->limit > pl->max_rows))
             ep->limit = pl->max_rows;
         if (!ep->order) {
-            apr_array_header_t *key = default_order(pl->p, ep->rel.target, pl->x, &total);
+            const ar_relation *t = ep->rel.target;
+            apr_array_header_t *key = default_order(pl->p, t, pl->x, &total);
+            int hidden = 0;
+
+            /* hidden values do not shape what is shown: with a hidden key
+             * column, the visible sortable columns, in position order */
+            for (j = 0; j < key->nelts; j++)
+                hidden |= !ar_exposed_column(pl->x, t, APR_ARRAY_IDX(key, j, const ar_column *));
+            if (hidden) {
+                key->nelts = 0;
+                for (j = 0; j < t->columns->nelts; j++)
+                    if (column_at(t, j)->sortable && ar_exposed_column(pl->x, t, column_at(t, j)))
+                        APR_ARRAY_PUSH(key, const ar_column *) = column_at(t, j);
+            }
             ep->order = apr_array_make(pl->p, key->nelts + 1, sizeof(ar_order_term));
             for (j = 0; j < key->nelts; j++) {
-                const ar_column *c = APR_ARRAY_IDX(key, j, const ar_column *);
-                ar_order_term *t;
-
-                if (!ar_exposed_column(pl->x, ep->rel.target, c))
-                    continue; /* hidden values do not shape what is shown */
-                t = apr_array_push(ep->order);
-                memset(t, 0, sizeof(*t));
-                t->column = c;
+                ar_order_term *o = apr_array_push(ep->order);
+                memset(o, 0, sizeof(*o));
+                o->column = APR_ARRAY_IDX(key, j, const ar_column *);
             }
         }
     }

@@ -195,6 +195,31 @@ int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
     return ar_exposed_name(x, rel, col->name);
 }
 
+static int names_exposed(const ar_exposure *x, const ar_relation *rel,
+                         const apr_array_header_t *names)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; i++)
+        if (!ar_exposed_name(x, rel, APR_ARRAY_IDX(names, i, const char *)))
+            return 0;
+    return 1;
+}
+
+int ar_exposed_relationship(const ar_exposure *x, const ar_relationship *r)
+{
+    const ar_foreign_key *fk = r->fk;
+
+    if (r->card == AR_CARD_M2M)
+        return names_exposed(x, r->junction, fk->cols)
+               && names_exposed(x, r->junction, r->fk_target->cols)
+               && names_exposed(x, r->parent, fk->ref_cols)
+               && names_exposed(x, r->target, r->fk_target->ref_cols);
+    if (r->fk_on_parent)
+        return names_exposed(x, r->parent, fk->cols) && names_exposed(x, r->target, fk->ref_cols);
+    return names_exposed(x, r->target, fk->cols) && names_exposed(x, r->parent, fk->ref_cols);
+}
+
 const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
                                        const char *profile, const char *segment)
 {
@@ -383,8 +408,7 @@ apr_array_header_t *ar_rule_origins(apr_pool_t *p, const char *text)
             else if (field_is(s + 1, n, "resorigcol"))
                 entry.column = atoi(value);
         }
-        s += n;
-        token_start = 0;
+        token_start = 0; /* the name's characters are read on as plain ones */
     }
     return out;
 }

@@ -111,12 +111,14 @@ static ar_error *parse_group(apr_pool_t *p, ar_cond_kind kind, json_t *list, int
 /* has/any on a relationship, as Flask-Restless reads them: "rel__field"
  * with a value (the related object's field equals it), or "rel" with a
  * filter object as the value (the related object matches it; a filter
- * object inside may itself use has/any). A "rel__field" name beside a
- * filter object is read as "rel", as 0.17 did. */
+ * object inside may itself use has/any). The name stays whole: which
+ * "__" ends the relationship's name only the planner can tell (automap's
+ * names may hold "__"); with a value, the inner leaf's field is left NULL
+ * for it to fill. A "rel__field" name beside a filter object is read as
+ * "rel", as 0.17 did. */
 static ar_error *parse_related(apr_pool_t *p, ar_cond *c, const char *opname, json_t *val,
                                json_t *field, int depth, ar_cond **out)
 {
-    const char *sep = strstr(c->field.column, "__");
     ar_cond *inner;
     ar_error *e;
     int ok;
@@ -124,8 +126,6 @@ static ar_error *parse_related(apr_pool_t *p, ar_cond *c, const char *opname, js
     if (field)
         return bad_q(p, apr_psprintf(p, "'%s' takes a value or a filter object, not \"field\"",
                                      opname), NULL);
-    if (sep) /* the name is the relationship's */
-        c->field.column = apr_pstrmemdup(p, c->field.column, (apr_size_t)(sep - c->field.column));
     if (depth >= AR_MAX_LOGIC_DEPTH)
         return ar_error_make(p, AR_ERR_TOO_DEEP, "has/any are nested too deeply",
                              apr_psprintf(p, "at most %d levels", AR_MAX_LOGIC_DEPTH), NULL);
@@ -134,14 +134,13 @@ static ar_error *parse_related(apr_pool_t *p, ar_cond *c, const char *opname, js
             return e;
     }
     else {
-        if (!sep || !sep[2] || strstr(sep + 2, "__"))
+        if (!strstr(c->field.column, "__"))
             return bad_q(p, apr_psprintf(p, "'%s' needs \"name\": \"relation__field\" with a "
                                             "value, or a filter object as \"val\"", opname),
                          NULL);
         inner = apr_pcalloc(p, sizeof(*inner));
         inner->kind = AR_COND_LEAF;
-        inner->field.column = sep + 2;
-        inner->field.restless = 1;
+        inner->field.restless = 1;   /* field.column: set by the planner */
         inner->op = AR_OP_EQ;
         inner->value = val ? scalar_text(p, val, &ok) : NULL;
         if (!val || !ok)
@@ -370,7 +369,8 @@ static const ar_relation *referenced(const ar_schema *s, const ar_foreign_key *f
 }
 
 /* The table's own foreign keys, not those ar_schema_link_views gave it
- * towards views (a constraint references a table). At most 3 are counted. */
+ * towards views (a constraint references a table; one to a table of a
+ * schema not reflected here counts too). At most 3 are counted. */
 static int table_keys(const ar_schema *s, const ar_relation *t, const ar_foreign_key *keys[3])
 {
     int i, n = 0;
@@ -378,7 +378,7 @@ static int table_keys(const ar_schema *s, const ar_relation *t, const ar_foreign
     for (i = 0; t->foreign_keys && i < t->foreign_keys->nelts && n < 3; i++) {
         const ar_foreign_key *fk = &APR_ARRAY_IDX(t->foreign_keys, i, ar_foreign_key);
         const ar_relation *r = referenced(s, fk);
-        if (r && is_table(r))
+        if (!r || is_table(r))
             keys[n++] = fk;
     }
     return n;
@@ -508,6 +508,15 @@ apr_array_header_t *ar_restless_relationships(apr_pool_t *p, const ar_schema *s,
                 add_named(wanted, automap_name(p, t, 1), AR_CARD_O2M, rel, t, fk, 0, NULL, NULL);
         }
     }
+
+    /* A relationship through a hidden column is not there at all, not even
+     * to shape the others' names. */
+    named = apr_array_make(p, wanted->nelts + 1, sizeof(ar_named_relationship));
+    for (i = 0; i < wanted->nelts; i++)
+        if (ar_exposed_relationship(x, &APR_ARRAY_IDX(wanted, i, ar_named_relationship).rel))
+            *(ar_named_relationship *)apr_array_push(named) =
+                APR_ARRAY_IDX(wanted, i, ar_named_relationship);
+    wanted = named;
 
     /* automap stops at a name given twice, or taken by a column; here each
      * relationship that wanted such a name takes its key's constraint name

@@ -305,12 +305,20 @@ static int check_cond(const ar_cond *c)
     if ((int)c->op < 0 || c->op >= AR_OP__COUNT)
         fail("operator out of range", c->field.column);
     if (c->op == AR_OP_HAS || c->op == AR_OP_ANY) {
-        /* q= has/any: a relationship's name and one condition on its rows */
-        if (!c->field.restless || strstr(c->field.column, "__") || c->value || c->values
-            || c->other || !c->children || c->children->nelts != 1
-            || !APR_ARRAY_IDX(c->children, 0, const ar_cond *))
+        /* q= has/any: a relationship's name (maybe "rel__field") and one
+         * condition on its rows; "rel__field" with a value leaves the
+         * condition's field to the planner */
+        const ar_cond *inner;
+
+        if (!c->field.restless || c->value || c->values || c->other || !c->children
+            || c->children->nelts != 1 || !(inner = APR_ARRAY_IDX(c->children, 0, const ar_cond *)))
             fail("has/any without exactly one condition, or with a value", c->field.column);
-        return check_cond(APR_ARRAY_IDX(c->children, 0, const ar_cond *)) + 1;
+        if (inner->kind == AR_COND_LEAF && !inner->field.column) {
+            if (!strstr(c->field.column, "__") || (inner->op != AR_OP_EQ && inner->op != AR_OP_IS))
+                fail("a field left to the planner without rel__field, or not ==", c->field.column);
+            return 1;
+        }
+        return check_cond(inner) + 1;
     }
     if (c->quant != AR_QUANT_NONE) {
         size_t n;

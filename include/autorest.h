@@ -404,9 +404,15 @@ typedef struct {
  * a junction <other>_collection. A name automap would give twice, or that
  * a column has, becomes <name>_via_<the key's constraint name> for each
  * relationship that wanted it. Sorted by name; hidden names (AutoRestHide
- * schema.relation.name) left out. restless.c. */
+ * schema.relation.name) and relationships through hidden columns
+ * (ar_exposed_relationship) left out. restless.c. */
 apr_array_header_t *ar_restless_relationships(apr_pool_t *p, const ar_schema *s,
                                               const ar_exposure *x, const ar_relation *rel);
+
+/* Whether every column a relationship joins on (both sides, and the
+ * junction's) is shown: one through a hidden column would show, or let a
+ * filter probe, the hidden values. reflect.c. */
+int ar_exposed_relationship(const ar_exposure *x, const ar_relationship *r);
 
 struct ar_embed_plan;
 

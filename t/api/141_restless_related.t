@@ -14,8 +14,9 @@
 # with a filter object (nested, many-to-many, self-reference), is_null on a
 # relationship, order_by rel__field, and the 400s Flask-Restless gave for has on a
 # list, any on an object, a relationship compared with a value. Embedded lists end
-# at AutoRestMaxRows in both dialects (/embed_restless_capped, /embed_capped), and
-# AutoRestHide schema.relation.<relationship> hides a relationship.
+# at AutoRestMaxRows in both dialects (/embed_restless_capped, /embed_capped),
+# AutoRestHide schema.relation.<relationship> hides a relationship, and hiding a
+# column a relationship joins on removes the relationship.
 use strict;
 use warnings;
 
@@ -26,7 +27,7 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use JSON::PP ();
 
-plan tests => 58;
+plan tests => 63;
 
 my @collected;    # every response, for the leak check at the end
 sub r { my $res = req(@_); push @collected, $res; $res }
@@ -223,6 +224,10 @@ ok(restless_error(get('embed_restless', 'projects', { order_by => [{ field => 's
    'order_by a list\'s field: 400');
 ok(check_error(get('embed', 'projects', { filters => [{ name => 'subsidies_collection__program', op => 'has', val => 'HOME' }] }), 400, 'AR110'),
    'has on a list in the PostgREST dialect: 400 AR110');
+ok(restless_error(get('embed_restless', 'subsidies', { filters => [{ name => 'projects.name', op => '==', val => 'Maple Court' }] }), 400),
+   'a dotted q= name is a column\'s (none here), not a related object\'s: 400');
+ok(restless_error(get('embed_restless', 'projects', { filters => [{ name => 'subsidies_collection', op => 'any', val => { name => 'nope', op => '==', val => 1 } }] }), 400),
+   'an unknown field inside any: 400');
 
 # ======================================================= caps and hiding
 {
@@ -237,6 +242,12 @@ ok(check_error(get('embed', 'projects', { filters => [{ name => 'subsidies_colle
        'AutoRestHide embed.projects.tags_collection: that relationship only is left out');
     ok(restless_error(get('embed_restless_capped', 'projects', { filters => [{ name => 'tags_collection__label', op => 'any', val => 'senior' }] }), 400),
        'a hidden relationship cannot be filtered on either');
+    my $l = page_of(get('embed_restless_capped', 'leases'));
+    my $u = page_of(get('embed_restless_capped', 'units'));
+    ok($l && $u && @{ $l->{objects} } && @{ $u->{objects} }
+       && !grep({ exists $_->{units} || exists $_->{unit_no} } @{ $l->{objects} })
+       && !grep({ exists $_->{leases_collection} } @{ $u->{objects} }),
+       'AutoRestHide embed.leases.unit_no: the relationship through it is gone from both sides');
 }
 {
     my $res = get('embed_capped', 'projects', undef, 'select=id,subsidies(id)&id=eq.1');
@@ -249,6 +260,8 @@ ok(check_error(get('embed', 'projects', { filters => [{ name => 'subsidies_colle
     $want = '[' . join(',', map { qq({"id":$_}) } split /\n/, psql('SELECT id FROM embed.subsidies WHERE project_id = 1 ORDER BY id DESC LIMIT 2')) . ']';
     is(ref $j eq 'ARRAY' && @$j ? $J->encode($j->[0]{subsidies}) : 'no rows', $want,
        'a larger rel.limit is capped; rel.order stays');
+    ok(check_error(get('embed_capped', 'leases', undef, 'select=id,units(rent)'), 400, 'AR113'),
+       'PostgREST dialect: no relationship through a hidden column (leases.unit_no): 400 AR113');
 }
 
 # ============================================ /relation/pk/relationship routes
@@ -281,6 +294,9 @@ objects_ok(get('embed_restless', 'people/1/people_collection'), objects_sql('peo
     ok($res->code == 200 && !@$d, '/subsidies/1/projects: one object, with its relationships');
     $res = get('embed_restless', 'subsidies/7/projects');
     is($res->code . ' ' . body_of($res), '200 null', 'a to-one without a related row: null');
+    $res = r(GET => '/embed_restless/subsidies/7/projects', Accept => 'text/csv');
+    is($res->code . ' ' . body_of($res), "200 id,name,ward,started,budget,meta\r\n",
+       'in CSV: the header, no row');
     ok(restless_error(get('embed_restless', 'subsidies/99/projects'), 404), 'a to-one of a parent not there: 404');
     $res = get('embed_restless', 'projects/1/subsidies_collection/2');
     $want = psql_json(objects_sql('subsidies', 'o.id = 2'));

@@ -22,6 +22,13 @@
  *   notes(project_id -> projects, body)           no primary key
  *   reports(id pk, people, author_id -> people)   a column named as automap
  *                                                 would name the relationship
+ *   visits(id pk hidden, project_id -> projects, day)
+ *   log__entries(id pk, project_id -> projects)   "__" in a table's name
+ *   memberships(project_id -> projects, tenant -> auth.tenants, tag_id -> tags,
+ *               pk(project_id, tenant))           three keys: no junction
+ *   tposts(tenant, id), ttags(tenant, id), tpost_tags(tenant, post_id, tag_id,
+ *               (tenant, post_id) -> tposts, (tenant, tag_id) -> ttags)
+ *                                                 a junction sharing a column
  * Hidden: projects.meta, every column of blank, and projects.tags_collection
  * (a relationship's name in Flask-Restless's dialect).
  */
@@ -226,6 +233,42 @@ static void build_schema(void)
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "body", "text", AR_ENC_STRING);
     fk(r, "notes_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r = mkrel("visits");                     /* its key hidden */
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "day", "date", AR_ENC_STRING);
+    r->primary_key = key("visits_pkey", 1);
+    fk(r, "visits_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r = mkrel("log__entries");               /* "__" in a relationship's name */
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("log__entries_pkey", 1);
+    fk(r, "log__entries_project_id_fkey", names("project_id", NULL), "projects",
+       names("id", NULL));
+    r = mkrel("memberships");                /* a third key, to a schema not reflected */
+    col(r, "project_id", "integer", AR_ENC_NUMBER);
+    col(r, "tenant", "integer", AR_ENC_NUMBER);
+    col(r, "tag_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("memberships_pkey", 2);
+    fk(r, "memberships_project_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    fk(r, "memberships_tag_fkey", names("tag_id", NULL), "tags", names("id", NULL));
+    fk(r, "memberships_tenant_fkey", names("tenant", NULL), "tenants", names("id", NULL));
+    APR_ARRAY_IDX(r->foreign_keys, 2, ar_foreign_key).ref_schema = "auth";
+    r = mkrel("tposts");                     /* a junction whose keys share tenant */
+    col(r, "tenant", "integer", AR_ENC_NUMBER);
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("tposts_pkey", 2);
+    r = mkrel("ttags");
+    col(r, "tenant", "integer", AR_ENC_NUMBER);
+    col(r, "id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("ttags_pkey", 2);
+    r = mkrel("tpost_tags");
+    col(r, "tenant", "integer", AR_ENC_NUMBER);
+    col(r, "post_id", "integer", AR_ENC_NUMBER);
+    col(r, "tag_id", "integer", AR_ENC_NUMBER);
+    r->primary_key = key("tpost_tags_pkey", 3);
+    fk(r, "tpost_tags_post_fkey", names("tenant", "post_id"), "tposts", names("tenant", "id"));
+    fk(r, "tpost_tags_tag_fkey", names("tenant", "tag_id"), "ttags", names("tenant", "id"));
     r = mkrel("reports");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "people", "text", AR_ENC_STRING);
@@ -242,6 +285,7 @@ static void build_schema(void)
     apr_hash_set(expo.hidden, "embed.blank.id", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "embed.blank.project_id", APR_HASH_KEY_STRING, "");
     apr_hash_set(expo.hidden, "embed.projects.tags_collection", APR_HASH_KEY_STRING, "");
+    apr_hash_set(expo.hidden, "embed.visits.id", APR_HASH_KEY_STRING, "");
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -418,6 +462,8 @@ static void test_errors(void)
 
 static void test_sql(void)
 {
+    ar_read_plan p;
+
     sql_is("/subsidies", "select=id,projects(id,name)",
            "SELECT \"id\", (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"id\" AS \"id\", "
            "\"e1\".\"name\" AS \"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE "
@@ -487,13 +533,19 @@ static void test_sql(void)
            "\"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY \"e1\".\"id\") "
            "AS \"r1\") AS \"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "spread inside an embedded resource");
-    sql_is("/projects", "select=id,blank(*)",
-           "SELECT \"id\", (SELECT coalesce(json_agg(json_build_object()), json_build_array()) "
-           "FROM (SELECT NULL FROM \"embed\".\"blank\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
-           "\"embed\".\"projects\".\"id\") AS \"r1\") AS \"blank\" FROM \"embed\".\"projects\" "
-           "ORDER BY \"id\"",
-           "", "rel(*) with every column hidden: {} per related row, as at the top; no order "
-           "by the hidden key");
+    is_err(plan("/projects", "select=id,blank(*)", &p), AR_ERR_NO_RELATIONSHIP,
+           "a relationship through a hidden column (blank.project_id) is not there: AR113");
+    is_err(plan("/blank", "select=projects(id)", &p), AR_ERR_NO_RELATIONSHIP,
+           "nor from its other side: AR113");
+    sql_is("/projects", "select=id,visits(day)",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT "
+           "\"e1\".\"day\" AS \"day\" FROM \"embed\".\"visits\" AS \"e1\" WHERE "
+           "\"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" ORDER BY "
+           "\"e1\".\"project_id\", \"e1\".\"day\") AS \"r1\") AS \"visits\" FROM "
+           "\"embed\".\"projects\" ORDER BY \"id\"",
+           "", "a list whose key is hidden comes in the order of its shown columns");
+    is_str(first_embed("/tposts", "select=id,ttags(id)"), "M2M tpost_tags_post_fkey",
+           "a junction whose two keys share a column (tenant) is one");
     sql_is("/projects", "select=id,subsidies()",
            "SELECT \"id\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
            "", "rel(): no key, no subquery");
@@ -586,13 +638,19 @@ static void test_automap(void)
 {
     is_str(automap("subsidies"), "projects:M2O:projects", "a key: one object, named by its table");
     is_str(automap("projects"),
-           "blank_collection:O2M:blank inspections_collection:O2M:inspections "
-           "project_sites_collection:O2M:project_sites subsidies_collection:O2M:subsidies",
+           "inspections_collection:O2M:inspections log__entries_collection:O2M:log__entries "
+           "memberships_collection:O2M:memberships project_sites_collection:O2M:project_sites "
+           "subsidies_collection:O2M:subsidies visits_collection:O2M:visits",
            "keys to it: <table>_collection lists; no table without a primary key (notes), "
-           "none excluded (secrets), none hidden (tags_collection), no view");
+           "none excluded (secrets), none hidden (tags_collection), none through a hidden "
+           "column (blank), no view");
+    is_str(automap("tposts"), "ttags_collection:M2M:ttags",
+           "a junction of two keys sharing a column is automap's too");
+    is_str(automap("memberships"), "projects:M2O:projects tags:M2O:tags",
+           "three keys, one to a table not reflected here: a model, not a junction");
     is_str(automap("project_sites"), "projects:M2O:projects",
            "a unique key is still many-to-one, as automap maps it");
-    is_str(automap("tags"), "projects_collection:M2M:projects",
+    is_str(automap("tags"), "memberships_collection:O2M:memberships projects_collection:M2M:projects",
            "a junction of two keys holding all its columns: many-to-many");
     is_str(automap("project_tags"), "", "the junction itself is no model");
     is_str(automap("people"),
@@ -665,6 +723,14 @@ static void test_q_related(void)
           "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
           "\"embed\".\"projects\".\"id\"))) ORDER BY \"id\"",
           "", "is_not_null on a list: some related row");
+    sql_q(AR_DIALECT_POSTGREST, 0, "/projects",
+          apr_pstrcat(pool, "select=id&",
+                      q_filters("{\"name\":\"log__entries_collection__id\",\"op\":\"any\","
+                                "\"val\":3}"), NULL),
+          "SELECT \"id\" FROM \"embed\".\"projects\" WHERE (EXISTS (SELECT 1 FROM "
+          "\"embed\".\"log__entries\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
+          "\"embed\".\"projects\".\"id\" AND (\"e1\".\"id\" = $1))) ORDER BY \"id\"",
+          "3", "a relationship's name with __ in it: the longest that is one");
     sql_q(AR_DIALECT_POSTGREST, 0, "/subsidies",
           "select=id&q={\"order_by\":[{\"field\":\"projects__name\",\"direction\":\"desc\"}]}",
           "SELECT \"id\" FROM \"embed\".\"subsidies\" ORDER BY (SELECT \"e1\".\"name\" FROM "
@@ -684,8 +750,10 @@ static void test_q_related(void)
           AR_ERR_NO_RELATIONSHIP, "a hidden relationship is unknown: AR113");
     Q_ERR("/subsidies", "{\"name\":\"projects__nope\",\"op\":\"has\",\"val\":1}",
           AR_ERR_UNKNOWN_COLUMN, "an unknown field of the related object: AR105");
-    Q_ERR("/projects", "{\"name\":\"blank_collection__id\",\"op\":\"any\",\"val\":1}",
+    Q_ERR("/subsidies", "{\"name\":\"projects__meta\",\"op\":\"has\",\"val\":1}",
           AR_ERR_UNKNOWN_COLUMN, "a hidden field of the related object: AR105");
+    Q_ERR("/projects", "{\"name\":\"blank_collection__id\",\"op\":\"any\",\"val\":1}",
+          AR_ERR_NO_RELATIONSHIP, "a relationship through a hidden column: AR113");
     Q_ERR("/subsidies", "{\"name\":\"projects__name\",\"op\":\"eq\",\"val\":\"a\"}",
           AR_ERR_BAD_Q, "rel__field with eq: AR110 (has/any)");
     Q_ERR("/subsidies", "{\"name\":\"projects\",\"op\":\"eq\",\"val\":1}",
@@ -697,7 +765,11 @@ static void test_q_related(void)
     Q_ERR("/subsidies", "{\"name\":\"projects__name\",\"op\":\"has\",\"val\":[1]}",
           AR_ERR_BAD_Q, "has with a list: AR110");
     Q_ERR("/subsidies", "{\"name\":\"projects__a__b\",\"op\":\"has\",\"val\":1}",
-          AR_ERR_BAD_Q, "two __ in one name: AR110");
+          AR_ERR_UNKNOWN_COLUMN, "two __: the longest relationship's name, then a field a__b: "
+          "AR105");
+    Q_ERR("/subsidies", "{\"name\":\"projects.name\",\"op\":\"==\",\"val\":\"x\"}",
+          AR_ERR_UNKNOWN_COLUMN, "a dotted q= name is a column's, not an embedded resource's: "
+          "AR105");
     Q_ERR("/projects",
           "{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":{\"name\":\"projects\","
           "\"op\":\"has\",\"val\":{\"name\":\"subsidies_collection\",\"op\":\"any\",\"val\":"

@@ -456,6 +456,10 @@ static void test_rule_origins(void)
     is_str(origins_text("({QUERY :targetList ({TARGETENTRY :expr {VAR} :resno 1 "
                         ":resname a\\}b\\ :resorigtbl\\ 9 :resorigtbl 7 :resorigcol 3})})"),
            "1:7.3", "escaped brackets and spaces in a name");
+    is_str(origins_text("({QUERY :targetList ({TARGETENTRY :expr {VAR} :resno 1 "
+                        ":resname :a\\) :resorigtbl 7 :resorigcol 3} {TARGETENTRY :resno 2 "
+                        ":resname b :resorigtbl 8 :resorigcol 1})})"),
+           "1:7.3 2:8.1", "a name that starts with ':' and holds an escaped bracket");
     is_str(origins_text("({QUERY :targetList ({TARGETENTRY :resno 1 :resorigtbl 7 "
                         ":resorigcol -1})})"),
            "", "a system column is no origin");
