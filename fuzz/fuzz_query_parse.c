@@ -60,6 +60,7 @@
 #include <jansson.h>
 
 #include "autorest.h"
+#include "../t/unit/schema_kit.h"
 
 static apr_pool_t *root, *pool;
 static ar_schema *schema;
@@ -75,55 +76,24 @@ static void fail(const char *what, const char *detail)
 static void addcol(ar_relation *r, const char *name, const char *type, ar_encoding enc,
                    int nullable, int sortable)
 {
-    ar_column *c = apr_array_push(r->columns);
-
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    c->type = type;
-    c->enc = enc;
-    c->elem_enc = AR_ENC_STRING;
-    c->nullable = nullable;
-    c->sortable = sortable;
-    c->position = r->columns->nelts;
+    kit_column(r, name, type, enc, nullable, sortable);
 }
 
 static ar_relation *mkrel(const char *schema_name, const char *name)
 {
-    ar_relation *r = apr_pcalloc(root, sizeof(*r));
-
-    r->schema = schema_name;
-    r->name = name;
-    r->kind = 'r';
-    r->columns = apr_array_make(root, 4, sizeof(ar_column));
-    r->unique_keys = apr_array_make(root, 1, sizeof(ar_key));
-    r->foreign_keys = apr_array_make(root, 1, sizeof(ar_foreign_key));
-    ar_schema_add(schema, r);
-    return r;
+    return kit_relation(root, schema, schema_name, name);
 }
 
 static ar_key *key1(int col)
 {
-    ar_key *k = apr_pcalloc(root, sizeof(*k));
-
-    k->name = "k";
-    k->cols = apr_array_make(root, 1, sizeof(int));
-    APR_ARRAY_PUSH(k->cols, int) = col;
-    return k;
+    return kit_key(root, "k", col, -1);
 }
 
 /* A foreign key of r: one column to one column of public.ref. */
 static void fk(ar_relation *r, const char *name, const char *col, const char *ref,
                const char *ref_col)
 {
-    ar_foreign_key *f = apr_array_push(r->foreign_keys);
-
-    f->name = name;
-    f->cols = apr_array_make(root, 1, sizeof(const char *));
-    APR_ARRAY_PUSH(f->cols, const char *) = col;
-    f->ref_schema = "public";
-    f->ref_relation = ref;
-    f->ref_cols = apr_array_make(root, 1, sizeof(const char *));
-    APR_ARRAY_PUSH(f->ref_cols, const char *) = ref_col;
+    kit_foreign_key(root, r, name, "public", ref, col, ref_col, NULL);
 }
 
 /* A small fixed schema the fuzzer can reach with short names, with a column

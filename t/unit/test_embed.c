@@ -42,6 +42,7 @@
 #include "autorest.h"
 #include "tap.h"
 #include "ar_checks.h"
+#include "schema_kit.h"
 
 static apr_pool_t *pool;
 static ar_schema *schema;
@@ -51,65 +52,20 @@ static ar_exposure expo;
 
 static ar_relation *mkrel(const char *name)
 {
-    ar_relation *r = apr_pcalloc(pool, sizeof(*r));
-
-    r->schema = "embed";
-    r->name = name;
-    r->kind = 'r';
-    r->columns = apr_array_make(pool, 4, sizeof(ar_column));
-    r->unique_keys = apr_array_make(pool, 1, sizeof(ar_key));
-    r->foreign_keys = apr_array_make(pool, 1, sizeof(ar_foreign_key));
-    ar_schema_add(schema, r);
-    return r;
+    return kit_relation(pool, schema, "embed", name);
 }
 
+/* A nullable, sortable column. */
 static void col(ar_relation *r, const char *name, const char *type, ar_encoding enc)
 {
-    ar_column *c = apr_array_push(r->columns);
-
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    c->type = type;
-    c->enc = enc;
-    c->elem_enc = AR_ENC_STRING;
-    c->nullable = 1;
-    c->sortable = 1;
-    c->position = r->columns->nelts;
+    kit_column(r, name, type, enc, 1, 1);
 }
 
-/* A key over the first n columns. */
-static ar_key *key(const char *name, int n)
+/* A one-column foreign key to embed.ref. */
+static void fk(ar_relation *r, const char *name, const char *ref, const char *column,
+               const char *ref_column)
 {
-    ar_key *k = apr_pcalloc(pool, sizeof(*k));
-    int i;
-
-    k->name = name;
-    k->cols = apr_array_make(pool, n, sizeof(int));
-    for (i = 0; i < n; i++)
-        APR_ARRAY_PUSH(k->cols, int) = i;
-    return k;
-}
-
-static apr_array_header_t *names(const char *a, const char *b)
-{
-    apr_array_header_t *n = apr_array_make(pool, 2, sizeof(const char *));
-
-    APR_ARRAY_PUSH(n, const char *) = a;
-    if (b)
-        APR_ARRAY_PUSH(n, const char *) = b;
-    return n;
-}
-
-static void fk(ar_relation *r, const char *name, apr_array_header_t *cols, const char *ref,
-               apr_array_header_t *ref_cols)
-{
-    ar_foreign_key *f = apr_array_push(r->foreign_keys);
-
-    f->name = name;
-    f->cols = cols;
-    f->ref_schema = "embed";
-    f->ref_relation = ref;
-    f->ref_cols = ref_cols;
+    kit_foreign_key(pool, r, name, "embed", ref, column, ref_column, NULL);
 }
 
 static void origin(ar_relation *view, const char *column, const char *relation,
@@ -136,81 +92,79 @@ static void build_schema(void)
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "name", "text", AR_ENC_STRING);
     col(r, "meta", "jsonb", AR_ENC_JSON);
-    r->primary_key = key("projects_pkey", 1);
+    r->primary_key = kit_key(pool, "projects_pkey", 0, -1);
 
     r = mkrel("subsidies");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "amount", "numeric", AR_ENC_NUMBER);
-    r->primary_key = key("subsidies_pkey", 1);
-    fk(r, "subsidies_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r->primary_key = kit_key(pool, "subsidies_pkey", 0, -1);
+    fk(r, "subsidies_project_id_fkey", "projects", "project_id", "id");
 
     r = mkrel("project_sites");
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "address", "text", AR_ENC_STRING);
-    r->primary_key = key("project_sites_pkey", 1);
-    fk(r, "project_sites_project_id_fkey", names("project_id", NULL), "projects",
-       names("id", NULL));
+    r->primary_key = kit_key(pool, "project_sites_pkey", 0, -1);
+    fk(r, "project_sites_project_id_fkey", "projects", "project_id", "id");
 
     r = mkrel("tags");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "label", "text", AR_ENC_STRING);
-    r->primary_key = key("tags_pkey", 1);
+    r->primary_key = kit_key(pool, "tags_pkey", 0, -1);
 
     r = mkrel("project_tags");
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "tag_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("project_tags_pkey", 2);
-    fk(r, "project_tags_project_id_fkey", names("project_id", NULL), "projects",
-       names("id", NULL));
-    fk(r, "project_tags_tag_id_fkey", names("tag_id", NULL), "tags", names("id", NULL));
+    r->primary_key = kit_key(pool, "project_tags_pkey", 0, 1, -1);
+    fk(r, "project_tags_project_id_fkey", "projects", "project_id", "id");
+    fk(r, "project_tags_tag_id_fkey", "tags", "tag_id", "id");
 
     r = mkrel("people");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "name", "text", AR_ENC_STRING);
     col(r, "manager_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("people_pkey", 1);
-    fk(r, "people_manager_id_fkey", names("manager_id", NULL), "people", names("id", NULL));
+    r->primary_key = kit_key(pool, "people_pkey", 0, -1);
+    fk(r, "people_manager_id_fkey", "people", "manager_id", "id");
 
     r = mkrel("inspections");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "inspector_id", "integer", AR_ENC_NUMBER);
     col(r, "reviewer_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("inspections_pkey", 1);
-    fk(r, "inspections_project_id_fkey", names("project_id", NULL), "projects",
-       names("id", NULL));
-    fk(r, "inspections_inspector_fkey", names("inspector_id", NULL), "people", names("id", NULL));
-    fk(r, "inspections_reviewer_fkey", names("reviewer_id", NULL), "people", names("id", NULL));
+    r->primary_key = kit_key(pool, "inspections_pkey", 0, -1);
+    fk(r, "inspections_project_id_fkey", "projects", "project_id", "id");
+    fk(r, "inspections_inspector_fkey", "people", "inspector_id", "id");
+    fk(r, "inspections_reviewer_fkey", "people", "reviewer_id", "id");
 
     r = mkrel("units");
     col(r, "building", "text", AR_ENC_STRING);
     col(r, "unit_no", "integer", AR_ENC_NUMBER);
     col(r, "rooms", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("units_pkey", 2);
+    r->primary_key = kit_key(pool, "units_pkey", 0, 1, -1);
 
     r = mkrel("leases");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "building", "text", AR_ENC_STRING);
     col(r, "unit_no", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("leases_pkey", 1);
-    fk(r, "leases_unit_fkey", names("building", "unit_no"), "units", names("building", "unit_no"));
+    r->primary_key = kit_key(pool, "leases_pkey", 0, -1);
+    kit_foreign_key(pool, r, "leases_unit_fkey",
+                    "embed", "units", "building", "building", "unit_no", "unit_no", NULL);
 
     r = mkrel("loners");
     col(r, "id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("loners_pkey", 1);
+    r->primary_key = kit_key(pool, "loners_pkey", 0, -1);
 
     r = mkrel("blank");                      /* every column hidden */
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("blank_pkey", 1);
-    fk(r, "blank_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r->primary_key = kit_key(pool, "blank_pkey", 0, -1);
+    fk(r, "blank_project_id_fkey", "projects", "project_id", "id");
 
     r = mkrel("secrets");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("secrets_pkey", 1);
-    fk(r, "secrets_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r->primary_key = kit_key(pool, "secrets_pkey", 0, -1);
+    fk(r, "secrets_project_id_fkey", "projects", "project_id", "id");
 
     /* views: v_projects shows projects' id and name (its "label" is computed),
      * v_subsidies shows subsidies' id and project_id (as "pid") */
@@ -232,49 +186,49 @@ static void build_schema(void)
     r = mkrel("notes");
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "body", "text", AR_ENC_STRING);
-    fk(r, "notes_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    fk(r, "notes_project_id_fkey", "projects", "project_id", "id");
     r = mkrel("visits");                     /* its key hidden */
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "day", "date", AR_ENC_STRING);
-    r->primary_key = key("visits_pkey", 1);
-    fk(r, "visits_project_id_fkey", names("project_id", NULL), "projects", names("id", NULL));
+    r->primary_key = kit_key(pool, "visits_pkey", 0, -1);
+    fk(r, "visits_project_id_fkey", "projects", "project_id", "id");
     r = mkrel("log__entries");               /* "__" in a relationship's name */
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "project_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("log__entries_pkey", 1);
-    fk(r, "log__entries_project_id_fkey", names("project_id", NULL), "projects",
-       names("id", NULL));
+    r->primary_key = kit_key(pool, "log__entries_pkey", 0, -1);
+    fk(r, "log__entries_project_id_fkey", "projects", "project_id", "id");
     r = mkrel("memberships");                /* a third key, to a schema not reflected */
     col(r, "project_id", "integer", AR_ENC_NUMBER);
     col(r, "tenant", "integer", AR_ENC_NUMBER);
     col(r, "tag_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("memberships_pkey", 2);
-    fk(r, "memberships_project_fkey", names("project_id", NULL), "projects", names("id", NULL));
-    fk(r, "memberships_tag_fkey", names("tag_id", NULL), "tags", names("id", NULL));
-    fk(r, "memberships_tenant_fkey", names("tenant", NULL), "tenants", names("id", NULL));
-    APR_ARRAY_IDX(r->foreign_keys, 2, ar_foreign_key).ref_schema = "auth";
+    r->primary_key = kit_key(pool, "memberships_pkey", 0, 1, -1);
+    fk(r, "memberships_project_fkey", "projects", "project_id", "id");
+    fk(r, "memberships_tag_fkey", "tags", "tag_id", "id");
+    kit_foreign_key(pool, r, "memberships_tenant_fkey", "auth", "tenants", "tenant", "id", NULL);
     r = mkrel("tposts");                     /* a junction whose keys share tenant */
     col(r, "tenant", "integer", AR_ENC_NUMBER);
     col(r, "id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("tposts_pkey", 2);
+    r->primary_key = kit_key(pool, "tposts_pkey", 0, 1, -1);
     r = mkrel("ttags");
     col(r, "tenant", "integer", AR_ENC_NUMBER);
     col(r, "id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("ttags_pkey", 2);
+    r->primary_key = kit_key(pool, "ttags_pkey", 0, 1, -1);
     r = mkrel("tpost_tags");
     col(r, "tenant", "integer", AR_ENC_NUMBER);
     col(r, "post_id", "integer", AR_ENC_NUMBER);
     col(r, "tag_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("tpost_tags_pkey", 3);
-    fk(r, "tpost_tags_post_fkey", names("tenant", "post_id"), "tposts", names("tenant", "id"));
-    fk(r, "tpost_tags_tag_fkey", names("tenant", "tag_id"), "ttags", names("tenant", "id"));
+    r->primary_key = kit_key(pool, "tpost_tags_pkey", 0, 1, 2, -1);
+    kit_foreign_key(pool, r, "tpost_tags_post_fkey",
+                    "embed", "tposts", "tenant", "tenant", "post_id", "id", NULL);
+    kit_foreign_key(pool, r, "tpost_tags_tag_fkey",
+                    "embed", "ttags", "tenant", "tenant", "tag_id", "id", NULL);
     r = mkrel("reports");
     col(r, "id", "integer", AR_ENC_NUMBER);
     col(r, "people", "text", AR_ENC_STRING);
     col(r, "author_id", "integer", AR_ENC_NUMBER);
-    r->primary_key = key("reports_pkey", 1);
-    fk(r, "reports_author_id_fkey", names("author_id", NULL), "people", names("id", NULL));
+    r->primary_key = kit_key(pool, "reports_pkey", 0, -1);
+    fk(r, "reports_author_id_fkey", "people", "author_id", "id");
 
     APR_ARRAY_PUSH(schemas, const char *) = "embed";
     expo.schemas = schemas;

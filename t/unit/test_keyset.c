@@ -30,6 +30,7 @@
 #include "autorest.h"
 #include "tap.h"
 #include "ar_checks.h"
+#include "schema_kit.h"
 
 static apr_pool_t *pool;
 
@@ -553,41 +554,17 @@ static ar_exposure expo;
 static ar_column *addcol(ar_relation *r, const char *name, const char *type, ar_encoding enc,
                          int nullable, int sortable)
 {
-    ar_column *c = apr_array_push(r->columns);
-
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    c->type = type;
-    c->enc = enc;
-    c->elem_enc = AR_ENC_STRING;
-    c->nullable = nullable;
-    c->sortable = sortable;
-    c->position = r->columns->nelts;
-    return c;
+    return kit_column(r, name, type, enc, nullable, sortable);
 }
 
 static ar_relation *mkrel(const char *schema_name, const char *name)
 {
-    ar_relation *r = apr_pcalloc(pool, sizeof(*r));
-
-    r->schema = schema_name;
-    r->name = name;
-    r->kind = 'r';
-    r->columns = apr_array_make(pool, 4, sizeof(ar_column));
-    r->unique_keys = apr_array_make(pool, 1, sizeof(ar_key));
-    r->foreign_keys = apr_array_make(pool, 1, sizeof(ar_foreign_key));
-    ar_schema_add(schema, r);
-    return r;
+    return kit_relation(pool, schema, schema_name, name);
 }
 
 static ar_key *key1(const char *name, int col)
 {
-    ar_key *k = apr_pcalloc(pool, sizeof(*k));
-
-    k->name = name;
-    k->cols = apr_array_make(pool, 1, sizeof(int));
-    APR_ARRAY_PUSH(k->cols, int) = col;
-    return k;
+    return kit_key(pool, name, col, -1);
 }
 
 static void items_columns(ar_relation *r)

@@ -14,6 +14,7 @@
 #include "autorest.h"
 #include "tap.h"
 #include "ar_checks.h"
+#include "schema_kit.h"
 
 static apr_pool_t *pool;
 
@@ -261,52 +262,30 @@ static void test_range(void)
 static ar_schema *schema;
 static ar_exposure expo;
 
+/* A column of type "t"; arrays hold numbers. */
 static void addcol(ar_relation *r, const char *name, ar_encoding enc, int nullable,
                    int sortable)
 {
-    ar_column *c = apr_array_push(r->columns);
+    ar_column *c = kit_column(r, name, "t", enc, nullable, sortable);
 
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    c->type = "t";
-    c->enc = enc;
-    c->elem_enc = enc == AR_ENC_ARRAY ? AR_ENC_NUMBER : AR_ENC_STRING;
-    c->nullable = nullable;
-    c->sortable = sortable;
-    c->position = r->columns->nelts;
+    if (enc == AR_ENC_ARRAY)
+        c->elem_enc = AR_ENC_NUMBER;
+}
+
+/* A key over column a, and b unless it is -1. */
+static ar_key *pk(const char *name, int a, int b)
+{
+    return kit_key(pool, name, a, b, -1);
 }
 
 static ar_key mkkey(const char *name, int a, int b)
 {
-    ar_key k;
-
-    k.name = name;
-    k.cols = apr_array_make(pool, 2, sizeof(int));
-    APR_ARRAY_PUSH(k.cols, int) = a;
-    if (b >= 0)
-        APR_ARRAY_PUSH(k.cols, int) = b;
-    return k;
+    return *pk(name, a, b);
 }
 
 static ar_relation *mkrel(const char *schema_name, const char *name)
 {
-    ar_relation *r = apr_pcalloc(pool, sizeof(*r));
-
-    r->schema = schema_name;
-    r->name = name;
-    r->kind = 'r';
-    r->columns = apr_array_make(pool, 4, sizeof(ar_column));
-    r->unique_keys = apr_array_make(pool, 1, sizeof(ar_key));
-    r->foreign_keys = apr_array_make(pool, 1, sizeof(ar_foreign_key));
-    ar_schema_add(schema, r);
-    return r;
-}
-
-static ar_key *pk(const char *name, int a, int b)
-{
-    ar_key *k = apr_palloc(pool, sizeof(*k));
-    *k = mkkey(name, a, b);
-    return k;
+    return kit_relation(pool, schema, schema_name, name);
 }
 
 static void build_schema(void)

@@ -13,6 +13,7 @@
 
 #include "autorest.h"
 #include "tap.h"
+#include "schema_kit.h"
 
 static apr_pool_t *pool;
 static apr_hash_t *types;
@@ -240,27 +241,14 @@ static void test_type_encoding(void)
 
 /* ------------------------------------------------------------- schemas */
 
+/* A table with the columns id, secret and "Mixed Case". */
 static ar_relation *mkrel(ar_schema *s, const char *schema, const char *name)
 {
-    ar_relation *r = apr_pcalloc(pool, sizeof(*r));
-    ar_column *c;
+    ar_relation *r = kit_relation(pool, s, schema, name);
 
-    r->schema = schema;
-    r->name = name;
-    r->kind = 'r';
-    r->columns = apr_array_make(pool, 2, sizeof(ar_column));
-    r->unique_keys = apr_array_make(pool, 1, sizeof(ar_key));
-    r->foreign_keys = apr_array_make(pool, 1, sizeof(ar_foreign_key));
-    c = apr_array_push(r->columns);
-    memset(c, 0, sizeof(*c));
-    c->name = "id";
-    c = apr_array_push(r->columns);
-    memset(c, 0, sizeof(*c));
-    c->name = "secret";
-    c = apr_array_push(r->columns);
-    memset(c, 0, sizeof(*c));
-    c->name = "Mixed Case";
-    ar_schema_add(s, r);
+    kit_column(r, "id", "integer", AR_ENC_NUMBER, 0, 1);
+    kit_column(r, "secret", "text", AR_ENC_STRING, 1, 1);
+    kit_column(r, "Mixed Case", "text", AR_ENC_STRING, 1, 1);
     return r;
 }
 
