@@ -278,10 +278,11 @@ static int check_cond(const ar_cond *c)
         /* q= has/any: a relationship's name (maybe "rel__field") and one
          * condition on its rows; "rel__field" with a value leaves the
          * condition's field to the planner */
-        const ar_cond *inner;
+        const ar_cond *inner = c->children && c->children->nelts == 1
+                                   ? APR_ARRAY_IDX(c->children, 0, const ar_cond *)
+                                   : NULL;
 
-        if (!c->field.restless || c->value || c->values || c->other || !c->children
-            || c->children->nelts != 1 || !(inner = APR_ARRAY_IDX(c->children, 0, const ar_cond *)))
+        if (!c->field.restless || c->value || c->values || c->other || !inner)
             fail("has/any without exactly one condition, or with a value", c->field.column);
         if (inner->kind == AR_COND_LEAF && !inner->field.column) {
             if (!strstr(c->field.column, "__") || (inner->op != AR_OP_EQ && inner->op != AR_OP_IS))
