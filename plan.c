@@ -129,9 +129,10 @@ static ar_error *resolve_cond(planner *pl, const ar_relation *rel,
  * either makes the order total. Without one, the visible sortable columns in
  * position order, after the columns of a nullable unique key if there is
  * one: deterministic whenever rows differ in those columns. Hidden columns
- * never join that fallback, so their values do not shape what is shown. */
+ * never join that fallback, so their values do not shape what is shown;
+ * with shown_key (embedded lists), a key with a hidden column is none. */
 static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
-                                         const ar_exposure *x, int *total)
+                                         const ar_exposure *x, int shown_key, int *total)
 {
     apr_array_header_t *order = apr_array_make(p, 4, sizeof(const ar_column *));
     const ar_key *key = rel->primary_key, *nullable_key = NULL;
@@ -147,6 +148,14 @@ static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
             key = k;
         else if (!nullable_key)
             nullable_key = k;
+    }
+    if (shown_key) {
+        /* a key with a hidden column is no key here: the fallback below */
+        const ar_key *chosen = key ? key : nullable_key;
+
+        for (i = 0; chosen && i < chosen->cols->nelts; i++)
+            if (!ar_exposed_column(x, rel, column_at(rel, APR_ARRAY_IDX(chosen->cols, i, int))))
+                key = nullable_key = NULL;
     }
     *total = key != NULL;
     if (!key)
@@ -386,34 +395,30 @@ static ar_embed_plan *new_embed(planner *pl, const ar_relationship *r, const cha
 
 /* The parent's foreign key named by name, its constraint's name or its one
  * column (subsidies?select=project_id(name), people?select=manager_id(name)),
- * whose target is exposed and whose columns are shown; NULL when none. */
-static const ar_foreign_key *key_named(const ar_schema *s, const ar_exposure *x,
-                                       const ar_relation *parent, const char *name,
-                                       const ar_relation **target)
+ * whose target is exposed and whose columns are shown: pushed onto out as
+ * the one relationship it names (many-to-one, or one-to-one); 0 when none. */
+static int key_named(const ar_schema *s, const ar_exposure *x, const ar_relation *parent,
+                     const char *name, apr_array_header_t *out)
 {
     int i;
 
     for (i = 0; parent->foreign_keys && i < parent->foreign_keys->nelts; i++) {
         const ar_foreign_key *fk = &APR_ARRAY_IDX(parent->foreign_keys, i, ar_foreign_key);
+        const ar_relation *target;
 
         if (strcmp(fk->name, name) != 0
             && !(fk->cols->nelts == 1 && strcmp(APR_ARRAY_IDX(fk->cols, 0, const char *), name) == 0))
             continue;
-        *target = ar_schema_find(s, fk->ref_schema, fk->ref_relation);
-        if (*target && ar_exposed_relation(x, *target)) {
-            ar_relationship r;
-
-            memset(&r, 0, sizeof(r));
-            r.card = AR_CARD_M2O;
-            r.parent = parent;
-            r.target = *target;
-            r.fk = fk;
-            r.fk_on_parent = 1;
-            if (ar_exposed_relationship(x, &r))
-                return fk;
-        }
+        target = ar_schema_find(s, fk->ref_schema, fk->ref_relation);
+        if (!target || !ar_exposed_relation(x, target))
+            continue;
+        add_candidate(out, unique_on(parent, fk->cols) ? AR_CARD_O2O : AR_CARD_M2O, parent,
+                      target, fk, 1, NULL, NULL);
+        if (ar_exposed_relationship(x, &APR_ARRAY_IDX(out, out->nelts - 1, ar_relationship)))
+            return 1;
+        out->nelts--;
     }
-    return NULL;
+    return 0;
 }
 
 /* rel(...) of parent: the one relationship the name and hint pick, and the
@@ -425,8 +430,7 @@ static ar_error *plan_embed(planner *pl, const ar_relation *parent, const ar_emb
     const ar_schema *s = pl->s;
     const ar_exposure *x = pl->x;
     const ar_relation *target = ar_resolve_relation(s, x, parent->schema, em->name);
-    const ar_foreign_key *by_key = NULL;
-    apr_array_header_t *cands, *best;
+    apr_array_header_t *cands = apr_array_make(p, 2, sizeof(ar_relationship)), *best;
     ar_embed_plan *ep;
     ar_error *e;
     int i, top = 0;
@@ -434,10 +438,8 @@ static ar_error *plan_embed(planner *pl, const ar_relation *parent, const ar_emb
     /* Not a relation: the parent's key by column or constraint name, the
      * one relationship it names (many-to-one, or one-to-one). */
     if ((!target || !ar_exposed_relation(x, target)) && !em->hint
-        && (by_key = key_named(s, x, parent, em->name, &target)) != NULL) {
-        cands = apr_array_make(p, 1, sizeof(ar_relationship));
-        add_candidate(cands, unique_on(parent, by_key->cols) ? AR_CARD_O2O : AR_CARD_M2O, parent,
-                      target, by_key, 1, NULL, NULL);
+        && key_named(s, x, parent, em->name, cands)) {
+        target = APR_ARRAY_IDX(cands, 0, ar_relationship).target;
         goto chosen;
     }
     if (!target || !ar_exposed_relation(x, target))
@@ -631,7 +633,7 @@ static ar_error *plan_order(planner *pl, const ar_relation *rel,
 {
     const ar_exposure *x = pl->x;
     int total, by_embed = 0;
-    apr_array_header_t *dflt = default_order(pl->p, rel, x, &total);
+    apr_array_header_t *dflt = default_order(pl->p, rel, x, 0, &total);
     int i, j;
 
     for (i = 0; asked && i < asked->nelts; i++) {
@@ -999,20 +1001,9 @@ static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
         if (pl->max_rows > 0 && (ep->limit == AR_UNSET || ep->limit > pl->max_rows))
             ep->limit = pl->max_rows;
         if (!ep->order) {
-            const ar_relation *t = ep->rel.target;
-            apr_array_header_t *key = default_order(pl->p, t, pl->x, &total);
-            int hidden = 0;
+            /* hidden values do not shape what is shown */
+            apr_array_header_t *key = default_order(pl->p, ep->rel.target, pl->x, 1, &total);
 
-            /* hidden values do not shape what is shown: with a hidden key
-             * column, the visible sortable columns, in position order */
-            for (j = 0; j < key->nelts; j++)
-                hidden |= !ar_exposed_column(pl->x, t, APR_ARRAY_IDX(key, j, const ar_column *));
-            if (hidden) {
-                key->nelts = 0;
-                for (j = 0; j < t->columns->nelts; j++)
-                    if (column_at(t, j)->sortable && ar_exposed_column(pl->x, t, column_at(t, j)))
-                        APR_ARRAY_PUSH(key, const ar_column *) = column_at(t, j);
-            }
             ep->order = apr_array_make(pl->p, key->nelts + 1, sizeof(ar_order_term));
             for (j = 0; j < key->nelts; j++) {
                 ar_order_term *o = apr_array_push(ep->order);

@@ -234,7 +234,9 @@ static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent);
 static void put_output_column(writer *w, int top, ar_media media, const ar_output_column *oc);
 
 /* The select list of an embedded level: every column under its key, which
- * row_to_json and json_agg turn into the object's keys, in order. */
+ * row_to_json and json_agg turn into the object's keys, in order. There is
+ * one at least: a relationship joins on columns of its target that are
+ * shown (ar_exposed_relationship), and rel() has no subquery. */
 static void put_embed_columns(writer *w, const ar_embed_plan *ep)
 {
     const char *saved = w->qual, *e = embed_alias(w, "e", ep);
@@ -246,8 +248,6 @@ static void put_embed_columns(writer *w, const ar_embed_plan *ep)
             put(w, ", ");
         put_output_column(w, 0, AR_MEDIA_JSON, &APR_ARRAY_IDX(ep->columns, i, ar_output_column));
     }
-    if (ep->columns->nelts == 0)
-        put(w, "NULL"); /* every column hidden: put_embed writes {} per row */
     w->qual = saved;
 }
 
@@ -256,10 +256,7 @@ static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
 {
     const char *r = embed_alias(w, "r", ep);
     int many = ep->rel.card == AR_CARD_O2M || ep->rel.card == AR_CARD_M2M;
-    /* rel(*) with every column hidden: {} for each related row, as at the
-     * top, not the placeholder column the derived table needs */
-    const char *row = ep->columns->nelts ? (many ? r : apr_pstrcat(w->p, "row_to_json(", r, ")", NULL))
-                                         : "json_build_object()";
+    const char *row = many ? r : apr_pstrcat(w->p, "row_to_json(", r, ")", NULL);
 
     put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", row, "), json_build_array())",
                               " FROM (SELECT ", NULL)

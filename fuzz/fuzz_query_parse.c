@@ -532,6 +532,9 @@ static void check_output_column(const ar_output_column *oc, const ar_relation *r
     if (!oc->name)
         fail("an output column without a name", NULL);
     if (oc->embed) {
+        /* sql.c writes no placeholder column: an embedded value has one */
+        if (oc->embed->columns->nelts == 0)
+            fail("an embedded resource in the response without a column", oc->name);
         check_embed(oc->embed, rel, depth + 1, 1);
         return;
     }
