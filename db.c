@@ -43,13 +43,29 @@ ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
     else if (strncmp(state, "22", 2) == 0 || strcmp(state, "42883") == 0
              || strcmp(state, "42804") == 0 || strcmp(state, "42704") == 0
              || strcmp(state, "42846") == 0 || strcmp(state, "42725") == 0
-             || strcmp(state, "42P18") == 0)
+             || strcmp(state, "42P18") == 0 || strcmp(state, "42P10") == 0)
         /* Data exceptions are about the client's value, and the type errors
          * about an operator or cast the client chose for a column (like on
          * an integer, ::nosuchtype). PostgreSQL's primary message names the
          * types and value, never the statement. */
         e = ar_error_make(p, AR_ERR_DB_BAD_VALUE, primary ? primary : "invalid value",
                           NULL, NULL);
+    else if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)
+        /* the row conflicts with another: 409, as PostgREST answers */
+        e = ar_error_make(p, AR_ERR_DB_CONFLICT, primary ? primary : "conflict", NULL, NULL);
+    else if (strncmp(state, "23", 2) == 0)
+        e = ar_error_make(p, AR_ERR_DB_CONSTRAINT,
+                          primary ? primary : "a constraint refused the row", NULL, NULL);
+    else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        e = ar_error_make(p, AR_ERR_DB_RETRY,
+                          "the transaction collided with another and was undone", NULL,
+                          "send the request again");
+    else if (strcmp(state, "P0001") == 0)
+        /* RAISE in a function or trigger: its words are for the client */
+        e = ar_error_make(p, AR_ERR_DB_RAISED, primary ? primary : "raised", NULL, NULL);
+    else if (strcmp(state, "25006") == 0)
+        e = ar_error_make(p, AR_ERR_DB_READ_ONLY, "the database is read-only here", NULL,
+                          NULL);
     else if (strcmp(state, "42501") == 0)
         e = ar_error_make(p, AR_ERR_DB_PRIVILEGE,
                           "the database refused access to this resource", NULL, NULL);
@@ -66,17 +82,40 @@ ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
     return e;
 }
 
+/* What PostgreSQL says beyond its primary message, for the errors whose
+ * words are the client's to read: a constraint's DETAIL ("Key (sku)=(x)
+ * already exists.") and HINT, a RAISE's DETAIL and HINT. The glue withholds
+ * them where they could show a hidden column (see ar_error.constraint). */
+static void add_diagnostics(apr_pool_t *p, ar_error *e, const PGresult *res)
+{
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+    if (e->kind != AR_ERR_DB_CONFLICT && e->kind != AR_ERR_DB_CONSTRAINT
+        && e->kind != AR_ERR_DB_RAISED && e->kind != AR_ERR_DB_BAD_VALUE)
+        return;
+    e->details = detail ? apr_pstrdup(p, detail) : NULL;
+    if (hint)
+        e->hint = apr_pstrdup(p, hint);
+    e->constraint = constraint ? apr_pstrdup(p, constraint) : NULL;
+}
+
 static ar_error *result_error(apr_pool_t *p, PGconn *conn, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *full = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+    ar_error *e;
 
     if (PQstatus(conn) != CONNECTION_OK)
         state = "08006";
     /* Copies: the PGresult is cleared right after. */
-    return ar_db_error(p, state ? apr_pstrdup(p, state) : NULL,
-                       primary ? apr_pstrdup(p, primary) : NULL, apr_pstrdup(p, full));
+    e = ar_db_error(p, state ? apr_pstrdup(p, state) : NULL,
+                    primary ? apr_pstrdup(p, primary) : NULL, apr_pstrdup(p, full));
+    if (res)
+        add_diagnostics(p, e, res);
+    return e;
 }
 
 int ar_db_usable(PGconn *conn)
@@ -151,7 +190,7 @@ static void state_forget(ar_conn_state *st)
 /* ------------------------------------------------------------ pipeline */
 
 /* What each result in the pipeline answers, in the order they come. */
-typedef enum { STEP_SETTINGS, STEP_WIPE, STEP_PREPARE, STEP_PRE, STEP_MAIN } step_kind;
+typedef enum { STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_PRE, STEP_MAIN } step_kind;
 
 typedef struct {
     step_kind kind;
@@ -202,7 +241,7 @@ static ar_error *read_scalar(apr_pool_t *p, PGconn *conn, ar_error *err, const c
 }
 
 /* One attempt. *rows tells the caller whether a retry is still safe. */
-static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, long *rows)
+static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *rows)
 {
     char timeout[32];
     const char *settings_params[1] = {timeout};
@@ -213,6 +252,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
     int stopped = 0, i;
 
     *rows = 0;
+    q->affected = 0;
     if (st && st->backend_pid != PQbackendPID(conn)) {
         /* A new session (reconnected, or a new connection where an old one
          * was): nothing we knew about the old one holds. */
@@ -230,6 +270,11 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
         st->prepared = apr_hash_make(st->pool);
         st->wipe = 0;
         st->unrecorded = 0;
+    }
+    if (q->begin) {
+        ((step *)apr_array_push(steps))->kind = STEP_BEGIN;
+        if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+            goto send_failed;
     }
     /* The session settings our encoders rely on, and this request's
      * timeout, only when the session does not have them already. */
@@ -267,6 +312,9 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
             PQsetSingleRowMode(conn);
         while ((res = PQgetResult(conn)) != NULL) {
             switch (PQresultStatus(res)) {
+            case PGRES_COMMAND_OK:
+                q->affected = apr_atoi64(PQcmdTuples(res));
+                break;
             case PGRES_SINGLE_TUPLE:
             case PGRES_TUPLES_OK: {
                 ar_row row;
@@ -274,6 +322,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, const ar_db_query *q, 
                 row.res = res;
                 for (row.index = 0; row.index < n && !stopped && !err; row.index++) {
                     ++*rows;
+                    q->affected++;
                     if (q->on_row(q->ctx, &row) != 0) {
                         stopped = 1;
                         if (q->stream)
@@ -345,11 +394,18 @@ done:
     return err;
 }
 
-ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, const ar_db_query *q)
+ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, ar_db_query *q)
 {
     long rows = 0;
     ar_error *err;
 
+    if (q->in_transaction) {
+        /* Inside a transaction nothing can be tried again: what ran before
+         * this statement is gone with the connection, or still there. */
+        if (PQstatus(conn) != CONNECTION_OK)
+            return result_error(p, conn, NULL);
+        return stream_once(p, conn, q, &rows);
+    }
     if (!ar_db_usable(conn))
         return result_error(p, conn, NULL);
     err = stream_once(p, conn, q, &rows);
@@ -378,4 +434,115 @@ const char *ar_db_row_value(const ar_row *row, int col, int *len)
     }
     *len = PQgetlength(row->res, row->index, col);
     return PQgetvalue(row->res, row->index, col);
+}
+
+ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
+{
+    PGresult *res;
+    ar_error *err = NULL;
+
+    if (PQstatus(conn) != CONNECTION_OK)
+        return result_error(p, conn, NULL);
+    if (PQtransactionStatus(conn) == PQTRANS_IDLE)
+        return NULL;
+    /* COMMIT of a failed transaction would be a rollback: say so */
+    if (commit && PQtransactionStatus(conn) != PQTRANS_INTRANS) {
+        err = ar_error_make(p, AR_ERR_DB_QUERY, "the database could not answer this request",
+                            NULL, NULL);
+        err->log = "commit of a transaction that had failed";
+        commit = 0;
+    }
+    res = PQexec(conn, commit ? "COMMIT" : "ROLLBACK");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && !err) {
+        err = result_error(p, conn, res);
+        commit = 0;
+    }
+    PQclear(res);
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    if (!commit && st) {
+        /* set_config() is transactional: the settings sent inside are undone */
+        st->session_ready = 0;
+        st->timeout_ms = -1;
+    }
+    return err;
+}
+
+/* ------------------------------------------------------------ COPY in */
+
+/* Starts COPY ... FROM STDIN: outside the pipeline, which cannot carry a
+ * COPY. begin: open the transaction first, with the session's settings
+ * (inside it, so ar_db_end's rollback also forgets them). */
+ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long timeout_ms,
+                           int begin, const char *copy_sql)
+{
+    PGresult *res;
+    ar_error *err = NULL;
+
+    if (PQstatus(conn) != CONNECTION_OK && (!begin || !ar_db_usable(conn)))
+        return result_error(p, conn, NULL);
+    if (begin) {
+        char timeout[32];
+        const char *values[1] = {timeout};
+
+        if (st && st->backend_pid != PQbackendPID(conn)) {
+            state_forget(st);
+            st->backend_pid = PQbackendPID(conn);
+        }
+        res = PQexec(conn, "BEGIN");
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            err = result_error(p, conn, res);
+        PQclear(res);
+        if (err)
+            return err;
+        apr_snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
+        res = PQexecParams(conn, settings_sql, 1, NULL, values, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            err = result_error(p, conn, res);
+        PQclear(res);
+        if (err)
+            return err;
+        if (st) {
+            st->session_ready = 1;
+            st->timeout_ms = timeout_ms;
+        }
+    }
+    res = PQexec(conn, copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        err = result_error(p, conn, res);
+    PQclear(res);
+    return err;
+}
+
+ar_error *ar_db_copy_put(apr_pool_t *p, PGconn *conn, const char *data, apr_size_t len)
+{
+    while (len > 0) {
+        /* libpq takes an int: hand over large buffers in pieces */
+        int n = len > (1 << 30) ? (1 << 30) : (int)len;
+        if (PQputCopyData(conn, data, n) != 1)
+            return result_error(p, conn, NULL);
+        data += n;
+        len -= (apr_size_t)n;
+    }
+    return NULL;
+}
+
+ar_error *ar_db_copy_end(apr_pool_t *p, PGconn *conn, const char *abort_reason,
+                         apr_int64_t *rows)
+{
+    PGresult *res;
+    ar_error *err = NULL;
+
+    if (PQputCopyEnd(conn, abort_reason) != 1)
+        err = result_error(p, conn, NULL);
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COMMAND_OK && rows)
+            *rows = apr_atoi64(PQcmdTuples(res));
+        else if (PQresultStatus(res) != PGRES_COMMAND_OK && !err && !abort_reason)
+            err = result_error(p, conn, res);
+        PQclear(res);
+        if (PQstatus(conn) != CONNECTION_OK)
+            break;
+    }
+    return err;
 }

@@ -45,6 +45,17 @@ static const struct {
     [AR_ERR_BAD_CURSOR]         = {400, "AR112"},
     [AR_ERR_NO_RELATIONSHIP]    = {400, "AR113"},
     [AR_ERR_AMBIGUOUS_EMBED]    = {300, "AR114"},
+    [AR_ERR_BAD_BODY]           = {400, "AR115"},
+    [AR_ERR_BODY_TOO_LARGE]     = {413, "AR116"},
+    [AR_ERR_BAD_MEDIA]          = {415, "AR117"},
+    [AR_ERR_UNFILTERED]         = {400, "21000"},
+    [AR_ERR_MAX_AFFECTED]       = {400, "AR118"},
+    [AR_ERR_BAD_PUT]            = {405, "AR119"},
+    [AR_ERR_DB_CONFLICT]        = {409, "23505"},
+    [AR_ERR_DB_CONSTRAINT]      = {400, "23502"},
+    [AR_ERR_DB_RETRY]           = {503, "40001"},
+    [AR_ERR_DB_RAISED]          = {400, "P0001"},
+    [AR_ERR_DB_READ_ONLY]       = {405, "25006"},
 };
 
 const char *ar_error_code(ar_error_kind kind)

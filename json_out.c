@@ -600,8 +600,27 @@ static char *relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_rela
     return out;
 }
 
+/* The methods of the Location that the role's privileges permit on rel
+ * (PUT inserts or updates one row by its key: both, and a key). */
+static json_t *index_methods(const ar_relation *rel, int methods)
+{
+    json_t *list = json_array();
+
+    json_array_append_new(list, json_string("GET"));
+    if ((methods & AR_METHOD_POST) && (rel->writable & AR_CAN_INSERT))
+        json_array_append_new(list, json_string("POST"));
+    if ((methods & AR_METHOD_PATCH) && (rel->writable & AR_CAN_UPDATE))
+        json_array_append_new(list, json_string("PATCH"));
+    if ((methods & AR_METHOD_PUT) && rel->primary_key
+        && (rel->writable & (AR_CAN_INSERT | AR_CAN_UPDATE)) == (AR_CAN_INSERT | AR_CAN_UPDATE))
+        json_array_append_new(list, json_string("PUT"));
+    if ((methods & AR_METHOD_DELETE) && (rel->writable & AR_CAN_DELETE))
+        json_array_append_new(list, json_string("DELETE"));
+    return list;
+}
+
 static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel,
-                              const char *base_url)
+                              const char *base_url, int methods)
 {
     json_t *j = json_object(), *cols = json_array(), *pk = json_null();
     int i;
@@ -631,6 +650,7 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
             pk = json_null();
     }
     json_object_set_new(j, "primary_key", pk);
+    json_object_set_new(j, "methods", index_methods(rel, methods));
     for (i = 0; i < rel->columns->nelts; i++) {
         const ar_column *c = &APR_ARRAY_IDX(rel->columns, i, ar_column);
         json_t *col;
@@ -643,6 +663,10 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
         json_object_set_new(col, "nullable", json_boolean(c->nullable));
         json_object_set_new(col, "default", text_or_null(c->default_expr));
         json_object_set_new(col, "comment", text_or_null(c->comment));
+        json_object_set_new(col, "insertable",
+                            json_boolean(c->insertable && (rel->writable & AR_CAN_INSERT)));
+        json_object_set_new(col, "updatable",
+                            json_boolean(c->updatable && (rel->writable & AR_CAN_UPDATE)));
         json_array_append_new(cols, col);
     }
     json_object_set_new(j, "columns", cols);
@@ -650,7 +674,7 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
 }
 
 char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                    const char *base_url, apr_size_t *len)
+                    const char *base_url, int methods, apr_size_t *len)
 {
     json_t *doc = json_object(), *rels = json_array();
     char *text, *copy;
@@ -659,7 +683,7 @@ char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     for (i = 0; i < s->relations->nelts; i++) {
         const ar_relation *rel = APR_ARRAY_IDX(s->relations, i, const ar_relation *);
         if (ar_exposed_relation(x, rel))
-            json_array_append_new(rels, index_relation(p, x, rel, base_url));
+            json_array_append_new(rels, index_relation(p, x, rel, base_url, methods));
     }
     json_object_set_new(doc, "relations", rels);
     text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);

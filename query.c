@@ -702,12 +702,15 @@ static char *trim(char *s)
     return s;
 }
 
-/* Prefer: count=exact, handling=strict (RFC 7240). Preferences we do not
- * apply to a read are ignored unless handling=strict. */
+/* Prefer (RFC 7240): count=, handling=, and for a write return=,
+ * resolution=, missing=, max-affected=, tx=. Preferences that do not apply
+ * are ignored unless handling=strict. */
 static ar_error *parse_prefer(apr_pool_t *p, const char *header, ar_read_request *out)
 {
     char *copy = apr_pstrdup(p, header), *state = NULL, *tok;
     const char *unknown = NULL;
+    ar_write_request *w = &out->write;
+    int write = w->kind != AR_WRITE_NONE;
 
     for (tok = apr_strtok(copy, ",", &state); tok; tok = apr_strtok(NULL, ",", &state)) {
         tok = trim(tok);
@@ -721,13 +724,85 @@ static ar_error *parse_prefer(apr_pool_t *p, const char *header, ar_read_request
             out->strict = 1;
         else if (strcmp(tok, "handling=lenient") == 0)
             out->strict = 0;
+        else if (write && strcmp(tok, "return=minimal") == 0)
+            w->ret = AR_RETURN_MINIMAL, w->ret_asked = 1;
+        else if (write && strcmp(tok, "return=headers-only") == 0)
+            w->ret = AR_RETURN_HEADERS, w->ret_asked = 1;
+        else if (write && strcmp(tok, "return=representation") == 0)
+            w->ret = AR_RETURN_REPRESENTATION, w->ret_asked = 1;
+        else if (write && strcmp(tok, "resolution=merge-duplicates") == 0)
+            w->resolution = AR_RESOLVE_MERGE;
+        else if (write && strcmp(tok, "resolution=ignore-duplicates") == 0)
+            w->resolution = AR_RESOLVE_IGNORE;
+        else if (write && strcmp(tok, "missing=default") == 0)
+            w->missing_default = 1;
+        else if (write && strcmp(tok, "missing=null") == 0)
+            w->missing_default = 0;
+        else if (write && strcmp(tok, "tx=rollback") == 0)
+            w->tx_rollback = 1, w->tx_asked = 1;
+        else if (write && strcmp(tok, "tx=commit") == 0)
+            w->tx_rollback = 0, w->tx_asked = 1;
+        else if (write && strncmp(tok, "max-affected=", 13) == 0) {
+            char *end;
+            apr_int64_t n = apr_strtoi64(tok + 13, &end, 10);
+            if (tok[13] && !*end && n >= 0 && n <= AR_MAX_COUNT)
+                w->max_affected = n;
+            else if (!unknown)
+                unknown = tok;
+        }
         else if (*tok && !unknown)
             unknown = tok;
     }
     if (out->strict && unknown)
         return ar_error_make(p, AR_ERR_BAD_PREFER,
                              apr_psprintf(p, "preference '%s' cannot be applied", unknown), NULL,
-                             "with handling=strict, a read takes count=exact|planned|estimated");
+                             write ? "with handling=strict, a write takes count=, return=, "
+                                     "resolution=, missing=, max-affected= and tx="
+                                   : "with handling=strict, a read takes "
+                                     "count=exact|planned|estimated");
+    return NULL;
+}
+
+/* columns= and on_conflict=: a comma-separated list of names, each once;
+ * names may be double-quoted as in select=. */
+static ar_error *parse_name_list(apr_pool_t *p, const char *param, const char *value,
+                                 apr_array_header_t **out)
+{
+    apr_array_header_t *names = apr_array_make(p, 8, sizeof(const char *));
+    const char *s = value;
+
+    if (*out)
+        return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is given twice", param),
+                             NULL, NULL);
+    while (*s) {
+        ar_field f;
+        ar_error *e;
+        int i;
+
+        memset(&f, 0, sizeof(f));
+        if ((e = parse_field(p, &s, ",", &f)) != NULL)
+            return e;
+        if (f.path && f.path->nelts)
+            return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                 apr_psprintf(p, "'%s' takes column names, not JSON paths",
+                                              param), NULL, NULL);
+        for (i = 0; i < names->nelts; i++)
+            if (strcmp(APR_ARRAY_IDX(names, i, const char *), f.column) == 0)
+                return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                     apr_psprintf(p, "'%s' names '%s' twice", param, f.column),
+                                     NULL, NULL);
+        APR_ARRAY_PUSH(names, const char *) = f.column;
+        if (*s == ',' && s[1])
+            s++;
+        else if (*s)
+            return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                 apr_psprintf(p, "'%s' is a comma-separated list of columns",
+                                              param), NULL, NULL);
+    }
+    if (names->nelts == 0)
+        return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is empty", param),
+                             NULL, NULL);
+    *out = names;
     return NULL;
 }
 
@@ -917,6 +992,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     out->limit = AR_UNSET;
     out->page = AR_UNSET;
     out->per_page = AR_UNSET;
+    out->write.max_affected = AR_UNSET;
+    out->write.kind = h ? h->method : AR_WRITE_NONE;
     if ((e = parse_path(p, dialect, path, out)) != NULL)
         return e;
 
@@ -963,6 +1040,17 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
             e = ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
                               apr_psprintf(p, "unknown query parameter '%s'", name), NULL,
                               "the parameters understood here are q, page and results_per_page");
+        else if (strcmp(name, "columns") == 0
+                 && (out->write.kind == AR_WRITE_INSERT || out->write.kind == AR_WRITE_UPDATE))
+            e = parse_name_list(p, name, value, &out->write.columns);
+        else if (strcmp(name, "on_conflict") == 0 && out->write.kind == AR_WRITE_INSERT)
+            e = parse_name_list(p, name, value, &out->write.on_conflict);
+        else if ((strcmp(name, "columns") == 0 || strcmp(name, "on_conflict") == 0)
+                 && out->write.kind != AR_WRITE_NONE)
+            e = ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
+                              apr_psprintf(p, "'%s' is not taken by this method", name), NULL,
+                              strcmp(name, "columns") == 0 ? "columns= goes with POST and PATCH"
+                                                           : "on_conflict= goes with POST");
         else if (strcmp(name, "select") == 0)
             e = seen_select++ ? ar_error_make(p, AR_ERR_BAD_PARAM, "'select' is given twice",
                                               NULL, NULL)
@@ -1012,6 +1100,14 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     /* Flask-Restless's objects carry their relationships; CSV rows are flat. */
     out->related_objects = restless && out->media != AR_MEDIA_CSV;
 
+    if (h && h->content_type)
+        out->write.csv = strncasecmp(h->content_type, "text/csv", 8) == 0;
+    if (out->write.kind != AR_WRITE_NONE && (seen_limit || seen_offset || out->ranged
+                                             || out->cursor)) {
+        return ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
+                             "a write takes no limit, offset, Range or cursor", NULL,
+                             "filter the rows to write instead");
+    }
     if (out->cursor && out->offset > 0)
         return ar_error_make(p, AR_ERR_BAD_PARAM, "a cursor does not take an offset",
                              "the cursor already says where the page starts", NULL);

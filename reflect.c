@@ -271,7 +271,16 @@ static const char relations_sql[] =
     "SELECT c.oid, n.nspname, c.relname, c.relkind,"
     "  obj_description(c.oid, 'pg_class'),"
     "  a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.atttypid,"
-    "  a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum)"
+    "  a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum),"
+    "  a.attgenerated <> '' OR a.attidentity = 'a',"
+    "  has_column_privilege(c.oid, a.attnum, 'INSERT'),"
+    "  has_column_privilege(c.oid, a.attnum, 'UPDATE'),"
+    "  (CASE WHEN has_table_privilege(c.oid, 'INSERT')"
+    "     AND pg_relation_is_updatable(c.oid, false) & 8 = 8 THEN 1 ELSE 0 END)"
+    "  | (CASE WHEN has_table_privilege(c.oid, 'UPDATE')"
+    "     AND pg_relation_is_updatable(c.oid, false) & 4 = 4 THEN 2 ELSE 0 END)"
+    "  | (CASE WHEN has_table_privilege(c.oid, 'DELETE')"
+    "     AND pg_relation_is_updatable(c.oid, false) & 16 = 16 THEN 4 ELSE 0 END)"
     " FROM pg_class c"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
@@ -563,6 +572,7 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
             rel->name = apr_pstrdup(p, PQgetvalue(res, i, 2));
             rel->kind = PQgetvalue(res, i, 3)[0];
             rel->comment = opt_text(p, res, i, 4);
+            rel->writable = atoi(PQgetvalue(res, i, 15));
             rel->columns = apr_array_make(p, 8, sizeof(ar_column));
             rel->unique_keys = apr_array_make(p, 1, sizeof(ar_key));
             rel->foreign_keys = apr_array_make(p, 1, sizeof(ar_foreign_key));
@@ -578,6 +588,9 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
         col->nullable = PQgetvalue(res, i, 9)[0] != 't';
         col->default_expr = opt_text(p, res, i, 10);
         col->comment = opt_text(p, res, i, 11);
+        col->generated = PQgetvalue(res, i, 12)[0] == 't';
+        col->insertable = !col->generated && PQgetvalue(res, i, 13)[0] == 't';
+        col->updatable = !col->generated && PQgetvalue(res, i, 14)[0] == 't';
         ar_type_encoding(types, col->type_oid, &col->enc, &col->elem_enc, &col->sortable);
     }
     return by_oid;

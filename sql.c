@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "autorest.h"
+#include "sql_writer.h"
 
 const char *ar_sql_quote_ident(apr_pool_t *p, const char *name)
 {
@@ -35,40 +36,31 @@ const char *ar_sql_quote_ident(apr_pool_t *p, const char *name)
     return out;
 }
 
-/* The statement being written: text pieces and the values bound so far. */
-typedef struct {
-    apr_pool_t *p;
-    apr_array_header_t *parts;
-    ar_sql *sql;
-    const char *qual;       /* inside an embedded resource: its alias, which
-                             * qualifies every column; NULL at the top */
-    const char *top;        /* the top relation as embedded subqueries name it */
-} writer;
 
-static void put(writer *w, const char *s)
+void sqlw_put(sql_writer *w, const char *s)
 {
     APR_ARRAY_PUSH(w->parts, const char *) = s;
 }
 
-static void put_param(writer *w, const char *value, const char *cast)
+void sqlw_param(sql_writer *w, const char *value, const char *cast)
 {
     APR_ARRAY_PUSH(w->sql->params, const char *) = value;
-    put(w, apr_psprintf(w->p, cast ? "$%d::%s" : "$%d", w->sql->params->nelts, cast));
+    sqlw_put(w, apr_psprintf(w->p, cast ? "$%d::%s" : "$%d", w->sql->params->nelts, cast));
 }
 
-static const char *top_qualifier(writer *w, const ar_relation *rel);
+static const char *top_qualifier(sql_writer *w, const ar_relation *rel);
 
-static void writer_init(writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *sql)
+void sqlw_init(sql_writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *sql)
 {
     w->p = p;
     w->qual = NULL;
-    w->top = top_qualifier(w, plan->relation);
+    w->top = plan->source ? plan->source : top_qualifier(w, plan->relation);
     w->parts = apr_array_make(p, 32, sizeof(const char *));
     w->sql = sql;
     sql->params = apr_array_make(p, 4, sizeof(const char *));
 }
 
-static void writer_done(writer *w)
+void sqlw_done(sql_writer *w)
 {
     w->sql->text = apr_array_pstrcat(w->p, w->parts, 0);
 }
@@ -80,7 +72,7 @@ static int is_json_type(const ar_column *c)
 
 /* A column, or a JSON path into it. Non-JSON columns go through to_jsonb(),
  * as PostgREST does, so paths reach into composites and arrays too. */
-static void put_field(writer *w, const ar_column *c, const apr_array_header_t *path)
+void sqlw_field(sql_writer *w, const ar_column *c, const apr_array_header_t *path)
 {
     const char *q = ar_sql_quote_ident(w->p, c->name);
     int i;
@@ -88,50 +80,49 @@ static void put_field(writer *w, const ar_column *c, const apr_array_header_t *p
     if (w->qual)
         q = apr_pstrcat(w->p, w->qual, ".", q, NULL);
     if (!path || path->nelts == 0) {
-        put(w, q);
+        sqlw_put(w, q);
         return;
     }
-    put(w, is_json_type(c) ? q : apr_pstrcat(w->p, "to_jsonb(", q, ")", NULL));
+    sqlw_put(w, is_json_type(c) ? q : apr_pstrcat(w->p, "to_jsonb(", q, ")", NULL));
     for (i = 0; i < path->nelts; i++) {
         const ar_path_step *st = &APR_ARRAY_IDX(path, i, ar_path_step);
-        put(w, st->as_text ? "->>(" : "->(");
-        put_param(w, st->key, st->is_index ? "int" : "text");
-        put(w, ")");
+        sqlw_put(w, st->as_text ? "->>(" : "->(");
+        sqlw_param(w, st->key, st->is_index ? "int" : "text");
+        sqlw_put(w, ")");
     }
 }
 
-static const char *embed_alias(writer *w, const char *prefix, const ar_embed_plan *ep);
-static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char *parent);
+static const char *embed_alias(sql_writer *w, const char *prefix, const ar_embed_plan *ep);
+static void put_embed_from_where(sql_writer *w, const ar_embed_plan *ep, const char *parent);
 
-static void put_order_by(writer *w, const apr_array_header_t *order)
+void sqlw_order_by(sql_writer *w, const apr_array_header_t *order)
 {
     int i;
 
     for (i = 0; order && i < order->nelts; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(order, i, ar_order_term);
-        put(w, i ? ", " : " ORDER BY ");
+        sqlw_put(w, i ? ", " : " ORDER BY ");
         if (t->embed) {
             /* order=rel(col): the value of the parent's one related row */
             const char *saved = w->qual;
 
-            put(w, "(SELECT ");
+            sqlw_put(w, "(SELECT ");
             w->qual = embed_alias(w, "e", t->embed);
-            put_field(w, t->column, t->path);
+            sqlw_field(w, t->column, t->path);
             w->qual = saved;
             put_embed_from_where(w, t->embed, w->qual ? w->qual : w->top);
-            put(w, ")");
+            sqlw_put(w, ")");
         }
         else
-            put_field(w, t->column, t->path);
+            sqlw_field(w, t->column, t->path);
         if (t->desc)
-            put(w, " DESC");
+            sqlw_put(w, " DESC");
         if (t->nulls != AR_NULLS_DEFAULT)
-            put(w, t->nulls == AR_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
+            sqlw_put(w, t->nulls == AR_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
     }
 }
 
-static void put_cond(writer *w, const ar_cond *c);
-static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset);
+static void put_limit_offset(sql_writer *w, apr_int64_t limit, apr_int64_t offset);
 
 /* ------------------------------------------------------------ embedding */
 
@@ -149,54 +140,54 @@ static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset);
  * One statement, one round trip: no query per parent row.
  */
 
-static const char *embed_alias(writer *w, const char *prefix, const ar_embed_plan *ep)
+static const char *embed_alias(sql_writer *w, const char *prefix, const ar_embed_plan *ep)
 {
     return apr_psprintf(w->p, "\"%s%d\"", prefix, ep->id);
 }
 
-static const char *qualified(writer *w, const char *qual, const char *column)
+static const char *qualified(sql_writer *w, const char *qual, const char *column)
 {
     return apr_pstrcat(w->p, qual, ".", ar_sql_quote_ident(w->p, column), NULL);
 }
 
 /* left.a = right.b AND ... over two lists of column names. */
-static void put_column_pairs(writer *w, const char *left, const apr_array_header_t *lcols,
+static void put_column_pairs(sql_writer *w, const char *left, const apr_array_header_t *lcols,
                              const char *right, const apr_array_header_t *rcols)
 {
     int k;
 
     for (k = 0; k < lcols->nelts && k < rcols->nelts; k++) {
         if (k)
-            put(w, " AND ");
-        put(w, qualified(w, left, APR_ARRAY_IDX(lcols, k, const char *)));
-        put(w, " = ");
-        put(w, qualified(w, right, APR_ARRAY_IDX(rcols, k, const char *)));
+            sqlw_put(w, " AND ");
+        sqlw_put(w, qualified(w, left, APR_ARRAY_IDX(lcols, k, const char *)));
+        sqlw_put(w, " = ");
+        sqlw_put(w, qualified(w, right, APR_ARRAY_IDX(rcols, k, const char *)));
     }
 }
 
-static void put_embed_inner_conditions(writer *w, const apr_array_header_t *embeds,
+static void put_embed_inner_conditions(sql_writer *w, const apr_array_header_t *embeds,
                                        const char *parent);
 
 /* FROM the embedded relation (and its junction) WHERE it relates to the
  * parent row, whose columns parent qualifies. */
-static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char *parent)
+static void put_embed_from_where(sql_writer *w, const ar_embed_plan *ep, const char *parent)
 {
     const ar_relationship *r = &ep->rel;
     const char *e = embed_alias(w, "e", ep);
 
-    put(w, apr_pstrcat(w->p, " FROM ", ar_sql_quote_ident(w->p, r->target->schema), ".",
+    sqlw_put(w, apr_pstrcat(w->p, " FROM ", ar_sql_quote_ident(w->p, r->target->schema), ".",
                        ar_sql_quote_ident(w->p, r->target->name), " AS ", e, NULL));
     if (r->card == AR_CARD_M2M) {
         const char *j = embed_alias(w, "j", ep);
 
-        put(w, apr_pstrcat(w->p, " JOIN ", ar_sql_quote_ident(w->p, r->junction->schema), ".",
+        sqlw_put(w, apr_pstrcat(w->p, " JOIN ", ar_sql_quote_ident(w->p, r->junction->schema), ".",
                            ar_sql_quote_ident(w->p, r->junction->name), " AS ", j, " ON ", NULL));
         put_column_pairs(w, j, r->fk_target->cols, e, r->fk_target->ref_cols);
-        put(w, " WHERE ");
+        sqlw_put(w, " WHERE ");
         put_column_pairs(w, j, r->fk->cols, parent, r->fk->ref_cols);
     }
     else {
-        put(w, " WHERE ");
+        sqlw_put(w, " WHERE ");
         if (r->fk_on_parent)
             put_column_pairs(w, e, r->fk->ref_cols, parent, r->fk->cols);
         else
@@ -206,8 +197,8 @@ static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char 
         const char *saved = w->qual;
 
         w->qual = e;
-        put(w, " AND ");
-        put_cond(w, ep->where);
+        sqlw_put(w, " AND ");
+        sqlw_cond(w, ep->where);
         w->qual = saved;
     }
     put_embed_inner_conditions(w, ep->embeds, e);
@@ -215,7 +206,7 @@ static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char 
 
 /* " AND EXISTS (...)" for every !inner embed of a level: a parent row
  * without a related row is not in the result. */
-static void put_embed_inner_conditions(writer *w, const apr_array_header_t *embeds,
+static void put_embed_inner_conditions(sql_writer *w, const apr_array_header_t *embeds,
                                        const char *parent)
 {
     int i;
@@ -224,20 +215,20 @@ static void put_embed_inner_conditions(writer *w, const apr_array_header_t *embe
         const ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, const ar_embed_plan *);
         if (!ep->inner)
             continue;
-        put(w, " AND EXISTS (SELECT 1");
+        sqlw_put(w, " AND EXISTS (SELECT 1");
         put_embed_from_where(w, ep, parent);
-        put(w, ")");
+        sqlw_put(w, ")");
     }
 }
 
-static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent);
-static void put_output_column(writer *w, int top, ar_media media, const ar_output_column *oc);
+static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent);
+static void put_output_column(sql_writer *w, int top, ar_media media, const ar_output_column *oc);
 
 /* The select list of an embedded level: every column under its key, which
  * row_to_json and json_agg turn into the object's keys, in order. There is
  * one at least: a relationship joins on columns of its target that are
  * shown (ar_exposed_relationship), and rel() has no subquery. */
-static void put_embed_columns(writer *w, const ar_embed_plan *ep)
+static void put_embed_columns(sql_writer *w, const ar_embed_plan *ep)
 {
     const char *saved = w->qual, *e = embed_alias(w, "e", ep);
     int i;
@@ -245,20 +236,20 @@ static void put_embed_columns(writer *w, const ar_embed_plan *ep)
     w->qual = e;
     for (i = 0; i < ep->columns->nelts; i++) {
         if (i)
-            put(w, ", ");
+            sqlw_put(w, ", ");
         put_output_column(w, 0, AR_MEDIA_JSON, &APR_ARRAY_IDX(ep->columns, i, ar_output_column));
     }
     w->qual = saved;
 }
 
 /* (subquery): the embedded resource of the parent row as one JSON value. */
-static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
+static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent)
 {
     const char *r = embed_alias(w, "r", ep);
     int many = ep->rel.card == AR_CARD_O2M || ep->rel.card == AR_CARD_M2M;
     const char *row = many ? r : apr_pstrcat(w->p, "row_to_json(", r, ")", NULL);
 
-    put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", row, "), json_build_array())",
+    sqlw_put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", row, "), json_build_array())",
                               " FROM (SELECT ", NULL)
                 : apr_pstrcat(w->p, "(SELECT ", row, " FROM (SELECT ", NULL));
     put_embed_columns(w, ep);
@@ -267,15 +258,15 @@ static void put_embed(writer *w, const ar_embed_plan *ep, const char *parent)
         const char *saved = w->qual;
 
         w->qual = embed_alias(w, "e", ep);
-        put_order_by(w, ep->order);
+        sqlw_order_by(w, ep->order);
         w->qual = saved;
         put_limit_offset(w, ep->limit, ep->offset);
     }
-    put(w, apr_pstrcat(w->p, ") AS ", r, ")", NULL));
+    sqlw_put(w, apr_pstrcat(w->p, ") AS ", r, ")", NULL));
 }
 
 /* The top level's relation, as embedded subqueries name it. */
-static const char *top_qualifier(writer *w, const ar_relation *rel)
+static const char *top_qualifier(sql_writer *w, const ar_relation *rel)
 {
     return apr_pstrcat(w->p, ar_sql_quote_ident(w->p, rel->schema), ".",
                        ar_sql_quote_ident(w->p, rel->name), NULL);
@@ -285,7 +276,7 @@ static const char *top_qualifier(writer *w, const ar_relation *rel)
  * encoders need: PostgreSQL's text (CSV, and the plain column), to_json()
  * for casts and composites; inside an embedded resource (row_to_json takes
  * the values as they are) the column, cast, or path. */
-static void put_column_expr(writer *w, int top, ar_media media, const ar_output_column *oc)
+static void put_column_expr(sql_writer *w, int top, ar_media media, const ar_output_column *oc)
 {
     int wrap;
 
@@ -296,50 +287,50 @@ static void put_column_expr(writer *w, int top, ar_media media, const ar_output_
     wrap = top && media != AR_MEDIA_CSV
            && (oc->cast || (!oc->path && oc->column->enc == AR_ENC_SQL_JSON));
     if (wrap)
-        put(w, "to_json(");
+        sqlw_put(w, "to_json(");
     if (oc->cast)
-        put(w, "(");
-    put_field(w, oc->column, oc->path);
+        sqlw_put(w, "(");
+    sqlw_field(w, oc->column, oc->path);
     if (oc->cast)
-        put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
+        sqlw_put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
     if (wrap)
-        put(w, ")");
+        sqlw_put(w, ")");
 }
 
 /* A column as the select list has it: its expression, or, for a column of
  * a spread to-one resource (...rel(cols)), the expression over that
  * resource's one related row; then AS its name where that differs. */
-static void put_output_column(writer *w, int top, ar_media media, const ar_output_column *oc)
+static void put_output_column(sql_writer *w, int top, ar_media media, const ar_output_column *oc)
 {
     if (oc->spread) {
         const char *saved = w->qual;
 
-        put(w, "(SELECT ");
+        sqlw_put(w, "(SELECT ");
         w->qual = embed_alias(w, "e", oc->spread);
         put_column_expr(w, top, media, oc);
         w->qual = saved;
         put_embed_from_where(w, oc->spread, w->qual ? w->qual : w->top);
-        put(w, ")");
+        sqlw_put(w, ")");
     }
     else
         put_column_expr(w, top, media, oc);
     if (!top || oc->spread || oc->embed || oc->cast || oc->path || media == AR_MEDIA_CSV
         || oc->column->enc == AR_ENC_SQL_JSON || strcmp(oc->name, oc->column->name) != 0)
-        put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
+        sqlw_put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
 }
 
-static void put_select_list(writer *w, const ar_read_plan *plan)
+void sqlw_select_list(sql_writer *w, const ar_read_plan *plan)
 {
     int i;
 
     for (i = 0; i < plan->columns->nelts; i++) {
         if (i)
-            put(w, ", ");
+            sqlw_put(w, ", ");
         put_output_column(w, 1, plan->media,
                           &APR_ARRAY_IDX(plan->columns, i, ar_output_column));
     }
     if (plan->columns->nelts == 0)
-        put(w, "NULL"); /* every column hidden: {} rows */
+        sqlw_put(w, "NULL"); /* every column hidden: {} rows */
     if (plan->keyset) {
         /* The order terms the columns do not carry, after them: the last
          * row's values make the next page's cursor. */
@@ -349,8 +340,8 @@ static void put_select_list(writer *w, const ar_read_plan *plan)
             const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
             if (plan->key_columns && plan->key_columns[i] < first_extra)
                 continue;
-            put(w, ", ");
-            put_field(w, t->column, t->path);
+            sqlw_put(w, ", ");
+            sqlw_field(w, t->column, t->path);
         }
     }
 }
@@ -369,7 +360,7 @@ static int may_be_null(const ar_order_term *t)
  * case (all terms one direction, no NULLs possible) is a row comparison an
  * index range scan serves; otherwise the expanded form, NULL-aware:
  *   t1 after v1 OR (t1 = v1 AND t2 after v2) OR ... */
-static void put_keyset(writer *w, const ar_read_plan *plan)
+static void put_keyset(sql_writer *w, const ar_read_plan *plan)
 {
     int i, j, n = plan->order->nelts, simple = 1;
 
@@ -379,65 +370,65 @@ static void put_keyset(writer *w, const ar_read_plan *plan)
                   && t->desc == APR_ARRAY_IDX(plan->order, 0, ar_order_term).desc;
     }
     if (simple) {
-        put(w, "(");
+        sqlw_put(w, "(");
         for (i = 0; i < n; i++) {
             const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
             if (i)
-                put(w, ", ");
-            put_field(w, t->column, t->path);
+                sqlw_put(w, ", ");
+            sqlw_field(w, t->column, t->path);
         }
-        put(w, APR_ARRAY_IDX(plan->order, 0, ar_order_term).desc ? ") < (" : ") > (");
+        sqlw_put(w, APR_ARRAY_IDX(plan->order, 0, ar_order_term).desc ? ") < (" : ") > (");
         for (i = 0; i < n; i++) {
             if (i)
-                put(w, ", ");
-            put_param(w, plan->after[i], NULL);
+                sqlw_put(w, ", ");
+            sqlw_param(w, plan->after[i], NULL);
         }
-        put(w, ")");
+        sqlw_put(w, ")");
         return;
     }
-    put(w, "(");
+    sqlw_put(w, "(");
     for (i = 0; i < n; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
         const char *v = plan->after[i];
 
-        put(w, i ? " OR (" : "(");
+        sqlw_put(w, i ? " OR (" : "(");
         for (j = 0; j < i; j++) {
             const ar_order_term *e = &APR_ARRAY_IDX(plan->order, j, ar_order_term);
-            put_field(w, e->column, e->path);
+            sqlw_field(w, e->column, e->path);
             if (plan->after[j]) {
-                put(w, " = ");
-                put_param(w, plan->after[j], NULL);
+                sqlw_put(w, " = ");
+                sqlw_param(w, plan->after[j], NULL);
             }
             else {
-                put(w, " IS NULL");
+                sqlw_put(w, " IS NULL");
             }
-            put(w, " AND ");
+            sqlw_put(w, " AND ");
         }
         if (!v) {
             /* After NULL come only the non-NULLs, when NULLs sort first. */
             if (nulls_last(t)) {
-                put(w, "false");
+                sqlw_put(w, "false");
             }
             else {
-                put_field(w, t->column, t->path);
-                put(w, " IS NOT NULL");
+                sqlw_field(w, t->column, t->path);
+                sqlw_put(w, " IS NOT NULL");
             }
         }
         else {
-            put(w, "(");
-            put_field(w, t->column, t->path);
-            put(w, t->desc ? " < " : " > ");
-            put_param(w, v, NULL);
+            sqlw_put(w, "(");
+            sqlw_field(w, t->column, t->path);
+            sqlw_put(w, t->desc ? " < " : " > ");
+            sqlw_param(w, v, NULL);
             if (nulls_last(t) && may_be_null(t)) {
-                put(w, " OR ");
-                put_field(w, t->column, t->path);
-                put(w, " IS NULL");
+                sqlw_put(w, " OR ");
+                sqlw_field(w, t->column, t->path);
+                sqlw_put(w, " IS NULL");
             }
-            put(w, ")");
+            sqlw_put(w, ")");
         }
-        put(w, ")");
+        sqlw_put(w, ")");
     }
-    put(w, ")");
+    sqlw_put(w, ")");
 }
 
 static const char *binary_operator(ar_op op)
@@ -508,11 +499,10 @@ static const char *array_literal(apr_pool_t *p, const apr_array_header_t *values
     return apr_array_pstrcat(p, parts, 0);
 }
 
-static void put_cond(writer *w, const ar_cond *c);
 
-static void put_embed_from_where(writer *w, const ar_embed_plan *ep, const char *parent);
+static void put_embed_from_where(sql_writer *w, const ar_embed_plan *ep, const char *parent);
 
-static void put_leaf(writer *w, const ar_cond *c)
+static void put_leaf(sql_writer *w, const ar_cond *c)
 {
     const ar_column *col = c->field.ref;
 
@@ -520,10 +510,10 @@ static void put_leaf(writer *w, const ar_cond *c)
         /* rel=is.null: no related row (anti-join); not null, has and any:
          * some (semi-join), counting only the related rows the embed's own
          * filters keep */
-        put(w, c->op == AR_OP_IS && c->is_value == AR_IS_NULL ? "NOT EXISTS (SELECT 1"
+        sqlw_put(w, c->op == AR_OP_IS && c->is_value == AR_IS_NULL ? "NOT EXISTS (SELECT 1"
                                                              : "EXISTS (SELECT 1");
         put_embed_from_where(w, c->embed, w->qual ? w->qual : w->top);
-        put(w, ")");
+        sqlw_put(w, ")");
         return;
     }
 
@@ -531,78 +521,78 @@ static void put_leaf(writer *w, const ar_cond *c)
     case AR_OP_IS: {
         static const char *const tests[] = {" IS NULL", " IS NOT NULL", " IS TRUE",
                                             " IS FALSE", " IS UNKNOWN"};
-        put_field(w, col, c->field.path);
-        put(w, tests[c->is_value]);
+        sqlw_field(w, col, c->field.path);
+        sqlw_put(w, tests[c->is_value]);
         return;
     }
     case AR_OP_IN:
-        put_field(w, col, c->field.path);
-        put(w, " = ANY(");
-        put_param(w, array_literal(w->p, c->values), NULL);
-        put(w, ")");
+        sqlw_field(w, col, c->field.path);
+        sqlw_put(w, " = ANY(");
+        sqlw_param(w, array_literal(w->p, c->values), NULL);
+        sqlw_put(w, ")");
         return;
     case AR_OP_FTS: case AR_OP_PLFTS: case AR_OP_PHFTS: case AR_OP_WFTS: {
         int tsvector = !c->field.path && strcmp(col->type, "tsvector") == 0;
         if (!tsvector) {
             /* Text (or JSON) is searched as PostgreSQL would index it. */
-            put(w, "to_tsvector(");
+            sqlw_put(w, "to_tsvector(");
             if (c->language) {
-                put_param(w, c->language, "regconfig");
-                put(w, ", ");
+                sqlw_param(w, c->language, "regconfig");
+                sqlw_put(w, ", ");
             }
         }
-        put_field(w, col, c->field.path);
-        put(w, tsvector ? " @@ " : ") @@ ");
-        put(w, tsquery_function(c->op));
+        sqlw_field(w, col, c->field.path);
+        sqlw_put(w, tsvector ? " @@ " : ") @@ ");
+        sqlw_put(w, tsquery_function(c->op));
         if (c->language) {
-            put_param(w, c->language, "regconfig");
-            put(w, ", ");
+            sqlw_param(w, c->language, "regconfig");
+            sqlw_put(w, ", ");
         }
-        put_param(w, c->value, NULL);
-        put(w, ")");
+        sqlw_param(w, c->value, NULL);
+        sqlw_put(w, ")");
         return;
     }
     default:
         break;
     }
-    put_field(w, col, c->field.path);
-    put(w, binary_operator(c->op));
+    sqlw_field(w, col, c->field.path);
+    sqlw_put(w, binary_operator(c->op));
     if (c->other) {
-        put_field(w, c->other->ref, c->other->path);
+        sqlw_field(w, c->other->ref, c->other->path);
         return;
     }
     if (c->quant != AR_QUANT_NONE) {
-        put(w, c->quant == AR_QUANT_ANY ? "ANY(" : "ALL(");
-        put_param(w, c->value, NULL);
-        put(w, ")");
+        sqlw_put(w, c->quant == AR_QUANT_ANY ? "ANY(" : "ALL(");
+        sqlw_param(w, c->value, NULL);
+        sqlw_put(w, ")");
         return;
     }
-    put_param(w, c->value, NULL);
+    sqlw_param(w, c->value, NULL);
 }
 
-static void put_cond(writer *w, const ar_cond *c)
+void sqlw_cond(sql_writer *w, const ar_cond *c)
 {
     int i;
 
     if (c->negated)
-        put(w, "NOT (");
+        sqlw_put(w, "NOT (");
     if (c->kind == AR_COND_LEAF) {
         put_leaf(w, c);
     }
     else if (c->children->nelts == 0) {
-        put(w, c->kind == AR_COND_AND ? "true" : "false");
+        sqlw_put(w, c->kind == AR_COND_AND ? "true" : "false");
     }
     else {
-        put(w, "(");
+        sqlw_put(w, "(");
         for (i = 0; i < c->children->nelts; i++) {
             if (i)
-                put(w, c->kind == AR_COND_AND ? " AND " : " OR ");
-            put_cond(w, APR_ARRAY_IDX(c->children, i, const ar_cond *));
+                sqlw_put(w, c->kind == AR_COND_AND ? " AND " : " OR ");
+            sqlw_cond(w, APR_ARRAY_IDX(c->children, i, const ar_cond *));
         }
-        put(w, ")");
+        sqlw_put(w, ")");
     }
     if (c->negated)
-        put(w, ")");
+        sqlw_put(w, ")");
 }
 
 static int has_inner(const apr_array_header_t *embeds)
@@ -617,27 +607,25 @@ static int has_inner(const apr_array_header_t *embeds)
 
 /* FROM and the plan's conditions; whether it wrote a WHERE, so the keyset
  * predicate knows whether it is the first condition. */
-static int put_from_where(writer *w, const ar_read_plan *plan)
+int sqlw_from_where(sql_writer *w, const ar_read_plan *plan)
 {
-    const ar_relation *rel = plan->relation;
     int where = 0;
 
-    put(w, apr_pstrcat(w->p, " FROM ", ar_sql_quote_ident(w->p, rel->schema), ".",
-                       ar_sql_quote_ident(w->p, rel->name), NULL));
+    sqlw_put(w, apr_pstrcat(w->p, " FROM ", w->top, NULL));
     if (plan->pk_column) {
-        put(w, " WHERE ");
-        put_field(w, plan->pk_column, NULL);
-        put(w, " = ");
-        put_param(w, plan->pk_value, NULL);
+        sqlw_put(w, " WHERE ");
+        sqlw_field(w, plan->pk_column, NULL);
+        sqlw_put(w, " = ");
+        sqlw_param(w, plan->pk_value, NULL);
         where = 1;
     }
     if (plan->where && plan->where->children && plan->where->children->nelts) {
-        put(w, where ? " AND " : " WHERE ");
-        put_cond(w, plan->where);
+        sqlw_put(w, where ? " AND " : " WHERE ");
+        sqlw_cond(w, plan->where);
         where = 1;
     }
     if (has_inner(plan->embeds)) {
-        put(w, where ? "" : " WHERE true");
+        sqlw_put(w, where ? "" : " WHERE true");
         put_embed_inner_conditions(w, plan->embeds, w->top);
         where = 1;
     }
@@ -651,70 +639,70 @@ static int put_from_where(writer *w, const ar_read_plan *plan)
  * 0.153 ms of the server's CPU per query with LIMIT $1, 0.124 with LIMIT
  * 101). Page sizes are few, so statements stay few. OFFSET, which changes
  * with every page, stays a parameter. */
-static void put_limit_offset(writer *w, apr_int64_t limit, apr_int64_t offset)
+static void put_limit_offset(sql_writer *w, apr_int64_t limit, apr_int64_t offset)
 {
     if (limit != AR_UNSET)
-        put(w, apr_psprintf(w->p, " LIMIT %" APR_INT64_T_FMT, limit));
+        sqlw_put(w, apr_psprintf(w->p, " LIMIT %" APR_INT64_T_FMT, limit));
     if (offset > 0) {
-        put(w, " OFFSET ");
-        put_param(w, apr_psprintf(w->p, "%" APR_INT64_T_FMT, offset), NULL);
+        sqlw_put(w, " OFFSET ");
+        sqlw_param(w, apr_psprintf(w->p, "%" APR_INT64_T_FMT, offset), NULL);
     }
 }
 
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
 {
-    writer w;
+    sql_writer w;
     int where;
 
-    writer_init(&w, p, plan, out);
-    put(&w, "SELECT ");
-    put_select_list(&w, plan);
-    where = put_from_where(&w, plan);
+    sqlw_init(&w, p, plan, out);
+    sqlw_put(&w, "SELECT ");
+    sqlw_select_list(&w, plan);
+    where = sqlw_from_where(&w, plan);
     if (plan->after) {
-        put(&w, where ? " AND " : " WHERE ");
+        sqlw_put(&w, where ? " AND " : " WHERE ");
         put_keyset(&w, plan);
     }
-    put_order_by(&w, plan->order);
+    sqlw_order_by(&w, plan->order);
     put_limit_offset(&w, plan->limit == AR_UNSET ? AR_UNSET
                                                  : plan->limit + (plan->probe_next ? 1 : 0),
                      plan->offset);
-    writer_done(&w);
+    sqlw_done(&w);
 }
 
 void ar_sql_render_parent(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
 {
-    writer w;
+    sql_writer w;
 
-    writer_init(&w, p, plan, out);
-    put(&w, apr_pstrcat(p, "SELECT 1 FROM ", top_qualifier(&w, plan->parent), " WHERE ", NULL));
-    put_field(&w, plan->parent_pk, NULL);
-    put(&w, " = ");
-    put_param(&w, plan->parent_value, NULL);
-    writer_done(&w);
+    sqlw_init(&w, p, plan, out);
+    sqlw_put(&w, apr_pstrcat(p, "SELECT 1 FROM ", top_qualifier(&w, plan->parent), " WHERE ", NULL));
+    sqlw_field(&w, plan->parent_pk, NULL);
+    sqlw_put(&w, " = ");
+    sqlw_param(&w, plan->parent_value, NULL);
+    sqlw_done(&w);
 }
 
 void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
                          apr_int64_t threshold, ar_sql *out)
 {
-    writer w;
+    sql_writer w;
 
-    writer_init(&w, p, plan, out);
+    sqlw_init(&w, p, plan, out);
     switch (how) {
     case AR_COUNT_PLANNED:
-        put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");
-        put_from_where(&w, plan);
+        sqlw_put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");
+        sqlw_from_where(&w, plan);
         break;
     case AR_COUNT_ESTIMATED:
-        put(&w, "SELECT count(*) FROM (SELECT 1");
-        put_from_where(&w, plan);
+        sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
+        sqlw_from_where(&w, plan);
         put_limit_offset(&w, threshold + 1, 0);
-        put(&w, ") AS bounded");
+        sqlw_put(&w, ") AS bounded");
         break;
     default:
-        put(&w, "SELECT count(*)");
-        put_from_where(&w, plan);
+        sqlw_put(&w, "SELECT count(*)");
+        sqlw_from_where(&w, plan);
     }
-    writer_done(&w);
+    sqlw_done(&w);
 }
 
 apr_int64_t ar_sql_plan_rows(const char *explain_json)

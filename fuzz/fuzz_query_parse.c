@@ -698,6 +698,47 @@ static void check_sql(const ar_sql *sql, const char *what)
     }
 }
 
+/* A write's statement, with one row setting every visible column (a
+ * value of each kind in turn) and one leaving them all absent. */
+static void check_write(const ar_read_request *r)
+{
+    static const ar_value_kind kinds[] = {AR_VAL_STRING, AR_VAL_NUMBER, AR_VAL_NULL,
+                                          AR_VAL_OBJECT, AR_VAL_ARRAY, AR_VAL_TRUE};
+    ar_write_plan wp;
+    ar_write_row rows[2];
+    ar_sql sql;
+    ar_error *e;
+    int i, n;
+
+    e = ar_plan_write(pool, schema, &expo, r, r->where == NULL, &wp);
+    if (e) {
+        check_error(e);
+        return;
+    }
+    for (i = 0; i < wp.relation->columns->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(wp.relation->columns, i, ar_column).name;
+        e = ar_plan_write_columns(pool, &expo, &wp, &name, 1);
+        if (e)
+            check_error(e);
+    }
+    n = wp.columns->nelts;
+    for (i = 0; i < 2; i++) {
+        int c;
+        rows[i].values = apr_pcalloc(pool, sizeof(char *) * (apr_size_t)(n + 1));
+        rows[i].kinds = apr_pcalloc(pool, sizeof(ar_value_kind) * (apr_size_t)(n + 1));
+        rows[i].absent = apr_pcalloc(pool, (apr_size_t)(n + 1));
+        for (c = 0; c < n; c++) {
+            ((const char **)rows[i].values)[c] = i ? NULL : "v'; --";
+            ((ar_value_kind *)rows[i].kinds)[c] = kinds[c % 6];
+            ((unsigned char *)rows[i].absent)[c] = (unsigned char)i;
+        }
+    }
+    ar_sql_render_write(pool, &wp, rows, r->write.kind == AR_WRITE_INSERT ? 2 : 1, &sql);
+    check_sql(&sql, "write");
+    if (wp.columns->nelts)
+        check_sql(&(ar_sql){ar_sql_render_copy(pool, &wp), apr_array_make(pool, 1, 1)}, "copy");
+}
+
 static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max_rows)
 {
     ar_read_plan p;
@@ -790,12 +831,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h.prefer = f[F_PREFER];
     h.accept = f[F_ACCEPT];
     h.accept_profile = f[F_PROFILE];
+    h.content_type = NULL;
+    /* bits 2-4 of the first byte: the method */
+    h.method = (data[0] >> 2) % 8 <= AR_WRITE_DELETE ? (ar_write_kind)((data[0] >> 2) % 8)
+                                                     : AR_WRITE_NONE;
     e = ar_query_parse(pool, d, f[F_PATH] ? f[F_PATH] : "", f[F_ARGS], &h, &req);
     if (e)
         check_error(e);
     else {
         check_request(&req, d);
-        if (req.relation)
+        if (req.relation && req.write.kind != AR_WRITE_NONE)
+            check_write(&req);
+        else if (req.relation)
             check_render(&req, d, max_rows);
     }
     /* The query string doubles as EXPLAIN output: never negative. */

@@ -21,6 +21,8 @@
 #include <apr_hash.h>
 #include <apr_time.h>
 
+#include "ar_body.h"
+
 /* ---------------------------------------------------------------- errors */
 
 typedef enum {
@@ -52,6 +54,18 @@ typedef enum {
     AR_ERR_BAD_CURSOR,         /* a keyset cursor we did not make for this query */
     AR_ERR_NO_RELATIONSHIP,    /* rel(...) names a relation with no foreign key to us */
     AR_ERR_AMBIGUOUS_EMBED,    /* several relationships fit: 300 with the candidates */
+    AR_ERR_BAD_BODY,           /* a body we cannot read: malformed, misshapen, a key
+                                * that is no column */
+    AR_ERR_BODY_TOO_LARGE,     /* past LimitRequestBody */
+    AR_ERR_BAD_MEDIA,          /* a Content-Type we do not read */
+    AR_ERR_UNFILTERED,         /* PATCH/DELETE without a filter (pg-safeupdate's 21000) */
+    AR_ERR_MAX_AFFECTED,       /* Prefer: max-affected with handling=strict exceeded */
+    AR_ERR_BAD_PUT,            /* PUT that is not one whole row by its key */
+    AR_ERR_DB_CONFLICT,        /* SQLSTATE 23505, 23503: 409 */
+    AR_ERR_DB_CONSTRAINT,      /* SQLSTATE 23502, 23514, other 23xxx: 400 */
+    AR_ERR_DB_RETRY,           /* SQLSTATE 40001, 40P01: 503 with Retry-After */
+    AR_ERR_DB_RAISED,          /* SQLSTATE P0001 (RAISE in a function or trigger): 400 */
+    AR_ERR_DB_READ_ONLY,       /* SQLSTATE 25006: 405 */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -62,6 +76,7 @@ typedef struct ar_error {
     const char *details;  /* NULL or for the client */
     const char *hint;     /* NULL or for the client */
     const char *log;      /* NULL or for the error log only */
+    const char *constraint; /* a database error's constraint, or NULL */
     const apr_array_header_t *candidates;  /* AR_ERR_AMBIGUOUS_EMBED: ar_relationship;
                                             * they become "details" */
 } ar_error;
@@ -100,6 +115,9 @@ typedef struct ar_column_s {
     const char *comment;       /* NULL when none */
     int sortable;              /* has a total order: usable in a default ORDER BY */
     int position;              /* attnum */
+    int generated;             /* GENERATED ALWAYS (stored or identity): never written */
+    int insertable;            /* the connecting role may INSERT it (and not generated) */
+    int updatable;             /* the connecting role may UPDATE it (and not generated) */
 } ar_column;
 
 typedef struct {
@@ -126,7 +144,11 @@ typedef struct {
     apr_array_header_t *foreign_keys;  /* ar_foreign_key; for a view, also those its
                                         * columns take from their tables' keys */
     apr_array_header_t *origins;       /* views: ar_column_origin, or NULL */
+    int writable;                      /* AR_CAN_* the connecting role's privileges and
+                                        * the relation's updatability allow */
 } ar_relation;
+
+enum { AR_CAN_INSERT = 1, AR_CAN_UPDATE = 2, AR_CAN_DELETE = 4 };
 
 /* A view's column that is a table's column as it is (PostgreSQL's own
  * lineage of the view's target list: resorigtbl, resorigcol). */
@@ -324,6 +346,36 @@ typedef struct {
     struct ar_cond *tree;           /* TREE */
 } ar_embed_opt;
 
+/* What a request does to its relation, from its method. */
+typedef enum {
+    AR_WRITE_NONE,      /* GET, HEAD: a read */
+    AR_WRITE_INSERT,    /* POST: insert, or upsert with Prefer: resolution= */
+    AR_WRITE_UPDATE,    /* PATCH */
+    AR_WRITE_PUT,       /* PUT: one row by its whole primary key, inserted or replaced */
+    AR_WRITE_DELETE     /* DELETE */
+} ar_write_kind;
+
+/* Prefer: return=... */
+typedef enum { AR_RETURN_MINIMAL, AR_RETURN_HEADERS, AR_RETURN_REPRESENTATION } ar_return;
+/* Prefer: resolution=... (upsert) */
+typedef enum { AR_RESOLVE_NONE, AR_RESOLVE_MERGE, AR_RESOLVE_IGNORE } ar_resolution;
+
+/* What a write asks beyond the read grammar (which gives its filters and
+ * the shape of its representation). */
+typedef struct {
+    ar_write_kind kind;
+    apr_array_header_t *columns;     /* columns=: const char *; NULL: the body's keys */
+    apr_array_header_t *on_conflict; /* on_conflict=: const char *; NULL: primary key */
+    ar_return ret;                   /* return=; minimal when not asked */
+    int ret_asked;
+    ar_resolution resolution;
+    int missing_default;             /* missing=default: absent keys take the default */
+    apr_int64_t max_affected;        /* max-affected=N; AR_UNSET when not asked */
+    int tx_rollback;                 /* tx=rollback */
+    int tx_asked;                    /* tx=commit or tx=rollback was sent */
+    int csv;                         /* Content-Type: text/csv */
+} ar_write_request;
+
 typedef struct {
     const char *relation;   /* NULL: the index route */
     const char *pk_value;   /* NULL: the collection route */
@@ -351,6 +403,7 @@ typedef struct {
     int single;                     /* q={"single": true} */
     apr_int64_t page;               /* page=N (1-based); AR_UNSET */
     apr_int64_t per_page;           /* results_per_page=N; AR_UNSET */
+    ar_write_request write;         /* kind AR_WRITE_NONE for a read */
 } ar_read_request;
 
 /* The request headers the parser reads; NULL when absent. */
@@ -360,6 +413,8 @@ typedef struct {
     const char *prefer;
     const char *accept;
     const char *accept_profile;
+    const char *content_type;
+    ar_write_kind method;           /* AR_WRITE_NONE: GET or HEAD */
 } ar_request_headers;
 
 /* path: what follows the Location ("" "/" "/rel" "/rel/" "/rel/pk"), already
@@ -470,6 +525,9 @@ typedef struct {
     const ar_column *parent_pk;
     const char *parent_value;
     int related_one;                /* a to-one relationship: the object or null */
+    const char *source;             /* not NULL: the rows come from this CTE (the rows
+                                     * a write returned), named so in the statement,
+                                     * rather than from the relation */
 } ar_read_plan;
 
 /* An embedded resource: the rows of target related to each parent row,
@@ -589,10 +647,80 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
 void ar_json_write_row(ar_out *o, const ar_row_format *f,
                        const char *const *values, const int *lens);
 
+/* The HTTP methods a Location serves (AutoRestMethods), as bits. */
+enum {
+    AR_METHOD_GET = 1 << 0,
+    AR_METHOD_POST = 1 << 1,
+    AR_METHOD_PATCH = 1 << 2,
+    AR_METHOD_PUT = 1 << 3,
+    AR_METHOD_DELETE = 1 << 4
+};
+
 /* The index document {"relations":[...]} for what x exposes; base_url is
- * the Location's path. NULL when out of memory. */
+ * the Location's path; methods: what the Location serves, which each
+ * relation lists as far as the connecting role's privileges permit. NULL
+ * when out of memory. */
 char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                    const char *base_url, apr_size_t *len);
+                    const char *base_url, int methods, apr_size_t *len);
+
+/* ----------------------------------------------------------------- write */
+
+/* A write checked against the schema. Its filters (PATCH, DELETE, PUT) and
+ * the shape of what it answers with (select=, embeds, order, media) are a
+ * read plan: with return=representation, that read runs over the rows the
+ * statement returned, in the same statement. */
+typedef struct {
+    ar_write_kind kind;
+    const ar_relation *relation;
+    apr_array_header_t *columns;     /* const ar_column *: what the body sets, in its
+                                      * order; empty until ar_plan_write_columns */
+    apr_array_header_t *conflict;    /* const ar_column *: ON CONFLICT's target (upsert,
+                                      * PUT), or NULL */
+    ar_resolution resolution;        /* PUT: merge */
+    int missing_default;
+    ar_read_plan read;               /* filters and the representation */
+    int representation;              /* return=representation: rows come back */
+    int key_back;                    /* a single object's insert: its key makes Location */
+    const char *const *put_values;   /* PUT: the key's values from the filters, by
+                                      * conflict column */
+} ar_write_plan;
+
+/* allow_unfiltered: AutoRestAllowUnfiltered; else PATCH and DELETE need a
+ * filter (pg-safeupdate's 21000). */
+ar_error *ar_plan_write(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
+                        const ar_read_request *req, int allow_unfiltered, ar_write_plan *out);
+/* The columns the body sets (columns=, the union of its keys, or a CSV
+ * header): each must be shown here and writable by this method. */
+ar_error *ar_plan_write_columns(apr_pool_t *p, const ar_exposure *x, ar_write_plan *plan,
+                                const char *const *names, int n);
+
+/* One row of a body, by the plan's columns: each value as PostgreSQL's
+ * text input reads it for its column (NULL for SQL NULL), or absent (the
+ * body did not name it: NULL, or the column's default with missing=default). */
+typedef struct {
+    const char **values;
+    const ar_value_kind *kinds;      /* AR_VAL_OBJECT/ARRAY into a column that is not
+                                      * json: PostgreSQL converts (json_populate_record) */
+    const unsigned char *absent;
+} ar_write_row;
+
+/* INSERT (with ON CONFLICT for upsert and PUT) of nrows rows; UPDATE of the
+ * first row's values; DELETE. With the plan's representation, the read
+ * over the affected rows; a single insert's key (key_back) otherwise. */
+void ar_sql_render_write(apr_pool_t *p, const ar_write_plan *plan, const ar_write_row *rows,
+                         int nrows, ar_sql *out);
+/* COPY relation (the plan's columns) FROM STDIN, and one row in COPY's
+ * text format: tab between values, \N for NULL (and for an absent value:
+ * the COPY path is not taken with missing=default), backslash escapes. */
+const char *ar_sql_render_copy(apr_pool_t *p, const ar_write_plan *plan);
+void ar_copy_write_row(ar_out *o, int ncols, const ar_write_row *row);
+/* The statement's rows end with a boolean: inserted anew, not merged
+ * (upserts into tables). */
+int ar_sql_write_tells_inserted(const ar_write_plan *plan);
+/* A JSON value of a body as text input for column c: strings unescaped,
+ * numbers and nested values as sent; a json/jsonb column takes any value's
+ * JSON text as it stood. */
+const char *ar_write_value_text(const ar_column *c, const ar_body_field *f);
 
 /* -------------------------------------------------------------- database */
 
@@ -627,6 +755,11 @@ typedef struct {
                                  * at once, cheaper per row for bounded pages */
     ar_row_fn on_row;
     void *ctx;
+    int begin;                  /* BEGIN first: an explicit transaction, which
+                                 * ar_db_end ends */
+    int in_transaction;         /* an explicit transaction is open (begin ran):
+                                 * a lost connection is not tried again */
+    apr_int64_t affected;       /* out: rows the statement wrote or returned */
 } ar_db_query;
 
 /* Runs a request's statements with their bound values on a pooled
@@ -635,7 +768,26 @@ typedef struct {
  * pre_values are set before the first row arrives. A connection found broken
  * before any row arrived is reset and the request tried once more. The
  * connection is always left idle and drained, fit to go back to the pool. */
-ar_error *ar_db_stream(apr_pool_t *p, struct pg_conn *conn, const ar_db_query *q);
+ar_error *ar_db_stream(apr_pool_t *p, struct pg_conn *conn, ar_db_query *q);
+/* An explicit transaction, for a write of several statements or one whose
+ * outcome is decided after it ran (tx=rollback, max-affected): BEGIN goes
+ * with the first statement (q->begin), and the later ones know it is open
+ * (q->in_transaction).
+ * ar_db_end commits or rolls back; whatever happened, the connection is
+ * left idle outside any transaction, and what a rollback undid of the
+ * session (its settings) is forgotten. Non-NULL when COMMIT failed (a
+ * deferred constraint) or the connection is gone. */
+ar_error *ar_db_end(apr_pool_t *p, struct pg_conn *conn, ar_conn_state *state, int commit);
+/* A bulk insert by COPY FROM STDIN, inside a transaction: begin opens it
+ * (ar_db_end ends it). Rows go in as text in COPY's format
+ * (ar_copy_write_row), in pieces of any size; ar_db_copy_end sends the end
+ * (or, with abort_reason, makes the COPY fail) and reads the outcome. */
+ar_error *ar_db_copy_begin(apr_pool_t *p, struct pg_conn *conn, ar_conn_state *state,
+                           long timeout_ms, int begin, const char *copy_sql);
+ar_error *ar_db_copy_put(apr_pool_t *p, struct pg_conn *conn, const char *data,
+                         apr_size_t len);
+ar_error *ar_db_copy_end(apr_pool_t *p, struct pg_conn *conn, const char *abort_reason,
+                         apr_int64_t *rows);
 /* A database error as one of ours, by SQLSTATE. */
 ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
                       const char *log);

@@ -13,7 +13,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use ARTest;
 
-plan tests => 45;
+plan tests => 49;
 
 my $res = req(GET => '/api/');
 is($res->code, 200, 'GET /api/ is 200');
@@ -37,9 +37,9 @@ my @listed = sort keys %rel;    # before any lookup below autovivifies an entry
 
 # --- shape of every entry
 my @bad_shape = grep {
-    join(' ', sort keys %$_) ne 'columns comment kind name primary_key schema url'
+    join(' ', sort keys %$_) ne 'columns comment kind methods name primary_key schema url'
 } @rels;
-is(scalar @bad_shape, 0, 'every entry has exactly name schema kind comment url primary_key columns')
+is(scalar @bad_shape, 0, 'every entry has exactly name schema kind comment url primary_key methods columns')
     or diag('bad: ' . join(', ', map { join '/', sort keys %$_ } @bad_shape));
 my %kinds = map { $_ => 1 } qw(table view materialized_view foreign_table partitioned_table);
 is(scalar(grep { !$kinds{ $_->{kind} // '' } } @rels), 0, 'every kind is one of the five');
@@ -48,7 +48,7 @@ for my $r (@rels) {
     if (ref $r->{columns} ne 'ARRAY' || !@{ $r->{columns} }) { push @bad_cols, "$r->{name}: no columns"; next }
     for my $c (@{ $r->{columns} }) {
         push @bad_cols, "$r->{name}: " . join('/', sort keys %$c)
-            if join(' ', sort keys %$c) ne 'comment default name nullable type';
+            if join(' ', sort keys %$c) ne 'comment default insertable name nullable type updatable';
         push @bad_cols, "$r->{name}.$c->{name}: nullable is not a boolean"
             unless JSON::PP::is_bool($c->{nullable});
     }
@@ -146,7 +146,15 @@ CROSS JOIN LATERAL (
                'type', format_type(a.atttypid, a.atttypmod),
                'nullable', NOT a.attnotnull,
                'default', pg_get_expr(d.adbin, d.adrelid),
-               'comment', col_description(c.oid, a.attnum))
+               'comment', col_description(c.oid, a.attnum),
+               'insertable', a.attgenerated = '' AND a.attidentity <> 'a'
+                   AND has_column_privilege('autorest_web', c.oid, a.attnum, 'INSERT')
+                   AND has_table_privilege('autorest_web', c.oid, 'INSERT')
+                   AND pg_relation_is_updatable(c.oid, false) & 8 = 8,
+               'updatable', a.attgenerated = '' AND a.attidentity <> 'a'
+                   AND has_column_privilege('autorest_web', c.oid, a.attnum, 'UPDATE')
+                   AND has_table_privilege('autorest_web', c.oid, 'UPDATE')
+                   AND pg_relation_is_updatable(c.oid, false) & 4 = 4)
            ORDER BY a.attnum) AS cols
     FROM pg_attribute a
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -163,6 +171,19 @@ for my $key (@listed) {
 }
 is(scalar @coldiffs, 0, 'every relation\'s columns match pg_attribute (readable ones, in order)')
     or diag(join "\n", @coldiffs[0 .. ($#coldiffs > 19 ? 19 : $#coldiffs)]);
+
+# --- methods: /api is read-only; /w opens every method, which each relation
+# lists as far as autorest_web's privileges allow (t/fixtures/90_writes.sql)
+is(scalar(grep { join(',', @{ $_->{methods} || [] }) ne 'GET' } @rels), 0,
+   'read-only Location: every relation lists GET only');
+my $w = decode_body(req(GET => '/w/'));
+my %wrel = map { ($_->{name} => $_) } @{ ref $w eq 'HASH' ? $w->{relations} : [] };
+is(join(',', @{ $wrel{items}{methods} || [] }), 'GET,POST,PATCH,PUT,DELETE',
+   '/w: items takes every method');
+is(join(',', @{ $wrel{frozen}{methods} || [] }), 'GET', '/w: frozen (SELECT only) takes GET');
+my %stock = map { ($_->{name} => $_) } @{ $wrel{stock}{columns} || [] };
+ok(!$stock{doubled}{insertable} && !$stock{doubled}{updatable} && $stock{qty}{insertable},
+   '/w: a generated column is neither insertable nor updatable; the others are');
 
 # --- index at /api/ does list what /limited hides (checked in 60_exposure.t)
 ok($rel{'public.secret_stuff'}, 'secret_stuff is listed at /api');

@@ -20,6 +20,8 @@ static const char *kind_name(const ar_error *e)
         "DB_QUERY", "CONFIG", "UNKNOWN_COLUMN", "UNSUPPORTED", "BAD_OPERATOR",
         "TOO_DEEP", "BAD_PREFER", "BAD_Q", "SINGLE_MANY", "NOT_ACCEPTABLE", "NOT_ONE_ROW",
         "UNKNOWN_PROFILE", "BAD_CURSOR", "NO_RELATIONSHIP", "AMBIGUOUS_EMBED",
+        "BAD_BODY", "BODY_TOO_LARGE", "BAD_MEDIA", "UNFILTERED", "MAX_AFFECTED", "BAD_PUT",
+        "DB_CONFLICT", "DB_CONSTRAINT", "DB_RETRY", "DB_RAISED", "DB_READ_ONLY",
     };
     if (!e)
         return "(no error)";

@@ -23,7 +23,7 @@ static apr_pool_t *pool;
 static ar_error *parse(const char *path, const char *args, const char *range,
                        const char *unit, ar_read_request *req)
 {
-    ar_request_headers h = {range, unit, NULL, NULL, NULL};
+    ar_request_headers h = {range, unit, NULL, NULL, NULL, NULL, AR_WRITE_NONE};
 
     return ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, req);
 }
@@ -382,7 +382,7 @@ static ar_error *plan_for(const char *path, const char *args, const char *range,
                           apr_int64_t max_rows, ar_read_plan *plan)
 {
     ar_read_request req;
-    ar_request_headers h = {range, NULL, NULL, NULL, NULL};
+    ar_request_headers h = {range, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE};
     ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
 
     if (e)
@@ -554,7 +554,8 @@ static void test_plan(void)
     no_err(plan_for("/people/42", NULL, NULL, 100, &plan), "keyset: single row");
     ok(plan.keyset == 0, "keyset: single row by pk -> 0");
     {
-        ar_request_headers h = {NULL, NULL, NULL, "application/vnd.pgrst.object+json", NULL};
+        ar_request_headers h = {NULL, NULL, NULL, "application/vnd.pgrst.object+json", NULL,
+                                NULL, AR_WRITE_NONE};
         ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "limit=5", &h, &req);
         if (!e)
             e = ar_plan_read(pool, schema, &expo, &req, 0, &plan);
@@ -696,6 +697,17 @@ static void test_errors(void)
         {AR_ERR_BAD_CURSOR, 400, "AR112"},
         {AR_ERR_NO_RELATIONSHIP, 400, "AR113"},
         {AR_ERR_AMBIGUOUS_EMBED, 300, "AR114"},
+        {AR_ERR_BAD_BODY, 400, "AR115"},
+        {AR_ERR_BODY_TOO_LARGE, 413, "AR116"},
+        {AR_ERR_BAD_MEDIA, 415, "AR117"},
+        {AR_ERR_UNFILTERED, 400, "21000"},
+        {AR_ERR_MAX_AFFECTED, 400, "AR118"},
+        {AR_ERR_BAD_PUT, 405, "AR119"},
+        {AR_ERR_DB_CONFLICT, 409, "23505"},
+        {AR_ERR_DB_CONSTRAINT, 400, "23502"},
+        {AR_ERR_DB_RETRY, 503, "40001"},
+        {AR_ERR_DB_RAISED, 400, "P0001"},
+        {AR_ERR_DB_READ_ONLY, 405, "25006"},
     };
     size_t i;
     ar_error *e;
@@ -798,7 +810,16 @@ static void test_db_error(void)
         {"42501", AR_ERR_DB_PRIVILEGE, "42501", 403},
         {"42P01", AR_ERR_DB_SCHEMA_CHANGED, "AR503", 503},
         {"42703", AR_ERR_DB_SCHEMA_CHANGED, "AR503", 503},
-        {"23505", AR_ERR_DB_QUERY, "23505", 500},
+        {"23505", AR_ERR_DB_CONFLICT, "23505", 409},
+        {"23503", AR_ERR_DB_CONFLICT, "23503", 409},
+        {"23502", AR_ERR_DB_CONSTRAINT, "23502", 400},
+        {"23514", AR_ERR_DB_CONSTRAINT, "23514", 400},
+        {"40001", AR_ERR_DB_RETRY, "40001", 503},
+        {"40P01", AR_ERR_DB_RETRY, "40P01", 503},
+        {"P0001", AR_ERR_DB_RAISED, "P0001", 400},
+        {"25006", AR_ERR_DB_READ_ONLY, "25006", 405},
+        {"42P10", AR_ERR_DB_BAD_VALUE, "42P10", 400},
+        {"42P17", AR_ERR_DB_QUERY, "42P17", 500},
         {"XX000", AR_ERR_DB_QUERY, "XX000", 500},
         {NULL, AR_ERR_DB_UNAVAILABLE, "AR501", 503},
         {"", AR_ERR_DB_UNAVAILABLE, "AR501", 503},
@@ -825,6 +846,9 @@ static void test_db_error(void)
     is_str(e->message, "the database schema changed while this request ran",
            "42P01: the database's message is not shown");
     e = ar_db_error(pool, "23505", "duplicate key value violates unique constraint \"k\"", "l");
+    is_str(e->message, "duplicate key value violates unique constraint \"k\"",
+           "a constraint's words are the client's (PostgREST shows them too)");
+    e = ar_db_error(pool, "XX000", "cache lookup failed for relation 123", "l");
     is_str(e->message, "the database could not answer this request",
            "other errors: a generic message");
     is_str(ar_error_json(pool, ar_db_error(pool, "57014", "canceling statement", NULL)),

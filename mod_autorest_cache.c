@@ -1,0 +1,180 @@
+/*
+ * mod_autorest_cache.c: the per-child cache of reflected schemas.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "mod_autorest_glue.h"
+
+/* An unknown relation refreshes the cache at most this often, so a client
+ * probing names cannot turn every request into a catalogue scan. */
+#define UNKNOWN_REFRESH_INTERVAL apr_time_from_sec(1)
+
+/*
+ * One cache per child process, shared by its threads. Each entry (one
+ * database pool and one list of schemas) points at its current snapshot. A
+ * snapshot is immutable and reference-counted: the cache holds one
+ * reference, each request using it another. A refresh builds a new snapshot
+ * beside the old one and swaps the pointer; the old one is destroyed when its
+ * last reader finishes, so no thread ever reads freed memory.
+ */
+typedef struct snapshot {
+    ar_schema *schema;
+    apr_pool_t *pool;
+    int refs;
+} snapshot;
+
+typedef struct {
+    snapshot *current;
+    int refreshing;
+    apr_time_t last_forced;
+} cache_entry;
+
+static apr_pool_t *cache_pool;
+static apr_thread_mutex_t *cache_lock;
+static apr_hash_t *cache;
+
+static void snapshot_unref_locked(snapshot *snap)
+{
+    if (--snap->refs == 0)
+        apr_pool_destroy(snap->pool);
+}
+
+static apr_status_t snapshot_release(void *data)
+{
+    apr_thread_mutex_lock(cache_lock);
+    snapshot_unref_locked(data);
+    apr_thread_mutex_unlock(cache_lock);
+    return APR_SUCCESS;
+}
+
+static cache_entry *cache_entry_for(request_rec *r, const settings *s)
+{
+    const char *key = apr_psprintf(r->pool, "%pp|", (void *)r->server);
+    cache_entry *e;
+    int i;
+
+    for (i = 0; i < s->exposure.schemas->nelts; i++)
+        key = apr_pstrcat(r->pool, key, APR_ARRAY_IDX(s->exposure.schemas, i, const char *),
+                          "|", NULL);
+    e = apr_hash_get(cache, key, APR_HASH_KEY_STRING);
+    if (!e) {
+        e = apr_pcalloc(cache_pool, sizeof(*e));
+        apr_hash_set(cache, apr_pstrdup(cache_pool, key), APR_HASH_KEY_STRING, e);
+    }
+    return e;
+}
+
+static ar_error *reflect_into_snapshot(request_rec *r, PGconn *conn, const settings *s,
+                                       snapshot **out)
+{
+    apr_pool_t *pool;
+    ar_schema *schema;
+    ar_error *err;
+    apr_array_header_t *schemas;
+
+    /* Unmanaged: a snapshot outlives requests and is freed from any thread. */
+    if (apr_pool_create_unmanaged(&pool) != APR_SUCCESS)
+        return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
+    schemas = apr_array_copy(pool, s->exposure.schemas);
+    err = ar_reflect_load(conn, pool, schemas, &schema);
+    if (err && err->kind == AR_ERR_DB_UNAVAILABLE && ar_db_usable(conn))
+        err = ar_reflect_load(conn, pool, schemas, &schema);
+    if (err) {
+        ar_error *copy = ar_error_make(r->pool, err->kind, err->message, NULL, err->hint);
+        copy->log = apr_pstrdup(r->pool, err->log);
+        apr_pool_destroy(pool);
+        return copy;
+    }
+    *out = apr_pcalloc(pool, sizeof(snapshot));
+    (*out)->schema = schema;
+    (*out)->pool = pool;
+    (*out)->refs = 1; /* the cache's */
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "reflected %d relations", schema->relations->nelts);
+    return NULL;
+}
+
+/*
+ * The snapshot this request reads. stale: a snapshot the caller found out of
+ * date (a relation or column it needs is gone or new); when it is still the
+ * current one, this request replaces it. An expired snapshot is replaced by
+ * one thread while the others keep serving it.
+ */
+ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
+                                  const ar_schema *stale, const ar_schema **out)
+{
+    cache_entry *e;
+    snapshot *snap, *fresh = NULL;
+    int refresh;
+    ar_error *err = NULL;
+
+    apr_thread_mutex_lock(cache_lock);
+    e = cache_entry_for(r, s);
+    snap = e->current;
+    if (!snap || (stale && snap->schema == stale))
+        refresh = 1; /* this request cannot go on without a fresh one */
+    else if (stale)
+        refresh = 0; /* another thread has already swapped one in */
+    else
+        refresh = s->schema_max_age > 0 && !e->refreshing
+                  && apr_time_now() - snap->schema->loaded_at > s->schema_max_age;
+    if (refresh)
+        e->refreshing = 1;
+    apr_thread_mutex_unlock(cache_lock);
+
+    if (refresh)
+        err = reflect_into_snapshot(r, conn, s, &fresh);
+
+    apr_thread_mutex_lock(cache_lock);
+    if (refresh)
+        e->refreshing = 0;
+    if (fresh) {
+        if (e->current)
+            snapshot_unref_locked(e->current);
+        e->current = fresh;
+    }
+    snap = e->current;
+    if (snap) {
+        snap->refs++;
+        apr_pool_cleanup_register(r->pool, snap, snapshot_release, apr_pool_cleanup_null);
+        *out = snap->schema;
+        err = NULL; /* an older snapshot still serves */
+    }
+    apr_thread_mutex_unlock(cache_lock);
+    if (err && snap)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "schema refresh failed, serving the "
+                      "previous one: %s", err->log ? err->log : err->message);
+    return snap ? NULL : err;
+}
+
+/* Whether an unknown name may trigger a refresh now (rate-limited). */
+int ar_cache_may_refresh(request_rec *r, const settings *s)
+{
+    cache_entry *e;
+    int ok;
+    apr_time_t now = apr_time_now();
+
+    apr_thread_mutex_lock(cache_lock);
+    e = cache_entry_for(r, s);
+    ok = now - e->last_forced >= UNKNOWN_REFRESH_INTERVAL;
+    if (ok)
+        e->last_forced = now;
+    apr_thread_mutex_unlock(cache_lock);
+    return ok;
+}
+
+void ar_cache_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    /* The cache lives as long as the child; snapshots have their own pools. */
+    apr_pool_create(&cache_pool, pchild);
+    rv = apr_thread_mutex_create(&cache_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    if (rv != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "mod_autorest: cannot create the schema cache lock");
+    cache = apr_hash_make(cache_pool);
+}

@@ -1,0 +1,287 @@
+/*
+ * mod_autorest_config.c: every directive, per-directory create and merge,
+ * and the effective settings a request runs with. Unset values are
+ * AR_UNSET (or NULL) so that a nested Location inherits what it does not
+ * set, as httpd's own modules merge.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "mod_autorest_glue.h"
+
+void *ar_conf_create_dir(apr_pool_t *p, char *dir)
+{
+    dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->location = dir;
+    c->max_rows = AR_UNSET;
+    c->timeout = AR_UNSET;
+    c->schema_max_age = AR_UNSET;
+    c->dialect = AR_UNSET;
+    c->methods = AR_UNSET;
+    c->allow_unfiltered = AR_UNSET;
+    c->tx_override = AR_UNSET;
+    return c;
+}
+
+/* Exclusions and hidden columns accumulate down nested Locations: an inner
+ * block can hide more, never reveal what an outer one hid. */
+static apr_hash_t *merge_sets(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
+{
+    if (!base)
+        return add;
+    if (!add)
+        return base;
+    return apr_hash_overlay(p, add, base);
+}
+
+void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->location = add->location ? add->location : base->location;
+    c->schemas = add->schemas ? add->schemas : base->schemas;
+    c->excluded = merge_sets(p, base->excluded, add->excluded);
+    c->hidden = merge_sets(p, base->hidden, add->hidden);
+    c->max_rows = add->max_rows != AR_UNSET ? add->max_rows : base->max_rows;
+    c->timeout = add->timeout != AR_UNSET ? add->timeout : base->timeout;
+    c->schema_max_age =
+        add->schema_max_age != AR_UNSET ? add->schema_max_age : base->schema_max_age;
+    c->dialect = add->dialect != AR_UNSET ? add->dialect : base->dialect;
+    c->cursor_secret = add->cursor_secret ? add->cursor_secret : base->cursor_secret;
+    c->methods = add->methods != AR_UNSET ? add->methods : base->methods;
+    c->allow_unfiltered =
+        add->allow_unfiltered != AR_UNSET ? add->allow_unfiltered : base->allow_unfiltered;
+    c->tx_override = add->tx_override != AR_UNSET ? add->tx_override : base->tx_override;
+    return c;
+}
+
+static const char *set_schemas(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+
+    if (!c->schemas)
+        c->schemas = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(c->schemas, const char *) = arg;
+    return NULL;
+}
+
+static const char *dotted_name(cmd_parms *cmd, const char *arg, int parts)
+{
+    const char *s;
+    int dots = 0;
+
+    for (s = arg; *s; s++)
+        dots += *s == '.';
+    if (dots != parts - 1 || arg[0] == '.' || s[-1] == '.' || strstr(arg, ".."))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not %s", cmd->cmd->name, arg,
+                            parts == 2 ? "schema.relation" : "schema.relation.column");
+    return NULL;
+}
+
+static const char *set_exclude(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+    const char *err = dotted_name(cmd, arg, 2);
+
+    if (err)
+        return err;
+    if (!c->excluded)
+        c->excluded = apr_hash_make(cmd->pool);
+    apr_hash_set(c->excluded, arg, APR_HASH_KEY_STRING, "");
+    return NULL;
+}
+
+static const char *set_hide(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+    const char *err = dotted_name(cmd, arg, 3);
+
+    if (err)
+        return err;
+    if (!c->hidden)
+        c->hidden = apr_hash_make(cmd->pool);
+    apr_hash_set(c->hidden, arg, APR_HASH_KEY_STRING, "");
+    return NULL;
+}
+
+static const char *parse_seconds_or_count(cmd_parms *cmd, const char *arg,
+                                          apr_int64_t max, apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > max)
+        return apr_psprintf(cmd->pool, "%s takes a whole number from 0 to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, max);
+    *out = v;
+    return NULL;
+}
+
+static const char *set_max_rows(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+
+    return parse_seconds_or_count(cmd, arg, APR_INT64_C(1000000000000), &c->max_rows);
+}
+
+static const char *set_int_seconds(cmd_parms *cmd, const char *arg, int *out)
+{
+    apr_int64_t v = 0;
+    const char *err = parse_seconds_or_count(cmd, arg, 86400 * 365, &v);
+
+    if (!err)
+        *out = (int)v;
+    return err;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return set_int_seconds(cmd, arg, &((dir_conf *)cfg)->timeout);
+}
+
+static const char *set_schema_max_age(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return set_int_seconds(cmd, arg, &((dir_conf *)cfg)->schema_max_age);
+}
+
+static const char *set_dialect(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+
+    if (strcasecmp(arg, "postgrest") == 0)
+        c->dialect = AR_DIALECT_POSTGREST;
+    else if (strcasecmp(arg, "restless") == 0)
+        c->dialect = AR_DIALECT_RESTLESS;
+    else
+        return "AutoRestDialect is postgrest or restless";
+    return NULL;
+}
+
+static const char *set_cursor_secret(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    if (strlen(arg) < 16)
+        return "AutoRestCursorSecret needs at least 16 characters";
+    ((dir_conf *)cfg)->cursor_secret = arg;
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    int bit;
+} method_names[] = {
+    {"GET", AR_METHOD_GET},     {"POST", AR_METHOD_POST},     {"PATCH", AR_METHOD_PATCH},
+    {"PUT", AR_METHOD_PUT},     {"DELETE", AR_METHOD_DELETE},
+};
+
+/* AutoRestMethods GET POST ...: a block's list replaces what an outer
+ * Location opened, so a nested Location may close methods again. */
+static const char *set_methods(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+    apr_size_t i;
+
+    if (c->methods == AR_UNSET)
+        c->methods = 0;
+    for (i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+        if (strcasecmp(arg, method_names[i].name) == 0) {
+            c->methods |= method_names[i].bit;
+            return NULL;
+        }
+    return apr_psprintf(cmd->pool, "AutoRestMethods: '%s' is not one of GET, POST, PATCH, "
+                        "PUT, DELETE", arg);
+}
+
+static const char *set_allow_unfiltered(cmd_parms *cmd, void *cfg, int on)
+{
+    ((dir_conf *)cfg)->allow_unfiltered = on;
+    return NULL;
+}
+
+static const char *set_tx_override(cmd_parms *cmd, void *cfg, int on)
+{
+    ((dir_conf *)cfg)->tx_override = on;
+    return NULL;
+}
+
+const char *ar_conf_allow_header(apr_pool_t *p, int methods)
+{
+    const char *allow = "GET, HEAD, OPTIONS";
+    apr_size_t i;
+
+    for (i = 1; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+        if (methods & method_names[i].bit)
+            allow = apr_pstrcat(p, allow, ", ", method_names[i].name, NULL);
+    return allow;
+}
+
+const command_rec ar_conf_cmds[] = {
+    AP_INIT_ITERATE("AutoRestSchemas", set_schemas, NULL, ACCESS_CONF,
+                    "PostgreSQL schemas served here; the first is the default"),
+    AP_INIT_ITERATE("AutoRestExclude", set_exclude, NULL, ACCESS_CONF,
+                    "schema.relation names never served"),
+    AP_INIT_ITERATE("AutoRestHide", set_hide, NULL, ACCESS_CONF,
+                    "schema.relation.column names never shown"),
+    AP_INIT_TAKE1("AutoRestMaxRows", set_max_rows, NULL, ACCESS_CONF,
+                  "most rows in one response (default 1000; 0 = no cap)"),
+    AP_INIT_TAKE1("AutoRestTimeout", set_timeout, NULL, ACCESS_CONF,
+                  "statement timeout in seconds per request (default 10; 0 = none)"),
+    AP_INIT_TAKE1("AutoRestSchemaMaxAge", set_schema_max_age, NULL, ACCESS_CONF,
+                  "seconds a reflected schema is trusted before it is read again "
+                  "(default 60; 0 = until restart)"),
+    AP_INIT_TAKE1("AutoRestDialect", set_dialect, NULL, ACCESS_CONF,
+                  "postgrest (default) or restless: how collections and errors look"),
+    AP_INIT_TAKE1("AutoRestCursorSecret", set_cursor_secret, NULL, ACCESS_CONF,
+                  "key that signs keyset cursors (default: random per start of httpd)"),
+    AP_INIT_ITERATE("AutoRestMethods", set_methods, NULL, ACCESS_CONF,
+                    "HTTP methods served: GET (always), POST, PATCH, PUT, DELETE "
+                    "(default GET: read-only)"),
+    AP_INIT_FLAG("AutoRestAllowUnfiltered", set_allow_unfiltered, NULL, ACCESS_CONF,
+                 "On: PATCH and DELETE may go without a filter, touching every row "
+                 "(default Off)"),
+    AP_INIT_FLAG("AutoRestTxOverride", set_tx_override, NULL, ACCESS_CONF,
+                 "On: a client's Prefer: tx=rollback runs the request and keeps nothing "
+                 "(default Off)"),
+    {NULL}
+};
+
+
+/* Signs cursors when no AutoRestCursorSecret is set: drawn in the parent at
+ * start-up, so every child of one generation shares it; a restart makes
+ * earlier cursors invalid (their clients get a 400 and start over). */
+unsigned char ar_conf_random_cursor_key[32];
+
+void ar_conf_effective(const dir_conf *c, settings *s)
+{
+    static const char *const public_schema[] = {"public"};
+    static apr_array_header_t dflt;
+
+    if (!c->schemas) {
+        dflt.nelts = 1;
+        dflt.nalloc = 1;
+        dflt.elt_size = sizeof(const char *);
+        dflt.elts = (char *)public_schema;
+    }
+    s->exposure.schemas = c->schemas ? c->schemas : &dflt;
+    s->exposure.excluded = c->excluded;
+    s->exposure.hidden = c->hidden;
+    s->max_rows = c->max_rows != AR_UNSET ? c->max_rows : AR_DEFAULT_MAX_ROWS;
+    s->timeout_ms = 1000L * (c->timeout != AR_UNSET ? c->timeout : AR_DEFAULT_TIMEOUT);
+    s->schema_max_age = apr_time_from_sec(
+        c->schema_max_age != AR_UNSET ? c->schema_max_age : AR_DEFAULT_SCHEMA_MAX_AGE);
+    s->location = c->location ? c->location : "";
+    s->dialect = c->dialect != AR_UNSET ? (ar_dialect)c->dialect : AR_DIALECT_POSTGREST;
+    s->methods = AR_METHOD_GET | (c->methods != AR_UNSET ? c->methods : 0);
+    s->allow_unfiltered = c->allow_unfiltered == 1;
+    s->tx_override = c->tx_override == 1;
+    s->count_threshold = s->max_rows > 0 ? s->max_rows : AR_DEFAULT_MAX_ROWS;
+    if (c->cursor_secret) {
+        s->cursor_key = (const unsigned char *)c->cursor_secret;
+        s->cursor_key_len = strlen(c->cursor_secret);
+    }
+    else {
+        s->cursor_key = ar_conf_random_cursor_key;
+        s->cursor_key_len = sizeof(ar_conf_random_cursor_key);
+    }
+}

@@ -1,0 +1,164 @@
+/*
+ * mod_autorest_glue.h: what the httpd glue's files share, and only they.
+ *
+ * The glue is every mod_autorest*.c: it speaks HTTP and httpd's APIs and
+ * hands the pure core (autorest.h) plain values. One file per concern, as
+ * mod_md keeps its glue:
+ *   mod_autorest.c           module record, hooks, the handler and its routing
+ *   mod_autorest_config.c    directives, per-directory merging, effective settings
+ *   mod_autorest_cache.c     the per-child cache of reflected schemas
+ *   mod_autorest_response.c  errors, held or streamed bodies, paging headers
+ *   mod_autorest_read.c      running a read: plan, SQL, rows to the response
+ *   mod_autorest_write.c     running a write: body in, statement, representation out
+ */
+#ifndef MOD_AUTOREST_GLUE_H
+#define MOD_AUTOREST_GLUE_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <libpq-fe.h>
+
+#include "autorest.h"
+
+/* Per-module LogLevel in every glue file; mod_autorest.c gets the same
+ * from AP_DECLARE_MODULE, which may not meet it twice. */
+#ifndef AR_GLUE_MODULE_RECORD
+APLOG_USE_MODULE(autorest);
+#endif
+extern module AP_MODULE_DECLARE_DATA autorest_module;
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/* Bytes of a response held back before the first one is sent. A page that
+ * fits gets exact Content-Range and Link headers and a Content-Length; a
+ * larger one streams with headers decided up front (see send_collection).
+ * The body is written in chunks: held ones go to the brigade as they are,
+ * without a copy; once streaming, one chunk is filled and sent again. */
+#define HOLD_BYTES (1024 * 1024)
+#define CHUNK_BYTES (64 * 1024)
+
+/* Pages of up to this many rows come from PostgreSQL as one result, which
+ * costs less per row than single-row mode; larger ones (exports) stream. */
+#define STREAM_ABOVE_ROWS 1000
+/* Statements before the rows: two counts (Prefer: count=estimated) and
+ * the parent's row of a relationship route. */
+#define MAX_PRE_STATEMENTS 3
+
+/* ------------------------------------------------------------ directives */
+
+typedef struct {
+    const char *location;          /* the <Location> path these settings came from */
+    apr_array_header_t *schemas;   /* NULL: unset */
+    apr_hash_t *excluded;          /* NULL: unset */
+    apr_hash_t *hidden;            /* NULL: unset */
+    apr_int64_t max_rows;          /* AR_UNSET: unset */
+    int timeout;                   /* seconds; AR_UNSET: unset */
+    int schema_max_age;            /* seconds; AR_UNSET: unset */
+    int dialect;                   /* ar_dialect; AR_UNSET: unset */
+    const char *cursor_secret;     /* NULL: unset */
+    int methods;                   /* AR_METHOD_* bits; AR_UNSET: unset */
+    int allow_unfiltered;          /* AR_UNSET: unset */
+    int tx_override;               /* AR_UNSET: unset */
+} dir_conf;
+
+#define AR_DEFAULT_MAX_ROWS 1000
+#define AR_DEFAULT_TIMEOUT 10
+#define AR_DEFAULT_SCHEMA_MAX_AGE 60
+
+typedef struct {
+    ar_exposure exposure;
+    apr_int64_t max_rows;
+    long timeout_ms;
+    apr_interval_time_t schema_max_age;   /* 0: never expires */
+    const char *location;
+    ar_dialect dialect;
+    apr_int64_t count_threshold;   /* count=estimated is exact up to here */
+    const unsigned char *cursor_key;
+    apr_size_t cursor_key_len;
+    int methods;                   /* AR_METHOD_* bits open here */
+    int allow_unfiltered;          /* PATCH/DELETE may go without a filter */
+    int tx_override;               /* Prefer: tx=rollback is honoured */
+} settings;
+
+extern const command_rec ar_conf_cmds[];
+void *ar_conf_create_dir(apr_pool_t *p, char *dir);
+void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv);
+void ar_conf_effective(const dir_conf *c, settings *s);
+/* "GET, HEAD, OPTIONS, POST" for the methods open here: the Allow header. */
+const char *ar_conf_allow_header(apr_pool_t *p, int methods);
+/* Signs cursors when no AutoRestCursorSecret is set (drawn in post_config). */
+extern unsigned char ar_conf_random_cursor_key[32];
+
+/* ---------------------------------------------------------- schema cache */
+
+/* The cache's memory and lock, once per child. */
+void ar_cache_child_init(apr_pool_t *pchild, server_rec *s);
+/* The snapshot this request reads; stale: one found out of date. */
+ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
+                           const ar_schema *stale, const ar_schema **out);
+/* Whether an unknown name may trigger a refresh now (rate-limited). */
+int ar_cache_may_refresh(request_rec *r, const settings *s);
+
+/* ------------------------------------------------------------- responses */
+
+extern const char *const ar_media_types[];
+
+/* One response, from its first row to its last byte. */
+typedef struct {
+    request_rec *r;
+    const settings *s;
+    const ar_read_request *req;
+    const ar_read_plan *plan;
+    const ar_row_format *format;
+    ar_out out;
+    apr_bucket_brigade *bb;
+    const char **values;
+    int *lens;
+    apr_int64_t rows;          /* written */
+    int more;                  /* the probe row came: another page follows */
+    int streaming;             /* headers are out; the body is flowing */
+    apr_size_t held;           /* bytes in bb before streaming */
+    int opened;                /* the document's opening is written */
+    const char **counts;       /* the count statements' results, once the rows begin */
+    apr_int64_t per_page;      /* Flask-Restless's results_per_page */
+    int stream;                /* rows come one PGresult each (single-row mode) */
+    ar_row last_row;           /* the last row written, while its result lives */
+    char **last_key;           /* the last row's order-term values (keyset plans) */
+    apr_size_t *last_key_cap;
+    void (*set_headers)(void *ctx);  /* not NULL: sets status and headers when the
+                                      * body starts to stream (a write's), instead
+                                      * of a page's */
+    void *headers_ctx;
+} response;
+
+int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
+int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len);
+/* Sets up resp to encode plan's rows for req. */
+void ar_resp_init(response *resp, request_rec *r, const settings *s,
+                  const ar_read_request *req, const ar_read_plan *plan);
+int ar_resp_flush_to_client(void *ctx, const char *data, apr_size_t len);
+void ar_resp_send_held(response *resp);
+int ar_resp_on_row(void *ctx, const ar_row *row);
+void ar_resp_open_document(response *resp);
+void ar_resp_close_document(response *resp);
+void ar_resp_collection_headers(response *resp, int complete);
+void ar_resp_finish_streaming(response *resp, const ar_error *err);
+apr_int64_t ar_resp_total_rows(const response *resp);
+
+/* ---------------------------------------------------------------- runners */
+
+/* One request being served. */
+typedef struct {
+    request_rec *r;
+    settings s;
+    PGconn *conn;
+    ar_conn_state *conn_state;
+    const ar_schema *schema;
+} context;
+
+/* *done: the response went out (or began to): no retry. */
+ar_error *ar_run_read(context *cx, ar_read_request *req, int *done);
+ar_error *ar_run_write(context *cx, ar_read_request *req, int *done);
+
+#endif

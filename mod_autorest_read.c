@@ -1,0 +1,151 @@
+/*
+ * mod_autorest_read.c: running a read. Plan the parsed request against the
+ * schema, render its SQL and the count statements, stream the rows into a
+ * response, and decide the single-object and range answers.
+ */
+#include <string.h>
+
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "mod_autorest_glue.h"
+
+/* The statements before the rows: the counts for Prefer: count (and
+ * Flask-Restless pages), then, on a relationship route, the look for the
+ * parent's row (its value is the last). */
+static int count_statements(context *cx, const ar_read_plan *plan, ar_sql **out)
+{
+    apr_pool_t *p = cx->r->pool;
+    ar_sql *pre = apr_pcalloc(p, MAX_PRE_STATEMENTS * sizeof(ar_sql));
+    int n = 0;
+
+    *out = pre;
+    switch (plan->count) {
+    case AR_COUNT_EXACT:
+    case AR_COUNT_PLANNED:
+        ar_sql_render_count(p, plan, plan->count, 0, &pre[n++]);
+        break;
+    case AR_COUNT_ESTIMATED:
+        ar_sql_render_count(p, plan, AR_COUNT_ESTIMATED, cx->s.count_threshold, &pre[n++]);
+        ar_sql_render_count(p, plan, AR_COUNT_PLANNED, 0, &pre[n++]);
+        break;
+    default:
+        break;
+    }
+    if (plan->parent)
+        ar_sql_render_parent(p, plan, &pre[n++]);
+    return n;
+}
+
+/* The single-object answers: exactly one row, or the dialect's error. */
+static ar_error *single_row_error(context *cx, const ar_read_request *req,
+                                  const ar_read_plan *plan, const response *resp)
+{
+    apr_pool_t *p = cx->r->pool;
+
+    if (resp->rows == 1 && !resp->more)
+        return NULL;
+    if (plan->pk_value)
+        return ar_error_make(p, AR_ERR_NO_ROW,
+                             apr_psprintf(p, "no row of '%s' has %s '%s'%s", plan->relation->name,
+                                          plan->pk_column->name, plan->pk_value,
+                                          plan->parent ? " among the related rows" : ""),
+                             NULL, NULL);
+    if (req->media == AR_MEDIA_OBJECT)
+        return ar_error_make(p, AR_ERR_NOT_ONE_ROW,
+                             "the result is not exactly one row",
+                             resp->rows == 0 ? "no rows matched" : "more than one row matched",
+                             "narrow the filter, or accept application/json");
+    if (resp->rows == 0)
+        return ar_error_make(p, AR_ERR_NO_ROW, "no result found", NULL, NULL);
+    return ar_error_make(p, AR_ERR_SINGLE_MANY, "multiple results found", NULL,
+                         "narrow the filters of a single search");
+}
+
+ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
+{
+    request_rec *r = cx->r;
+    ar_read_plan plan;
+    ar_sql sql, *pre;
+    ar_db_query q;
+    response resp;
+    ar_error *err;
+    int npre;
+
+    *done = 0;
+    memset(&resp, 0, sizeof(resp));
+    if (cx->s.dialect == AR_DIALECT_RESTLESS && !req->single
+        && (req->relationship ? !req->related_pk : !req->pk_value))
+        ar_restless_window(req, cx->s.max_rows, &resp.per_page);
+    err = ar_plan_read(r->pool, cx->schema, &cx->s.exposure, req, cx->s.max_rows, &plan);
+    if (!err)
+        err = ar_plan_apply_cursor(r->pool, &plan, req->cursor, cx->s.cursor_key,
+                                   cx->s.cursor_key_len);
+    if (err)
+        return err;
+    ar_sql_render_read(r->pool, &plan, &sql);
+    npre = count_statements(cx, &plan, &pre);
+
+    ar_resp_init(&resp, r, &cx->s, req, &plan);
+    memset(&q, 0, sizeof(q));
+    q.state = cx->conn_state;
+    q.pre = pre;
+    q.npre = npre;
+    q.pre_values = resp.counts;
+    q.sql = &sql;
+    q.timeout_ms = cx->s.timeout_ms;
+    q.stream = plan.limit == AR_UNSET || plan.limit > STREAM_ABOVE_ROWS;
+    resp.stream = q.stream;
+    q.on_row = ar_resp_on_row;
+    q.ctx = &resp;
+    err = ar_db_stream(r->pool, cx->conn, &q);
+    if (resp.streaming) {
+        *done = 1;
+        ar_resp_finish_streaming(&resp, err);
+        return NULL;
+    }
+    if (err)
+        return err;
+    *done = 1;
+    if (plan.parent && !resp.counts[npre - 1])
+        return ar_error_make(r->pool, AR_ERR_NO_ROW,
+                             apr_psprintf(r->pool, "no row of '%s' has %s '%s'",
+                                          plan.parent->name, plan.parent_pk->name,
+                                          plan.parent_value),
+                             NULL, NULL);
+    if (plan.related_one && !plan.pk_column && resp.rows == 0) {
+        /* a to-one relationship without a related row: null; in CSV, the
+         * header and no row */
+        if (plan.media != AR_MEDIA_CSV)
+            return (ar_resp_send_body(r, ar_media_types[AR_MEDIA_JSON], "null", 4), NULL);
+        ar_resp_open_document(&resp);
+        return (ar_resp_send_body(r, ar_media_types[AR_MEDIA_CSV], resp.out.buf, resp.out.len), NULL);
+    }
+    if (plan.single) {
+        if ((err = single_row_error(cx, req, &plan, &resp)) != NULL)
+            return err;
+        if (req->profile)
+            apr_table_setn(r->headers_out, "Content-Profile", req->profile);
+        return (ar_resp_send_body(r, ar_media_types[plan.media == AR_MEDIA_CSV ? AR_MEDIA_CSV
+                                         : req->media == AR_MEDIA_OBJECT ? AR_MEDIA_OBJECT
+                                                                         : AR_MEDIA_JSON],
+                          resp.out.buf, resp.out.len), NULL);
+    }
+    /* Past the end of a counted result: 416, as PostgREST answers. */
+    if (plan.count != AR_COUNT_NONE && cx->s.dialect == AR_DIALECT_POSTGREST
+        && resp.rows == 0 && plan.offset > 0 && plan.offset + plan.skipped >= ar_resp_total_rows(&resp)) {
+        apr_table_setn(r->headers_out, "Content-Range",
+                       apr_psprintf(r->pool, "*/%" APR_INT64_T_FMT, ar_resp_total_rows(&resp)));
+        return ar_error_make(r->pool, AR_ERR_RANGE_UNSATISFIABLE,
+                             "Requested range not satisfiable",
+                             apr_psprintf(r->pool, "offset %" APR_INT64_T_FMT " is past the %"
+                                          APR_INT64_T_FMT " rows", plan.offset,
+                                          ar_resp_total_rows(&resp)), NULL);
+    }
+    ar_resp_close_document(&resp);
+    ar_resp_collection_headers(&resp, 1);
+    if (req->profile)
+        apr_table_setn(r->headers_out, "Content-Profile", req->profile);
+    ar_resp_send_held(&resp);
+    return NULL;
+}
