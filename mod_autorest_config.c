@@ -22,6 +22,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->methods = AR_UNSET;
     c->allow_unfiltered = AR_UNSET;
     c->tx_override = AR_UNSET;
+    c->restless_allow_many = AR_UNSET;
     return c;
 }
 
@@ -54,6 +55,8 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->allow_unfiltered =
         add->allow_unfiltered != AR_UNSET ? add->allow_unfiltered : base->allow_unfiltered;
     c->tx_override = add->tx_override != AR_UNSET ? add->tx_override : base->tx_override;
+    c->restless_allow_many = add->restless_allow_many != AR_UNSET ? add->restless_allow_many
+                                                                  : base->restless_allow_many;
     return c;
 }
 
@@ -205,6 +208,12 @@ static const char *set_tx_override(cmd_parms *cmd, void *cfg, int on)
     return NULL;
 }
 
+static const char *set_restless_allow_many(cmd_parms *cmd, void *cfg, int on)
+{
+    ((dir_conf *)cfg)->restless_allow_many = on;
+    return NULL;
+}
+
 const char *ar_conf_allow_header(apr_pool_t *p, int methods)
 {
     const char *allow = "GET, HEAD, OPTIONS";
@@ -243,6 +252,10 @@ const command_rec ar_conf_cmds[] = {
     AP_INIT_FLAG("AutoRestTxOverride", set_tx_override, NULL, ACCESS_CONF,
                  "On: a client's Prefer: tx=rollback runs the request and keeps nothing "
                  "(default Off)"),
+    AP_INIT_FLAG("AutoRestRestlessAllowMany", set_restless_allow_many, NULL, ACCESS_CONF,
+                 "On: in the restless dialect, PATCH and DELETE of a collection change "
+                 "the rows a q= search selects, as Flask-Restless's allow_patch_many and "
+                 "allow_delete_many (default Off)"),
     {NULL}
 };
 
@@ -275,6 +288,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->methods = AR_METHOD_GET | (c->methods != AR_UNSET ? c->methods : 0);
     s->allow_unfiltered = c->allow_unfiltered == 1;
     s->tx_override = c->tx_override == 1;
+    s->restless_allow_many = c->restless_allow_many == 1;
     s->count_threshold = s->max_rows > 0 ? s->max_rows : AR_DEFAULT_MAX_ROWS;
     if (c->cursor_secret) {
         s->cursor_key = (const unsigned char *)c->cursor_secret;

@@ -60,6 +60,7 @@ typedef struct {
     int methods;                   /* AR_METHOD_* bits; AR_UNSET: unset */
     int allow_unfiltered;          /* AR_UNSET: unset */
     int tx_override;               /* AR_UNSET: unset */
+    int restless_allow_many;       /* AR_UNSET: unset */
 } dir_conf;
 
 #define AR_DEFAULT_MAX_ROWS 1000
@@ -79,6 +80,7 @@ typedef struct {
     int methods;                   /* AR_METHOD_* bits open here */
     int allow_unfiltered;          /* PATCH/DELETE may go without a filter */
     int tx_override;               /* Prefer: tx=rollback is honoured */
+    int restless_allow_many;       /* Flask-Restless's PATCH/DELETE of a collection */
 } settings;
 
 extern const command_rec ar_conf_cmds[];

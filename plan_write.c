@@ -226,7 +226,7 @@ ar_error *ar_plan_write(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
             return ar_error_make(p, AR_ERR_UNKNOWN_PARAM, "POST takes no filters", NULL,
                                  "filters choose rows to update or delete");
         /* Location names the row by its key: not when a column of it is hidden */
-        out->key_back = w->ret == AR_RETURN_HEADERS && key_shown(x, out->relation);
+        out->key_back = (w->ret == AR_RETURN_HEADERS || w->key_back) && key_shown(x, out->relation);
         if (w->resolution != AR_RESOLVE_NONE)
             return plan_conflict(p, x, req, out);
         if (w->on_conflict)

@@ -1,6 +1,6 @@
 /*
  * ar_body.h: request bodies (JSON, CSV) read as they arrive. Pure core,
- * body.c; included by autorest.h.
+ * body.c (body_json.c, body_csv.c); included by autorest.h.
  *
  * The parser is pushed bytes in pieces of any size (httpd's brigades cut a
  * body anywhere, even inside a UTF-8 sequence or an escape) and hands each

@@ -374,6 +374,8 @@ typedef struct {
     int tx_rollback;                 /* tx=rollback */
     int tx_asked;                    /* tx=commit or tx=rollback was sent */
     int csv;                         /* Content-Type: text/csv */
+    int key_back;                    /* the key of the written row is wanted (Location)
+                                      * even without return=headers-only */
 } ar_write_request;
 
 typedef struct {
