@@ -210,8 +210,14 @@ static int autorest_handler(request_rec *r)
                                                 NULL));
 
     err = serve(&cx, write_bit != 0);
-    if (write_bit)
-        ap_discard_request_body(r); /* what an error left unread */
+    if (cx.body_answered)
+        return AP_FILTER_ERROR; /* httpd's input filter has answered (413) */
+    if (err && write_bit) {
+        /* Whatever of the body an error left unread is not read through
+         * the filters (a LimitRequestBody check there would answer a second
+         * time): the connection closes after this answer instead. */
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
     return err ? ar_resp_send_error(r, &cx.s, err) : OK;
 }
 

@@ -157,6 +157,7 @@ typedef struct {
     PGconn *conn;
     ar_conn_state *conn_state;
     const ar_schema *schema;
+    int body_answered;          /* httpd's input filters answered the body (413) */
 } context;
 
 /* *done: the response went out (or began to): no retry. */

@@ -43,6 +43,9 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
     if (err->log)
         ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
                       "%s: %s", err->code, err->log);
+    if (err->kind == AR_ERR_DB_RETRY)
+        /* a serialization failure or deadlock undid everything: send it again */
+        apr_table_setn(r->headers_out, "Retry-After", "1");
     if (err->kind == AR_ERR_METHOD)
         apr_table_setn(r->headers_out, "Allow", ar_conf_allow_header(r->pool, s->methods));
     r->status = status;

@@ -110,6 +110,15 @@ static const char *field_value(write_run *w, const ar_column *c, const ar_body_f
 static ar_error *flush_batch(write_run *w, int last);
 static ar_error *restless_search(write_run *w);
 
+/* A key of the body that no (shown, writable) column takes: the body's
+ * fault, whether found in it or named by columns=. */
+static ar_error *as_body_error(ar_error *e)
+{
+    e->kind = AR_ERR_BAD_BODY;
+    e->code = ar_error_code(AR_ERR_BAD_BODY);
+    return e;
+}
+
 static ar_error *take_row(void *ctx, apr_int64_t index, const ar_body_field *fields, int n)
 {
     write_run *w = ctx;
@@ -141,9 +150,7 @@ static ar_error *take_row(void *ctx, apr_int64_t index, const ar_body_field *fie
             if ((e = ar_plan_write_columns(p, &w->cx->s.exposure, &w->plan, &name, 1)) != NULL) {
                 e->message = apr_psprintf(p, "%s (row %" APR_INT64_T_FMT " of the body)",
                                           e->message, index + 1);
-                e->kind = AR_ERR_BAD_BODY;
-                e->code = ar_error_code(AR_ERR_BAD_BODY);
-                return e;
+                return as_body_error(e);
             }
             slot = w->plan.columns->nelts - 1;
         }
@@ -309,8 +316,13 @@ static ar_error *flush_batch(write_run *w, int last)
 
 /* ------------------------------------------------------------ the body */
 
-static ar_error *body_error(request_rec *r, apr_status_t rv)
+static ar_error *body_error(write_run *w, apr_status_t rv)
 {
+    request_rec *r = w->cx->r;
+
+    /* a chunked body past LimitRequestBody: the filter sent httpd's 413 */
+    if (rv == AP_FILTER_ERROR)
+        w->cx->body_answered = 1;
     if (ap_map_http_request_error(rv, HTTP_BAD_REQUEST) == HTTP_REQUEST_ENTITY_TOO_LARGE)
         return ar_error_make(r->pool, AR_ERR_BODY_TOO_LARGE,
                              "the request body is larger than this server accepts",
@@ -333,13 +345,13 @@ static ar_error *read_body(write_run *w, ar_body_format format)
     int eos = 0;
 
     if (limit > 0 && length && apr_atoi64(length) > limit)
-        return body_error(r, APR_ENOSPC);
+        return body_error(w, APR_ENOSPC);
     while (!eos && !err) {
         apr_bucket *b;
         apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                                          APR_BLOCK_READ, READ_BYTES);
         if (rv != APR_SUCCESS)
-            return body_error(r, rv);
+            return body_error(w, rv);
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb) && !err;
              b = APR_BUCKET_NEXT(b)) {
             const char *data;
@@ -352,7 +364,7 @@ static ar_error *read_body(write_run *w, ar_body_format format)
             if (APR_BUCKET_IS_METADATA(b))
                 continue;
             if ((rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ)) != APR_SUCCESS)
-                return body_error(r, rv);
+                return body_error(w, rv);
             err = ar_body_feed(bp, data, len);
         }
         apr_brigade_cleanup(bb);
@@ -718,10 +730,13 @@ ar_error *ar_run_write(context *cx, ar_read_request *req, int *done)
     w->batch = apr_array_make(w->batch_pool, 64, sizeof(ar_write_row));
     if (wr->columns) {
         w->fixed_columns = 1;
+        /* the body's keys, named up front (postgrest-js sends every bulk
+         * insert so): the same error as a key found in the body */
         if ((err = ar_plan_write_columns(r->pool, &cx->s.exposure, &w->plan,
                                          (const char *const *)wr->columns->elts,
-                                         wr->columns->nelts)) != NULL)
-            return err;
+                                         wr->columns->nelts)) != NULL) {
+            return as_body_error(err);
+        }
     }
     rollback = wr->tx_rollback && cx->s.tx_override;
     w->max_affected_applies = wr->max_affected != AR_UNSET && req->strict

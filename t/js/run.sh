@@ -82,6 +82,14 @@ DBDExptime 30
     SetHandler autorest
     AutoRestSchemas public other
 </Location>
+
+# schema writes, for t/js/writes.test.mjs (AR_BASE_URL with /api made /w)
+<Location /w>
+    SetHandler autorest
+    AutoRestSchemas writes
+    AutoRestMethods GET POST PATCH PUT DELETE
+    AutoRestHide writes.items.secret
+</Location>
 CONF
 "$httpd" -f "$conf" -k start >"$dir/start.log" 2>&1 || fail "httpd start" "$dir/start.log"
 started=1
