@@ -83,7 +83,15 @@ static ar_write_row *new_row(write_run *w)
     return row;
 }
 
-/* The value a column gets from one field of the body. */
+static int is_json_column(const ar_column *c)
+{
+    return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
+}
+
+/* The value a column gets from one field of the body, copied into the
+ * batch: the text ar_write_value_text chose (the JSON as sent for a json
+ * column), or, for an object or array into another column,
+ * {"column": value} for json_populate_record (sql_write.c). */
 static const char *field_value(write_run *w, const ar_column *c, const ar_body_field *f)
 {
     apr_pool_t *p = w->batch_pool;
@@ -91,9 +99,7 @@ static const char *field_value(write_run *w, const ar_column *c, const ar_body_f
 
     if (!text)
         return NULL;
-    if ((f->kind == AR_VAL_OBJECT || f->kind == AR_VAL_ARRAY) && strcmp(text, f->raw) == 0
-        && strcmp(c->type, "json") != 0 && strcmp(c->type, "jsonb") != 0) {
-        /* for json_populate_record (sql_write.c): {"column": value} */
+    if ((f->kind == AR_VAL_OBJECT || f->kind == AR_VAL_ARRAY) && !is_json_column(c)) {
         ar_out o;
         ar_out_init(&o, p, 0, NULL, NULL);
         ar_out_puts(&o, "{");
@@ -103,8 +109,7 @@ static const char *field_value(write_run *w, const ar_column *c, const ar_body_f
         ar_out_write(&o, "}", 2);
         return o.buf;
     }
-    return apr_pstrmemdup(p, text, f->kind == AR_VAL_STRING || f->kind == AR_VAL_NUMBER
-                                       ? f->len : strlen(text));
+    return apr_pstrmemdup(p, text, text == f->raw ? f->raw_len : f->len);
 }
 
 static ar_error *flush_batch(write_run *w, int last);
@@ -157,7 +162,7 @@ static ar_error *take_row(void *ctx, apr_int64_t index, const ar_body_field *fie
         c = APR_ARRAY_IDX(w->plan.columns, slot, const ar_column *);
         row->values[slot] = field_value(w, c, f);
         w->batch_needs_sql |= (f->kind == AR_VAL_OBJECT || f->kind == AR_VAL_ARRAY)
-                              && strcmp(c->type, "json") != 0 && strcmp(c->type, "jsonb") != 0;
+                              && !is_json_column(c);
         ((ar_value_kind *)row->kinds)[slot] = f->kind;
         ((unsigned char *)row->absent)[slot] = 0;
     }
