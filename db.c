@@ -410,8 +410,10 @@ ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, ar_db_query *q)
         return result_error(p, conn, NULL);
     err = stream_once(p, conn, q, &rows);
     /* A pooled connection whose server restarted fails its first statement;
-     * nothing was sent to the client yet, so reconnect and try once more. */
-    if (err && err->kind == AR_ERR_DB_UNAVAILABLE && rows == 0 && ar_db_usable(conn))
+     * nothing was sent to the client yet, so reconnect and try once more.
+     * Not a write: the connection may have gone after its commit. */
+    if (err && err->kind == AR_ERR_DB_UNAVAILABLE && rows == 0 && !q->writes
+        && ar_db_usable(conn))
         err = stream_once(p, conn, q, &rows);
     /* A statement we thought prepared is gone (someone ran DEALLOCATE, or a
      * pooler swapped sessions), or DDL changed what a prepared one returns

@@ -312,6 +312,7 @@ static ar_error *flush_batch(write_run *w, int last)
     q.ctx = w;
     q.begin = w->explicit_tx && w->statements == 0;
     q.in_transaction = w->explicit_tx && w->statements > 0;
+    q.writes = 1;
     err = ar_db_stream(r->pool, w->cx->conn, &q);
     w->statements++;
     w->affected += q.affected;

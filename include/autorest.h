@@ -761,6 +761,9 @@ typedef struct {
                                  * ar_db_end ends */
     int in_transaction;         /* an explicit transaction is open (begin ran):
                                  * a lost connection is not tried again */
+    int writes;                 /* the statement writes: a connection lost after it
+                                 * was sent is not tried again (it may have
+                                 * committed) */
     apr_int64_t affected;       /* out: rows the statement wrote or returned */
 } ar_db_query;
 
