@@ -10,6 +10,7 @@
  *   mod_autorest_response.c  errors, held or streamed bodies, paging headers
  *   mod_autorest_read.c      running a read: plan, SQL, rows to the response
  *   mod_autorest_write.c     running a write: body in, statement, representation out
+ *   mod_autorest_restless.c  writes as Flask-Restless 0.17 answered them
  */
 #ifndef MOD_AUTOREST_GLUE_H
 #define MOD_AUTOREST_GLUE_H
