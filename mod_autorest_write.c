@@ -96,12 +96,32 @@ static ar_error *as_body_error(ar_error *e)
     return e;
 }
 
+/* The union of an array's keys is known only at its end, but a long body
+ * is written as it arrives: rows already sent left out a key seen later.
+ * Left out, a column without a default is NULL, as the union wants; one
+ * with a default took it, which the union does not: that is refused (with
+ * missing=default, leaving out is what is wanted). */
+static ar_error *late_key(const write_run *w, apr_int64_t index, int slot)
+{
+    apr_pool_t *p = w->cx->r->pool;
+    const ar_column *c = APR_ARRAY_IDX(w->plan.columns, slot, const ar_column *);
+
+    if ((w->statements == 0 && !w->copy_open) || w->plan.missing_default || !c->has_default)
+        return NULL;
+    return ar_error_make(p, AR_ERR_BAD_BODY,
+                         apr_psprintf(p, "key '%s' first appears in row %" APR_INT64_T_FMT
+                                      " of the body, after rows already written without it "
+                                      "took its column's default", c->name, index + 1),
+                         NULL, "name every key with columns= (as postgrest-js does), or send "
+                               "Prefer: missing=default");
+}
+
 static ar_error *take_row(void *ctx, apr_int64_t index, const ar_body_field *fields, int n)
 {
     write_run *w = ctx;
     apr_pool_t *p = w->cx->r->pool;
     ar_write_row *row;
-    ar_error *e;
+    ar_error *e, *err_late;
     int i;
 
     if (w->plan.kind != AR_WRITE_INSERT && index > 0)
@@ -130,6 +150,8 @@ static ar_error *take_row(void *ctx, apr_int64_t index, const ar_body_field *fie
                 return as_body_error(e);
             }
             slot = w->plan.columns->nelts - 1;
+            if ((err_late = late_key(w, index, slot)) != NULL)
+                return err_late;
         }
         c = APR_ARRAY_IDX(w->plan.columns, slot, const ar_column *);
         row->values[slot] = field_value(w, c, f);

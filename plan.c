@@ -1112,7 +1112,9 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     if (req->profile && !ar_exposed_schema(x, req->profile))
         return ar_error_make(p, AR_ERR_UNKNOWN_PROFILE,
                              apr_psprintf(p, "schema '%s' is not served here", req->profile),
-                             NULL, "Accept-Profile names one of the schemas of this API");
+                             NULL, req->write.kind == AR_WRITE_NONE
+                                       ? "Accept-Profile names one of the schemas of this API"
+                                       : "Content-Profile names one of the schemas of this API");
     rel = ar_resolve_relation(s, x, req->profile, req->relation);
     if (!rel)
         return ar_error_make(p, AR_ERR_NO_RELATION,

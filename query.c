@@ -15,11 +15,11 @@
 #include <apr_lib.h>
 
 #include "autorest.h"
+#include "query_headers.h"
 
 /* ------------------------------------------------------------- helpers */
 
-/* A non-negative decimal integer up to AR_MAX_COUNT, nothing else. */
-static int parse_count(const char *s, apr_int64_t *out)
+int ar_query_count(const char *s, apr_int64_t *out)
 {
     apr_int64_t v = 0;
 
@@ -646,123 +646,6 @@ static ar_error *parse_order(apr_pool_t *p, const char *text, apr_array_header_t
     return NULL;
 }
 
-/* --------------------------------------------------------------- headers */
-
-/* "items=0-9", "0-9", "10-" (items). */
-static ar_error *parse_range(apr_pool_t *p, const char *range, const char *unit,
-                             ar_read_request *out)
-{
-    const char *dash;
-    apr_int64_t first, last;
-    char *a;
-
-    if (unit && strcasecmp(unit, "items") != 0)
-        return ar_error_make(p, AR_ERR_BAD_RANGE, "Range-Unit must be 'items'",
-                             NULL, NULL);
-    if (strncasecmp(range, "items=", 6) == 0)
-        range += 6;
-    dash = strchr(range, '-');
-    if (!dash)
-        goto bad;
-    a = apr_pstrmemdup(p, range, (apr_size_t)(dash - range));
-    if (!parse_count(a, &first))
-        goto bad;
-    if (dash[1] == '\0') {
-        out->offset = first;
-        out->ranged = 1;
-        return NULL;
-    }
-    if (!parse_count(dash + 1, &last))
-        goto bad;
-    if (last < first)
-        return ar_error_make(p, AR_ERR_RANGE_UNSATISFIABLE,
-                             "Requested range not satisfiable",
-                             apr_psprintf(p, "the range ends before it starts: %s", range),
-                             NULL);
-    out->offset = first;
-    out->limit = last - first + 1;
-    out->ranged = 1;
-    return NULL;
-bad:
-    return ar_error_make(p, AR_ERR_BAD_RANGE, "the Range header could not be read",
-                         apr_psprintf(p, "expected 'first-last' or 'first-' in items, got '%s'",
-                                      range),
-                         "Range: 0-24");
-}
-
-static char *trim(char *s)
-{
-    char *e;
-
-    while (apr_isspace(*s))
-        s++;
-    e = s + strlen(s);
-    while (e > s && apr_isspace(e[-1]))
-        *--e = '\0';
-    return s;
-}
-
-/* Prefer (RFC 7240): count=, handling=, and for a write return=,
- * resolution=, missing=, max-affected=, tx=. Preferences that do not apply
- * are ignored unless handling=strict. */
-static ar_error *parse_prefer(apr_pool_t *p, const char *header, ar_read_request *out)
-{
-    char *copy = apr_pstrdup(p, header), *state = NULL, *tok;
-    const char *unknown = NULL;
-    ar_write_request *w = &out->write;
-    int write = w->kind != AR_WRITE_NONE;
-
-    for (tok = apr_strtok(copy, ",", &state); tok; tok = apr_strtok(NULL, ",", &state)) {
-        tok = trim(tok);
-        if (strcmp(tok, "count=exact") == 0)
-            out->count = AR_COUNT_EXACT;
-        else if (strcmp(tok, "count=planned") == 0)
-            out->count = AR_COUNT_PLANNED;
-        else if (strcmp(tok, "count=estimated") == 0)
-            out->count = AR_COUNT_ESTIMATED;
-        else if (strcmp(tok, "handling=strict") == 0)
-            out->strict = 1;
-        else if (strcmp(tok, "handling=lenient") == 0)
-            out->strict = 0;
-        else if (write && strcmp(tok, "return=minimal") == 0)
-            w->ret = AR_RETURN_MINIMAL, w->ret_asked = 1;
-        else if (write && strcmp(tok, "return=headers-only") == 0)
-            w->ret = AR_RETURN_HEADERS, w->ret_asked = 1;
-        else if (write && strcmp(tok, "return=representation") == 0)
-            w->ret = AR_RETURN_REPRESENTATION, w->ret_asked = 1;
-        else if (write && strcmp(tok, "resolution=merge-duplicates") == 0)
-            w->resolution = AR_RESOLVE_MERGE;
-        else if (write && strcmp(tok, "resolution=ignore-duplicates") == 0)
-            w->resolution = AR_RESOLVE_IGNORE;
-        else if (write && strcmp(tok, "missing=default") == 0)
-            w->missing_default = 1;
-        else if (write && strcmp(tok, "missing=null") == 0)
-            w->missing_default = 0;
-        else if (write && strcmp(tok, "tx=rollback") == 0)
-            w->tx_rollback = 1, w->tx_asked = 1;
-        else if (write && strcmp(tok, "tx=commit") == 0)
-            w->tx_rollback = 0, w->tx_asked = 1;
-        else if (write && strncmp(tok, "max-affected=", 13) == 0) {
-            char *end;
-            apr_int64_t n = apr_strtoi64(tok + 13, &end, 10);
-            if (tok[13] && !*end && n >= 0 && n <= AR_MAX_COUNT)
-                w->max_affected = n;
-            else if (!unknown)
-                unknown = tok;
-        }
-        else if (*tok && !unknown)
-            unknown = tok;
-    }
-    if (out->strict && unknown)
-        return ar_error_make(p, AR_ERR_BAD_PREFER,
-                             apr_psprintf(p, "preference '%s' cannot be applied", unknown), NULL,
-                             write ? "with handling=strict, a write takes count=, return=, "
-                                     "resolution=, missing=, max-affected= and tx="
-                                   : "with handling=strict, a read takes "
-                                     "count=exact|planned|estimated");
-    return NULL;
-}
-
 /* columns= and on_conflict=: a comma-separated list of names, each once;
  * names may be double-quoted as in select=. */
 static ar_error *parse_name_list(apr_pool_t *p, const char *param, const char *value,
@@ -803,47 +686,6 @@ static ar_error *parse_name_list(apr_pool_t *p, const char *param, const char *v
         return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is empty", param),
                              NULL, NULL);
     *out = names;
-    return NULL;
-}
-
-/* Accept with q-values: the most preferred type we produce wins; ties go
- * to the one listed first. No Accept at all means JSON. */
-static ar_error *parse_accept(apr_pool_t *p, const char *header, ar_media *out)
-{
-    char *copy = apr_pstrdup(p, header), *state = NULL, *range;
-    double best_q = -1;
-
-    for (range = apr_strtok(copy, ",", &state); range; range = apr_strtok(NULL, ",", &state)) {
-        char *params = strchr(range, ';'), *type;
-        double q = 1.0;
-        ar_media media;
-
-        if (params) {
-            char *qp = strstr(params, "q=");
-            *params = '\0';
-            if (qp)
-                q = atof(qp + 2);
-        }
-        type = trim(range);
-        if (!strcasecmp(type, "application/json") || !strcasecmp(type, "application/*")
-            || !strcmp(type, "*/*"))
-            media = AR_MEDIA_JSON;
-        else if (!strcasecmp(type, "application/vnd.pgrst.object+json")
-                 || !strcasecmp(type, "application/vnd.pgrst.object"))
-            media = AR_MEDIA_OBJECT;
-        else if (!strcasecmp(type, "text/csv"))
-            media = AR_MEDIA_CSV;
-        else
-            continue;
-        if (q > best_q && q > 0) {
-            best_q = q;
-            *out = media;
-        }
-    }
-    if (best_q < 0)
-        return ar_error_make(p, AR_ERR_NOT_ACCEPTABLE, "none of the accepted media types is "
-                             "produced here", apr_psprintf(p, "Accept: %s", header),
-                             "application/json, application/vnd.pgrst.object+json, text/csv");
     return NULL;
 }
 
@@ -906,7 +748,7 @@ static ar_error *take_count(apr_pool_t *p, const char *name, const char *value, 
     if ((*seen)++)
         return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is given twice", name),
                              NULL, NULL);
-    if (!parse_count(value, out))
+    if (!ar_query_count(value, out))
         return bad_param(p, name, value);
     return NULL;
 }
@@ -1076,12 +918,13 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
             return e;
     }
 
-    /* The Range header narrows what the parameters asked for, as in PostgREST. */
-    if (h && h->range && *h->range) {
+    /* The Range header narrows what the parameters asked for, as in
+     * PostgREST, which ignores it on writes. */
+    if (h && h->range && *h->range && out->write.kind == AR_WRITE_NONE) {
         ar_read_request r = *out;
         r.limit = AR_UNSET;
         r.offset = 0;
-        if ((e = parse_range(p, h->range, h->range_unit, &r)) != NULL)
+        if ((e = ar_query_range(p, h->range, h->range_unit, &r)) != NULL)
             return e;
         if (r.offset > AR_MAX_COUNT - out->offset)
             return ar_error_make(p, AR_ERR_BAD_RANGE, "the Range starts too far out",
@@ -1091,9 +934,9 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
             out->limit = r.limit;
         out->ranged = 1;
     }
-    if (h && h->prefer && (e = parse_prefer(p, h->prefer, out)) != NULL)
+    if (h && h->prefer && (e = ar_query_prefer(p, h->prefer, out)) != NULL)
         return e;
-    if (h && h->accept && *h->accept && (e = parse_accept(p, h->accept, &out->media)) != NULL)
+    if (h && h->accept && *h->accept && (e = ar_query_accept(p, h->accept, &out->media)) != NULL)
         return e;
     if (h && h->accept_profile && *h->accept_profile)
         out->profile = apr_pstrdup(p, h->accept_profile);

@@ -273,6 +273,8 @@ static const char relations_sql[] =
     "  a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.atttypid,"
     "  a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum),"
     "  a.attgenerated <> '' OR a.attidentity = 'a',"
+    "  a.atthasdef OR a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_type d"
+    "     WHERE d.oid = a.atttypid AND d.typdefaultbin IS NOT NULL),"
     "  has_column_privilege(c.oid, a.attnum, 'INSERT'),"
     "  has_column_privilege(c.oid, a.attnum, 'UPDATE'),"
     "  (CASE WHEN has_table_privilege(c.oid, 'INSERT')"
@@ -572,7 +574,7 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
             rel->name = apr_pstrdup(p, PQgetvalue(res, i, 2));
             rel->kind = PQgetvalue(res, i, 3)[0];
             rel->comment = opt_text(p, res, i, 4);
-            rel->writable = atoi(PQgetvalue(res, i, 15));
+            rel->writable = atoi(PQgetvalue(res, i, 16));
             rel->columns = apr_array_make(p, 8, sizeof(ar_column));
             rel->unique_keys = apr_array_make(p, 1, sizeof(ar_key));
             rel->foreign_keys = apr_array_make(p, 1, sizeof(ar_foreign_key));
@@ -589,8 +591,9 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
         col->default_expr = opt_text(p, res, i, 10);
         col->comment = opt_text(p, res, i, 11);
         col->generated = PQgetvalue(res, i, 12)[0] == 't';
-        col->insertable = !col->generated && PQgetvalue(res, i, 13)[0] == 't';
-        col->updatable = !col->generated && PQgetvalue(res, i, 14)[0] == 't';
+        col->has_default = PQgetvalue(res, i, 13)[0] == 't';
+        col->insertable = !col->generated && PQgetvalue(res, i, 14)[0] == 't';
+        col->updatable = !col->generated && PQgetvalue(res, i, 15)[0] == 't';
         ar_type_encoding(types, col->type_oid, &col->enc, &col->elem_enc, &col->sortable);
     }
     return by_oid;

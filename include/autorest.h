@@ -116,6 +116,8 @@ typedef struct ar_column_s {
     int sortable;              /* has a total order: usable in a default ORDER BY */
     int position;              /* attnum */
     int generated;             /* GENERATED ALWAYS (stored or identity): never written */
+    int has_default;           /* an INSERT that leaves it out gives it a value (a
+                                * default, an identity, a domain's default) */
     int insertable;            /* the connecting role may INSERT it (and not generated) */
     int updatable;             /* the connecting role may UPDATE it (and not generated) */
 } ar_column;
