@@ -137,6 +137,8 @@ typedef struct {
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len);
+/* s with every byte but ASCII letters, digits and those in keep as %XX. */
+const char *ar_resp_percent_encode(apr_pool_t *p, const char *s, const char *keep);
 /* Sets up resp to encode plan's rows for req. */
 void ar_resp_init(response *resp, request_rec *r, const settings *s,
                   const ar_read_request *req, const ar_read_plan *plan);

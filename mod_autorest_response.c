@@ -63,23 +63,27 @@ int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_si
     return OK;
 }
 
-/* Clients send bytes a URI may not hold (curl passes '>' of a JSON path as
- * is); in a Link header's <...> they would end the reference early.
- * Percent-encodes them, keeping existing %-escapes. */
-static const char *uri_safe(apr_pool_t *p, const char *s)
+const char *ar_resp_percent_encode(apr_pool_t *p, const char *s, const char *keep)
 {
-    static const char allowed[] = "-._~!$&'()*+,;=:@/?%";
     char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
 
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c < 0x80 && (apr_isalnum(c) || (c && strchr(allowed, c))))
+        if (c < 0x80 && (apr_isalnum(c) || (c && strchr(keep, c))))
             *o++ = (char)c;
         else
             o += apr_snprintf(o, 4, "%%%02X", c);
     }
     *o = '\0';
     return out;
+}
+
+/* Clients send bytes a URI may not hold (curl passes '>' of a JSON path as
+ * is); in a Link header's <...> they would end the reference early.
+ * Percent-encodes them, keeping existing %-escapes. */
+static const char *uri_safe(apr_pool_t *p, const char *s)
+{
+    return ar_resp_percent_encode(p, s, "-._~!$&'()*+,;=:@/?%");
 }
 
 /* The query string without the named parameters (still %-encoded), for

@@ -383,27 +383,11 @@ static ar_error *read_body(write_run *w, ar_body_format format)
 
 /* --------------------------------------------------------- the response */
 
-/* A query value as PostgREST writes it in Location: every byte but
- * A-Z a-z 0-9 - . _ ~ percent-encoded. */
-static const char *query_escape(apr_pool_t *p, const char *s)
+/* A query value as PostgREST writes it in Location: every byte but the
+ * unreserved ones percent-encoded. */
+static const char *query_value(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-            || c == '-' || c == '.' || c == '_' || c == '~') {
-            *o++ = (char)c;
-        }
-        else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
+    return ar_resp_percent_encode(p, s, "-._~");
 }
 
 /* The Location of the one row an insert wrote: the collection filtered by
@@ -422,9 +406,9 @@ static const char *location_of(write_run *w)
             if (APR_ARRAY_IDX(pk->cols, i, int) != col)
                 continue;
             loc = apr_pstrcat(r->pool, loc, first ? "" : "&",
-                              query_escape(r->pool, APR_ARRAY_IDX(rel->columns, col,
+                              query_value(r->pool, APR_ARRAY_IDX(rel->columns, col,
                                                                   ar_column).name),
-                              v ? "=eq." : "=is.null", v ? query_escape(r->pool, v) : "", NULL);
+                              v ? "=eq." : "=is.null", v ? query_value(r->pool, v) : "", NULL);
             first = 0;
         }
     return loc;

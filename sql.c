@@ -605,13 +605,10 @@ static int has_inner(const apr_array_header_t *embeds)
     return 0;
 }
 
-/* FROM and the plan's conditions; whether it wrote a WHERE, so the keyset
- * predicate knows whether it is the first condition. */
-int sqlw_from_where(sql_writer *w, const ar_read_plan *plan)
+int sqlw_where(sql_writer *w, const ar_read_plan *plan)
 {
     int where = 0;
 
-    sqlw_put(w, apr_pstrcat(w->p, " FROM ", w->top, NULL));
     if (plan->pk_column) {
         sqlw_put(w, " WHERE ");
         sqlw_field(w, plan->pk_column, NULL);
@@ -624,6 +621,17 @@ int sqlw_from_where(sql_writer *w, const ar_read_plan *plan)
         sqlw_cond(w, plan->where);
         where = 1;
     }
+    return where;
+}
+
+/* FROM and the plan's conditions; whether it wrote a WHERE, so the keyset
+ * predicate knows whether it is the first condition. */
+int sqlw_from_where(sql_writer *w, const ar_read_plan *plan)
+{
+    int where = 0;
+
+    sqlw_put(w, apr_pstrcat(w->p, " FROM ", w->top, NULL));
+    where = sqlw_where(w, plan);
     if (has_inner(plan->embeds)) {
         sqlw_put(w, where ? "" : " WHERE true");
         put_embed_inner_conditions(w, plan->embeds, w->top);

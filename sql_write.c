@@ -123,24 +123,6 @@ static void put_insert(sql_writer *w, const ar_write_plan *plan, const ar_write_
     }
 }
 
-/* WHERE of PATCH and DELETE: the key of /relation/pk and the filters. */
-static void put_where(sql_writer *w, const ar_read_plan *rp)
-{
-    int where = 0;
-
-    if (rp->pk_column) {
-        sqlw_put(w, " WHERE ");
-        sqlw_field(w, rp->pk_column, NULL);
-        sqlw_put(w, " = ");
-        sqlw_param(w, rp->pk_value, NULL);
-        where = 1;
-    }
-    if (rp->where && rp->where->children && rp->where->children->nelts) {
-        sqlw_put(w, where ? " AND " : " WHERE ");
-        sqlw_cond(w, rp->where);
-    }
-}
-
 static void put_update(sql_writer *w, const ar_write_plan *plan, const ar_write_row *row)
 {
     int i;
@@ -151,7 +133,7 @@ static void put_update(sql_writer *w, const ar_write_plan *plan, const ar_write_
         sqlw_put(w, apr_pstrcat(w->p, i ? ", " : "", quoted(w->p, c->name), " = ", NULL));
         put_value(w, plan->relation, c, row->values[i], row->kinds[i]);
     }
-    put_where(w, &plan->read);
+    sqlw_where(w, &plan->read);
 }
 
 static void put_key_columns(sql_writer *w, const ar_relation *rel)
@@ -196,7 +178,7 @@ void ar_sql_render_write(apr_pool_t *p, const ar_write_plan *plan, const ar_writ
         break;
     default:
         sqlw_put(&w, apr_pstrcat(p, "DELETE FROM ", table_name(p, plan->relation), NULL));
-        put_where(&w, &plan->read);
+        sqlw_where(&w, &plan->read);
         break;
     }
     /* After the columns the encoders read: the key, for Location, then

@@ -30,6 +30,9 @@ void sqlw_cond(sql_writer *w, const ar_cond *c);
 /* The read plan's select list, as the encoders want it. */
 void sqlw_select_list(sql_writer *w, const ar_read_plan *plan);
 void sqlw_order_by(sql_writer *w, const apr_array_header_t *order);
+/* " WHERE ..." of the key of /relation/pk and the filters (nothing when
+ * there are none); whether a WHERE was written. */
+int sqlw_where(sql_writer *w, const ar_read_plan *plan);
 /* " FROM <top> WHERE ..." of a read plan; whether a WHERE was written. */
 int sqlw_from_where(sql_writer *w, const ar_read_plan *plan);
 

@@ -4,27 +4,11 @@
 // on the fixtures of t/fixtures/*.sql), never by the module.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { PostgrestClient, PostgrestError } from '@supabase/postgrest-js';
+import { base, psql, sql } from './pg.mjs';
 
-const base = process.env.AR_BASE_URL;
-if (!base || !process.env.AR_PGHOST || !process.env.AR_PGPORT)
-    throw new Error('AR_BASE_URL, AR_PGHOST and AR_PGPORT must be set (see t/js/run.sh)');
 const db = new PostgrestClient(base);
 
-function psql(command) {
-    return execFileSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1',
-        '-h', process.env.AR_PGHOST, '-p', process.env.AR_PGPORT,
-        '-U', 'postgres', '-d', 'autorest_test', '-c', command], { encoding: 'utf8' });
-}
-
-// sql(QUERY): its rows as PostgreSQL's to_json gives them, in the query's order.
-function sql(query) {
-    return JSON.parse(psql(
-        `SELECT coalesce(json_agg(q ORDER BY q.ord), '[]') FROM
-           (SELECT t.*, row_number() OVER () AS ord FROM (${query}) t) q`))
-        .map(({ ord, ...row }) => row);
-}
 // ids(CONDITION [, TABLE]): the ids of the rows it holds for, in id order.
 function ids(condition, table = 'film') {
     return sql(`SELECT id FROM ${table} WHERE ${condition} ORDER BY id`).map((r) => r.id);

@@ -42,7 +42,7 @@ for tool in node npm psql curl; do
 done
 export HOME=$dir npm_config_cache=$dir/npm-cache npm_config_update_notifier=false
 rm -rf "$dir/t" && mkdir -p "$dir/t/js"
-cp "$src/package.json" "$src/package-lock.json" "$src"/*.test.mjs "$dir/t/js/" ||
+cp "$src/package.json" "$src/package-lock.json" "$src"/*.mjs "$dir/t/js/" ||
     fail "copying t/js"
 (cd "$dir/t/js" && npm ci --no-audit --no-fund) >"$dir/npm.log" 2>&1 ||
     fail "npm ci" "$dir/npm.log"

@@ -10,30 +10,14 @@
 // writes.reviews with ids from 50000 and names starting 'js-', skus 'JS-'.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { PostgrestClient, PostgrestError } from '@supabase/postgrest-js';
+import { base, psql, sql } from './pg.mjs';
 
-const base = process.env.AR_BASE_URL;
-if (!base || !process.env.AR_PGHOST || !process.env.AR_PGPORT)
-    throw new Error('AR_BASE_URL, AR_PGHOST and AR_PGPORT must be set (see t/js/run.sh)');
 if (!/\/api\/?$/.test(base))
     throw new Error(`AR_BASE_URL ends in /api, the writes are served beside it at /w: ${base}`);
 const wbase = base.replace(/\/api\/?$/, '/w');
 const db = new PostgrestClient(wbase);
 
-function psql(command) {
-    return execFileSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1',
-        '-h', process.env.AR_PGHOST, '-p', process.env.AR_PGPORT,
-        '-U', 'postgres', '-d', 'autorest_test', '-c', command], { encoding: 'utf8' });
-}
-
-// sql(QUERY): its rows as PostgreSQL's to_json gives them, in the query's order.
-function sql(query) {
-    return JSON.parse(psql(
-        `SELECT coalesce(json_agg(q ORDER BY q.ord), '[]') FROM
-           (SELECT t.*, row_number() OVER () AS ord FROM (${query}) t) q`))
-        .map(({ ord, ...row }) => row);
-}
 const count = (from) => Number(psql(`SELECT count(*) FROM ${from}`).trim());
 
 // The columns of writes.items the Location shows: all but secret (AutoRestHide).
