@@ -32,6 +32,11 @@ typedef struct {
     int batch_needs_sql;         /* a value PostgreSQL must convert (json_populate_record) */
     int copy_open;               /* a COPY FROM STDIN is taking rows */
     int copy_columns;            /* the columns it was started with */
+    apr_size_t *slot_len;        /* per column of the plan (its slot): the name's
+                                  * length, and whether it is json: looked at
+                                  * for every value of a bulk load */
+    unsigned char *slot_json;
+    int slots_known;             /* columns those arrays describe so far */
     int restless;                /* Flask-Restless 0.17's writes (below) */
     int restless_many;           /* its PATCH or DELETE of the collection */
     const char *restless_q;      /* PATCH of the collection: the body's "q" search */

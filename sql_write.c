@@ -34,13 +34,19 @@ static int is_json_column(const ar_column *c)
     return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
 }
 
-const char *ar_write_value_text(const ar_column *c, const ar_body_field *f)
+const char *ar_write_value(int json_column, const ar_body_field *f, apr_size_t *len)
 {
     if (f->kind == AR_VAL_NULL)
         return NULL;
-    if (is_json_column(c))
-        return f->raw;
-    return f->text;
+    *len = json_column ? f->raw_len : f->len;
+    return json_column ? f->raw : f->text;
+}
+
+const char *ar_write_value_text(const ar_column *c, const ar_body_field *f)
+{
+    apr_size_t len;
+
+    return ar_write_value(is_json_column(c), f, &len);
 }
 
 /* One value: a parameter, typed by its column. An object or array for a

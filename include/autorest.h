@@ -725,6 +725,8 @@ int ar_sql_write_tells_inserted(const ar_write_plan *plan);
  * numbers and nested values as sent; a json/jsonb column takes any value's
  * JSON text as it stood. */
 const char *ar_write_value_text(const ar_column *c, const ar_body_field *f);
+/* The same, for a column already known to be json (or not), with its length. */
+const char *ar_write_value(int json_column, const ar_body_field *f, apr_size_t *len);
 
 /* -------------------------------------------------------------- database */
 
