@@ -67,7 +67,8 @@ sub status_is {
 }
 
 psql(q{DELETE FROM writes.reviews WHERE item_id BETWEEN 20000 AND 20099 OR id BETWEEN 20000 AND 20099;
-       DELETE FROM writes.items WHERE id BETWEEN 20000 AND 20099 OR name LIKE 't200-%'});
+       DELETE FROM writes.items WHERE id BETWEEN 20000 AND 20099 OR name LIKE 't200-%';
+       DELETE FROM writes.stock WHERE shop LIKE 't200%'});
 
 # ------------------------------------------------------------------ POST
 my $r = w(POST => '/w/items', {name => 't200-min', qty => 2});
