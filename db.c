@@ -178,13 +178,29 @@ ar_conn_state *ar_conn_state_create(apr_pool_t *parent)
     return st;
 }
 
+/* The session's settings are not known to be ours: they are sent again. */
+static void settings_unknown(ar_conn_state *st)
+{
+    st->session_ready = 0;
+    st->timeout_ms = -1;
+}
+
 static void state_forget(ar_conn_state *st)
 {
     apr_pool_clear(st->pool);
     st->prepared = apr_hash_make(st->pool);
-    st->timeout_ms = -1;
-    st->session_ready = 0;
+    settings_unknown(st);
     st->unrecorded = 0;
+}
+
+/* A new session (reconnected, or a new connection where an old one was):
+ * nothing we knew about the old one holds. */
+static void state_follow(ar_conn_state *st, PGconn *conn)
+{
+    if (st && st->backend_pid != PQbackendPID(conn)) {
+        state_forget(st);
+        st->backend_pid = PQbackendPID(conn);
+    }
 }
 
 /* ------------------------------------------------------------ pipeline */
@@ -253,12 +269,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
 
     *rows = 0;
     q->affected = 0;
-    if (st && st->backend_pid != PQbackendPID(conn)) {
-        /* A new session (reconnected, or a new connection where an old one
-         * was): nothing we knew about the old one holds. */
-        state_forget(st);
-        st->backend_pid = PQbackendPID(conn);
-    }
+    state_follow(st, conn);
     if (!PQenterPipelineMode(conn))
         return result_error(p, conn, NULL);
     if (st && (st->wipe || apr_hash_count(st->prepared) + st->unrecorded >= MAX_PREPARED)) {
@@ -371,8 +382,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
         }
     }
     else if (st) {
-        st->session_ready = 0;
-        st->timeout_ms = -1;
+        settings_unknown(st);
         for (i = 0; i < steps->nelts; i++)
             st->unrecorded += APR_ARRAY_IDX(steps, i, step).kind == STEP_PREPARE;
     }
@@ -464,8 +474,7 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
         PQclear(PQexec(conn, "ROLLBACK"));
     if (!commit && st) {
         /* set_config() is transactional: the settings sent inside are undone */
-        st->session_ready = 0;
-        st->timeout_ms = -1;
+        settings_unknown(st);
     }
     return err;
 }
@@ -487,10 +496,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
         char timeout[32];
         const char *values[1] = {timeout};
 
-        if (st && st->backend_pid != PQbackendPID(conn)) {
-            state_forget(st);
-            st->backend_pid = PQbackendPID(conn);
-        }
+        state_follow(st, conn);
         res = PQexec(conn, "BEGIN");
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
             err = result_error(p, conn, res);

@@ -227,7 +227,8 @@ static int autorest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
                                 server_rec *s)
 {
     (void)pconf; (void)plog; (void)ptemp;
-    if (apr_generate_random_bytes(ar_conf_random_cursor_key, sizeof(ar_conf_random_cursor_key)) != APR_SUCCESS) {
+    if (apr_generate_random_bytes(ar_conf_random_cursor_key, sizeof(ar_conf_random_cursor_key))
+        != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_autorest: no random bytes for the "
                      "cursor key");
         return HTTP_INTERNAL_SERVER_ERROR;

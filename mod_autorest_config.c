@@ -196,24 +196,6 @@ static const char *set_methods(cmd_parms *cmd, void *cfg, const char *arg)
                         "PUT, DELETE", arg);
 }
 
-static const char *set_allow_unfiltered(cmd_parms *cmd, void *cfg, int on)
-{
-    ((dir_conf *)cfg)->allow_unfiltered = on;
-    return NULL;
-}
-
-static const char *set_tx_override(cmd_parms *cmd, void *cfg, int on)
-{
-    ((dir_conf *)cfg)->tx_override = on;
-    return NULL;
-}
-
-static const char *set_restless_allow_many(cmd_parms *cmd, void *cfg, int on)
-{
-    ((dir_conf *)cfg)->restless_allow_many = on;
-    return NULL;
-}
-
 const char *ar_conf_allow_header(apr_pool_t *p, int methods)
 {
     const char *allow = "GET, HEAD, OPTIONS";
@@ -246,13 +228,16 @@ const command_rec ar_conf_cmds[] = {
     AP_INIT_ITERATE("AutoRestMethods", set_methods, NULL, ACCESS_CONF,
                     "HTTP methods served: GET (always), POST, PATCH, PUT, DELETE "
                     "(default GET: read-only)"),
-    AP_INIT_FLAG("AutoRestAllowUnfiltered", set_allow_unfiltered, NULL, ACCESS_CONF,
+    AP_INIT_FLAG("AutoRestAllowUnfiltered", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(dir_conf, allow_unfiltered), ACCESS_CONF,
                  "On: PATCH and DELETE may go without a filter, touching every row "
                  "(default Off)"),
-    AP_INIT_FLAG("AutoRestTxOverride", set_tx_override, NULL, ACCESS_CONF,
+    AP_INIT_FLAG("AutoRestTxOverride", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(dir_conf, tx_override), ACCESS_CONF,
                  "On: a client's Prefer: tx=rollback runs the request and keeps nothing "
                  "(default Off)"),
-    AP_INIT_FLAG("AutoRestRestlessAllowMany", set_restless_allow_many, NULL, ACCESS_CONF,
+    AP_INIT_FLAG("AutoRestRestlessAllowMany", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(dir_conf, restless_allow_many), ACCESS_CONF,
                  "On: in the restless dialect, PATCH and DELETE of a collection change "
                  "the rows a q= search selects, as Flask-Restless's allow_patch_many and "
                  "allow_delete_many (default Off)"),

@@ -119,7 +119,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
         if (plan.media != AR_MEDIA_CSV)
             return (ar_resp_send_body(r, ar_media_types[AR_MEDIA_JSON], "null", 4), NULL);
         ar_resp_open_document(&resp);
-        return (ar_resp_send_body(r, ar_media_types[AR_MEDIA_CSV], resp.out.buf, resp.out.len), NULL);
+        ar_resp_send_body(r, ar_media_types[AR_MEDIA_CSV], resp.out.buf, resp.out.len);
+        return NULL;
     }
     if (plan.single) {
         if ((err = single_row_error(cx, req, &plan, &resp)) != NULL)
@@ -133,7 +134,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
     }
     /* Past the end of a counted result: 416, as PostgREST answers. */
     if (plan.count != AR_COUNT_NONE && cx->s.dialect == AR_DIALECT_POSTGREST
-        && resp.rows == 0 && plan.offset > 0 && plan.offset + plan.skipped >= ar_resp_total_rows(&resp)) {
+        && resp.rows == 0 && plan.offset > 0
+        && plan.offset + plan.skipped >= ar_resp_total_rows(&resp)) {
         apr_table_setn(r->headers_out, "Content-Range",
                        apr_psprintf(r->pool, "*/%" APR_INT64_T_FMT, ar_resp_total_rows(&resp)));
         return ar_error_make(r->pool, AR_ERR_RANGE_UNSATISFIABLE,

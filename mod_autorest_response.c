@@ -369,7 +369,8 @@ void ar_resp_collection_headers(response *resp, int complete)
 {
     request_rec *r = resp->r;
     const ar_read_plan *plan = resp->plan;
-    apr_int64_t first = plan->skipped + plan->offset, n = resp->rows, total = ar_resp_total_rows(resp);
+    apr_int64_t first = plan->skipped + plan->offset, n = resp->rows;
+    apr_int64_t total = ar_resp_total_rows(resp);
     int more = resp->more;
     const char *range, *of;
     apr_array_header_t *applied = apr_array_make(r->pool, 2, sizeof(const char *));

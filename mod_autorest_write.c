@@ -33,18 +33,13 @@
 
 /* ------------------------------------------------------------ the rows */
 
-static int is_json_column(const ar_column *c)
-{
-    return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
-}
-
 /* The per-slot facts for columns the plan gained since last time. */
 static void learn_slots(write_run *w)
 {
     for (; w->slots_known < w->plan.columns->nelts; w->slots_known++) {
         const ar_column *c = APR_ARRAY_IDX(w->plan.columns, w->slots_known, const ar_column *);
         w->slot_len[w->slots_known] = strlen(c->name);
-        w->slot_json[w->slots_known] = (unsigned char)is_json_column(c);
+        w->slot_json[w->slots_known] = (unsigned char)ar_column_is_json(c);
     }
 }
 
@@ -389,7 +384,6 @@ static ar_error *read_body(write_run *w, ar_body_format format)
     }
     if (!err)
         err = ar_body_finish(bp);
-    w->single_object = format == AR_BODY_JSON && ar_body_is_single(bp);
     if (!err && w->plan.kind != AR_WRITE_INSERT && ar_body_rows(bp) == 0)
         err = ar_error_make(r->pool, AR_ERR_BAD_BODY, "the body holds no object", NULL, NULL);
     if (!err && (w->batch->nelts > 0 || w->statements == 0))
@@ -599,12 +593,8 @@ ar_error *ar_run_write(context *cx, ar_read_request *req, int *done)
                                  || (w->restless_many && wr->kind == AR_WRITE_UPDATE),
                              &w->plan)) != NULL)
         return err;
-    if (w->restless && !w->restless_many && wr->kind != AR_WRITE_DELETE) {
-        /* one object back, and its key for Location */
-        w->plan.read.single = 1;
-    }
-    if (w->restless && wr->kind == AR_WRITE_DELETE && !w->restless_many)
-        w->plan.read.single = 1; /* 404 when nothing was deleted */
+    if (w->restless && !w->restless_many)
+        w->plan.read.single = 1; /* one row by its key: the object back, 404 when none */
 
     w->req = req;
     w->width = w->plan.relation->columns->nelts;
@@ -662,9 +652,9 @@ ar_error *ar_run_write(context *cx, ar_read_request *req, int *done)
     if (w->copy_open) /* an error while a COPY took rows: make it fail */
         end_copy(w, "the request failed");
     commit = !err && !rollback;
-    end_err = w->explicit_tx || w->statements > 1 ? ar_db_end(r->pool, cx->conn, cx->conn_state,
-                                                              commit)
-                                                  : ar_db_end(r->pool, cx->conn, NULL, 0);
+    /* After an implicit transaction (one statement, no BEGIN) the Sync has
+     * ended it: this only makes sure, rolling back whatever is still open. */
+    end_err = ar_db_end(r->pool, cx->conn, cx->conn_state, commit && w->explicit_tx);
     if (!err && commit)
         err = end_err;
     if (err)

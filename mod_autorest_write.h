@@ -23,7 +23,6 @@ typedef struct {
     response resp;
     int key_offset;              /* where a returned row's key columns start */
     const char **location_key;   /* the first row's key values, for Location */
-    int single_object;           /* the body was one object */
     int max_affected_applies;    /* Prefer: max-affected with handling=strict, on
                                   * PATCH or DELETE */
     int tells_inserted;          /* rows end with "inserted anew" (merge upserts) */

@@ -145,6 +145,11 @@ const ar_relation *ar_schema_find(const ar_schema *s, const char *schema,
     return apr_hash_get(s->by_name, buf, sl + nl + 1);
 }
 
+int ar_column_is_json(const ar_column *c)
+{
+    return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
+}
+
 int ar_relation_column_index(const ar_relation *rel, const char *name)
 {
     int i;

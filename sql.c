@@ -48,13 +48,18 @@ void sqlw_param(sql_writer *w, const char *value, const char *cast)
     sqlw_put(w, apr_psprintf(w->p, cast ? "$%d::%s" : "$%d", w->sql->params->nelts, cast));
 }
 
-static const char *top_qualifier(sql_writer *w, const ar_relation *rel);
+
+const char *sqlw_table(sql_writer *w, const ar_relation *rel)
+{
+    return apr_pstrcat(w->p, ar_sql_quote_ident(w->p, rel->schema), ".",
+                       ar_sql_quote_ident(w->p, rel->name), NULL);
+}
 
 void sqlw_init(sql_writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *sql)
 {
     w->p = p;
     w->qual = NULL;
-    w->top = plan->source ? plan->source : top_qualifier(w, plan->relation);
+    w->top = plan->source ? plan->source : sqlw_table(w, plan->relation);
     w->parts = apr_array_make(p, 32, sizeof(const char *));
     w->sql = sql;
     sql->params = apr_array_make(p, 4, sizeof(const char *));
@@ -63,11 +68,6 @@ void sqlw_init(sql_writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *s
 void sqlw_done(sql_writer *w)
 {
     w->sql->text = apr_array_pstrcat(w->p, w->parts, 0);
-}
-
-static int is_json_type(const ar_column *c)
-{
-    return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
 }
 
 /* A column, or a JSON path into it. Non-JSON columns go through to_jsonb(),
@@ -83,7 +83,7 @@ void sqlw_field(sql_writer *w, const ar_column *c, const apr_array_header_t *pat
         sqlw_put(w, q);
         return;
     }
-    sqlw_put(w, is_json_type(c) ? q : apr_pstrcat(w->p, "to_jsonb(", q, ")", NULL));
+    sqlw_put(w, ar_column_is_json(c) ? q : apr_pstrcat(w->p, "to_jsonb(", q, ")", NULL));
     for (i = 0; i < path->nelts; i++) {
         const ar_path_step *st = &APR_ARRAY_IDX(path, i, ar_path_step);
         sqlw_put(w, st->as_text ? "->>(" : "->(");
@@ -265,12 +265,6 @@ static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent
     sqlw_put(w, apr_pstrcat(w->p, ") AS ", r, ")", NULL));
 }
 
-/* The top level's relation, as embedded subqueries name it. */
-static const char *top_qualifier(sql_writer *w, const ar_relation *rel)
-{
-    return apr_pstrcat(w->p, ar_sql_quote_ident(w->p, rel->schema), ".",
-                       ar_sql_quote_ident(w->p, rel->name), NULL);
-}
 
 /* One output column's expression, without its name. At the top the
  * encoders need: PostgreSQL's text (CSV, and the plain column), to_json()
@@ -682,7 +676,7 @@ void ar_sql_render_parent(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
     sql_writer w;
 
     sqlw_init(&w, p, plan, out);
-    sqlw_put(&w, apr_pstrcat(p, "SELECT 1 FROM ", top_qualifier(&w, plan->parent), " WHERE ", NULL));
+    sqlw_put(&w, apr_pstrcat(p, "SELECT 1 FROM ", sqlw_table(&w, plan->parent), " WHERE ", NULL));
     sqlw_field(&w, plan->parent_pk, NULL);
     sqlw_put(&w, " = ");
     sqlw_param(&w, plan->parent_value, NULL);

@@ -19,21 +19,6 @@
 #include "autorest.h"
 #include "sql_writer.h"
 
-static const char *quoted(apr_pool_t *p, const char *name)
-{
-    return ar_sql_quote_ident(p, name);
-}
-
-static const char *table_name(apr_pool_t *p, const ar_relation *rel)
-{
-    return apr_pstrcat(p, quoted(p, rel->schema), ".", quoted(p, rel->name), NULL);
-}
-
-static int is_json_column(const ar_column *c)
-{
-    return strcmp(c->type, "json") == 0 || strcmp(c->type, "jsonb") == 0;
-}
-
 const char *ar_write_value(int json_column, const ar_body_field *f, apr_size_t *len)
 {
     if (f->kind == AR_VAL_NULL)
@@ -46,7 +31,7 @@ const char *ar_write_value_text(const ar_column *c, const ar_body_field *f)
 {
     apr_size_t len;
 
-    return ar_write_value(is_json_column(c), f, &len);
+    return ar_write_value(ar_column_is_json(c), f, &len);
 }
 
 /* One value: a parameter, typed by its column. An object or array for a
@@ -57,11 +42,11 @@ const char *ar_write_value_text(const ar_column *c, const ar_body_field *f)
 static void put_value(sql_writer *w, const ar_relation *rel, const ar_column *c,
                       const char *value, ar_value_kind kind)
 {
-    if ((kind == AR_VAL_OBJECT || kind == AR_VAL_ARRAY) && !is_json_column(c)) {
-        sqlw_put(w, apr_pstrcat(w->p, "(json_populate_record(NULL::", table_name(w->p, rel),
+    if ((kind == AR_VAL_OBJECT || kind == AR_VAL_ARRAY) && !ar_column_is_json(c)) {
+        sqlw_put(w, apr_pstrcat(w->p, "(json_populate_record(NULL::", sqlw_table(w, rel),
                                 ", ", NULL));
         sqlw_param(w, value, "json");
-        sqlw_put(w, apr_pstrcat(w->p, "))." , quoted(w->p, c->name), NULL));
+        sqlw_put(w, apr_pstrcat(w->p, "))." , ar_sql_quote_ident(w->p, c->name), NULL));
         return;
     }
     sqlw_param(w, value, NULL);
@@ -75,7 +60,7 @@ static void put_column_list(sql_writer *w, const apr_array_header_t *cols)
     for (i = 0; i < cols->nelts; i++) {
         if (i)
             sqlw_put(w, ", ");
-        sqlw_put(w, quoted(w->p, APR_ARRAY_IDX(cols, i, const ar_column *)->name));
+        sqlw_put(w, ar_sql_quote_ident(w->p, APR_ARRAY_IDX(cols, i, const ar_column *)->name));
     }
     sqlw_put(w, ")");
 }
@@ -86,7 +71,7 @@ static void put_insert(sql_writer *w, const ar_write_plan *plan, const ar_write_
     const apr_array_header_t *cols = plan->columns;
     int r, i;
 
-    sqlw_put(w, apr_pstrcat(w->p, "INSERT INTO ", table_name(w->p, plan->relation), NULL));
+    sqlw_put(w, apr_pstrcat(w->p, "INSERT INTO ", sqlw_table(w, plan->relation), NULL));
     if (cols->nelts == 0) {
         /* {} rows: every column takes its default */
         sqlw_put(w, apr_psprintf(w->p, " SELECT FROM generate_series(1, %d)", nrows));
@@ -122,7 +107,7 @@ static void put_insert(sql_writer *w, const ar_write_plan *plan, const ar_write_
             sqlw_put(w, " DO UPDATE SET ");
             for (i = 0; i < cols->nelts; i++) {
                 const char *name =
-                    quoted(w->p, APR_ARRAY_IDX(cols, i, const ar_column *)->name);
+                    ar_sql_quote_ident(w->p, APR_ARRAY_IDX(cols, i, const ar_column *)->name);
                 sqlw_put(w, apr_pstrcat(w->p, i ? ", " : "", name, " = EXCLUDED.", name, NULL));
             }
         }
@@ -133,10 +118,11 @@ static void put_update(sql_writer *w, const ar_write_plan *plan, const ar_write_
 {
     int i;
 
-    sqlw_put(w, apr_pstrcat(w->p, "UPDATE ", table_name(w->p, plan->relation), " SET ", NULL));
+    sqlw_put(w, apr_pstrcat(w->p, "UPDATE ", sqlw_table(w, plan->relation), " SET ", NULL));
     for (i = 0; i < plan->columns->nelts; i++) {
         const ar_column *c = APR_ARRAY_IDX(plan->columns, i, const ar_column *);
-        sqlw_put(w, apr_pstrcat(w->p, i ? ", " : "", quoted(w->p, c->name), " = ", NULL));
+        sqlw_put(w, apr_pstrcat(w->p, i ? ", " : "", ar_sql_quote_ident(w->p, c->name), " = ",
+                                NULL));
         put_value(w, plan->relation, c, row->values[i], row->kinds[i]);
     }
     sqlw_where(w, &plan->read);
@@ -183,7 +169,7 @@ void ar_sql_render_write(apr_pool_t *p, const ar_write_plan *plan, const ar_writ
         put_update(&w, plan, rows);
         break;
     default:
-        sqlw_put(&w, apr_pstrcat(p, "DELETE FROM ", table_name(p, plan->relation), NULL));
+        sqlw_put(&w, apr_pstrcat(p, "DELETE FROM ", sqlw_table(&w, plan->relation), NULL));
         sqlw_where(&w, &plan->read);
         break;
     }
@@ -216,7 +202,7 @@ const char *ar_sql_render_copy(apr_pool_t *p, const ar_write_plan *plan)
     sql_writer w;
 
     sqlw_init(&w, p, &plan->read, &sql);
-    sqlw_put(&w, apr_pstrcat(p, "COPY ", table_name(p, plan->relation), " ", NULL));
+    sqlw_put(&w, apr_pstrcat(p, "COPY ", sqlw_table(&w, plan->relation), " ", NULL));
     put_column_list(&w, plan->columns);
     sqlw_put(&w, " FROM STDIN");
     sqlw_done(&w);

@@ -207,6 +207,8 @@ void ar_schema_add(ar_schema *s, ar_relation *rel);
  * references a table's columns a view shows also references the view. */
 void ar_schema_link_views(ar_schema *s);
 int ar_relation_column_index(const ar_relation *rel, const char *name);
+/* A json or jsonb column: its values are JSON text as they are. */
+int ar_column_is_json(const ar_column *c);
 
 struct pg_conn;
 /* Reads the catalogue for the given schemas into a new schema in pool p. */

@@ -19,6 +19,9 @@ typedef struct {
     const char *top;        /* the top relation as embedded subqueries name it */
 } sql_writer;
 
+/* "schema"."name": the top relation as embedded subqueries name it, and
+ * what a write writes to. */
+const char *sqlw_table(sql_writer *w, const ar_relation *rel);
 void sqlw_init(sql_writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *sql);
 void sqlw_done(sql_writer *w);
 void sqlw_put(sql_writer *w, const char *s);
