@@ -25,6 +25,16 @@ static const char settings_sql[] =
     " set_config('IntervalStyle', 'postgres', false),"
     " set_config('client_encoding', 'UTF8', false)";
 
+/* The request's settings, local to its transaction (ar_request_info); a
+ * GET of a function also makes the transaction READ ONLY. */
+static const char request_sql[] =
+    "SELECT set_config('request.method', $1, true), set_config('request.path', $2, true),"
+    " set_config('request.headers', $3, true), set_config('request.cookies', $4, true)";
+static const char request_read_only_sql[] =
+    "SELECT set_config('request.method', $1, true), set_config('request.path', $2, true),"
+    " set_config('request.headers', $3, true), set_config('request.cookies', $4, true),"
+    " set_config('transaction_read_only', 'on', true)";
+
 ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
                       const char *log)
 {
@@ -110,6 +120,14 @@ static ar_error *result_error(apr_pool_t *p, PGconn *conn, const PGresult *res)
 
     if (PQstatus(conn) != CONNECTION_OK)
         state = "08006";
+    if (state && (strcmp(state, "PGRST") == 0 || strncmp(state, "PT", 2) == 0)) {
+        /* a function chose the answer */
+        e = ar_error_raised(p, state, primary,
+                            PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+                            PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+        e->log = apr_pstrdup(p, full);
+        return e;
+    }
     /* Copies: the PGresult is cleared right after. */
     e = ar_db_error(p, state ? apr_pstrdup(p, state) : NULL,
                     primary ? apr_pstrdup(p, primary) : NULL, apr_pstrdup(p, full));
@@ -206,7 +224,9 @@ static void state_follow(ar_conn_state *st, PGconn *conn)
 /* ------------------------------------------------------------ pipeline */
 
 /* What each result in the pipeline answers, in the order they come. */
-typedef enum { STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_PRE, STEP_MAIN } step_kind;
+typedef enum {
+    STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_REQUEST, STEP_PRE, STEP_MAIN
+} step_kind;
 
 typedef struct {
     step_kind kind;
@@ -237,6 +257,22 @@ static int send_statement(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const 
         prep->name = name;
     }
     return PQsendQueryPrepared(conn, name, sql->params->nelts, values, NULL, NULL, 0);
+}
+
+/* The request settings' statement, prepared like any other. */
+static int send_request_settings(apr_pool_t *p, PGconn *conn, ar_conn_state *st,
+                                 const ar_request_info *request, int read_only,
+                                 apr_array_header_t *steps)
+{
+    ar_sql sql;
+
+    sql.text = read_only ? request_read_only_sql : request_sql;
+    sql.params = apr_array_make(p, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(sql.params, const char *) = request->method ? request->method : "";
+    APR_ARRAY_PUSH(sql.params, const char *) = request->path ? request->path : "";
+    APR_ARRAY_PUSH(sql.params, const char *) = request->headers ? request->headers : "{}";
+    APR_ARRAY_PUSH(sql.params, const char *) = request->cookies ? request->cookies : "{}";
+    return send_statement(p, conn, st, &sql, steps);
 }
 
 /* The results of one statement that is not the streamed one: the first
@@ -295,6 +331,13 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
         apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
         if (!PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0))
             goto send_failed;
+    }
+    if ((q->request || q->read_only) && !q->in_transaction) {
+        static const ar_request_info none;
+        if (!send_request_settings(p, conn, st, q->request ? q->request : &none, q->read_only,
+                                   steps))
+            goto send_failed;
+        ((step *)apr_array_push(steps))->kind = STEP_REQUEST;
     }
     for (i = 0; i < q->npre; i++) {
         if (!send_statement(p, conn, st, &q->pre[i], steps))
@@ -485,7 +528,7 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
  * COPY. begin: open the transaction first, with the session's settings
  * (inside it, so ar_db_end's rollback also forgets them). */
 ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long timeout_ms,
-                           int begin, const char *copy_sql)
+                           const ar_request_info *request, int begin, const char *copy_sql)
 {
     PGresult *res;
     ar_error *err = NULL;
@@ -513,6 +556,18 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
         if (st) {
             st->session_ready = 1;
             st->timeout_ms = timeout_ms;
+        }
+        if (request) {
+            const char *rv[4] = {request->method ? request->method : "",
+                                 request->path ? request->path : "",
+                                 request->headers ? request->headers : "{}",
+                                 request->cookies ? request->cookies : "{}"};
+            res = PQexecParams(conn, request_sql, 4, NULL, rv, NULL, NULL, 0);
+            if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                err = result_error(p, conn, res);
+            PQclear(res);
+            if (err)
+                return err;
         }
     }
     res = PQexec(conn, copy_sql);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <jansson.h>
 
@@ -56,6 +57,10 @@ static const struct {
     [AR_ERR_DB_RETRY]           = {503, "40001"},
     [AR_ERR_DB_RAISED]          = {400, "P0001"},
     [AR_ERR_DB_READ_ONLY]       = {405, "25006"},
+    [AR_ERR_NO_ROUTINE]         = {404, "AR204"},
+    [AR_ERR_AMBIGUOUS_ROUTINE]  = {300, "AR120"},
+    [AR_ERR_DB_CUSTOM]          = {400, "PGRST"},
+    [AR_ERR_BAD_RAISE]          = {500, "AR505"},
 };
 
 const char *ar_error_code(ar_error_kind kind)
@@ -65,6 +70,8 @@ const char *ar_error_code(ar_error_kind kind)
 
 int ar_error_status(const ar_error *e)
 {
+    if (e->kind == AR_ERR_DB_CUSTOM && e->status >= 100 && e->status <= 599)
+        return e->status;
     return error_table[e->kind].status;
 }
 
@@ -183,4 +190,103 @@ char *ar_error_json(apr_pool_t *p, const ar_error *e)
     copy = apr_pstrdup(p, text);
     free(text);
     return copy;
+}
+
+/* ------------------------------------------------ errors a function raises */
+
+static ar_error *bad_raise(apr_pool_t *p, const char *details, const char *hint)
+{
+    return ar_error_make(p, AR_ERR_BAD_RAISE,
+                         "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error", details,
+                         hint);
+}
+
+static const char *optional_string(apr_pool_t *p, json_t *obj, const char *key, int *bad)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v)) {
+        *bad = 1;
+        return NULL;
+    }
+    return apr_pstrdup(p, json_string_value(v));
+}
+
+/* RAISE SQLSTATE 'PGRST' USING MESSAGE = '{"code":..,"message":..,"details":..,"hint":..}',
+ * DETAIL = '{"status":..,"status_text":..,"headers":{..}}': the error body,
+ * status and headers PostgREST lets a function choose. */
+static ar_error *pgrst_raise(apr_pool_t *p, const char *message, const char *detail)
+{
+    static const char message_hint[] =
+        "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional "
+        "keys: 'details', 'hint'.";
+    static const char detail_hint[] =
+        "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional "
+        "key: 'status_text'.";
+    json_t *m = message ? json_loads(message, 0, NULL) : NULL;
+    json_t *d, *status, *headers, *value;
+    const char *key;
+    apr_array_header_t *list;
+    ar_error *e;
+    int bad = 0;
+
+    if (!json_is_object(m) || !json_is_string(json_object_get(m, "code"))
+        || !json_is_string(json_object_get(m, "message"))) {
+        json_decref(m);
+        return bad_raise(p, apr_psprintf(p, "Invalid JSON value for MESSAGE: '%s'",
+                                         message ? message : ""), message_hint);
+    }
+    e = ar_error_make(p, AR_ERR_DB_CUSTOM, optional_string(p, m, "message", &bad),
+                      optional_string(p, m, "details", &bad), optional_string(p, m, "hint", &bad));
+    e->code = optional_string(p, m, "code", &bad);
+    json_decref(m);
+    if (bad)
+        return bad_raise(p, apr_psprintf(p, "Invalid JSON value for MESSAGE: '%s'", message),
+                         message_hint);
+    if (!detail)
+        return bad_raise(p, "DETAIL is missing in the RAISE statement", detail_hint);
+    d = json_loads(detail, 0, NULL);
+    status = json_object_get(d, "status");
+    headers = json_object_get(d, "headers");
+    if (!json_is_object(d) || !json_is_integer(status) || !json_is_object(headers)
+        || json_integer_value(status) < 100 || json_integer_value(status) > 599) {
+        json_decref(d);
+        return bad_raise(p, apr_psprintf(p, "Invalid JSON value for DETAIL: '%s'", detail),
+                         detail_hint);
+    }
+    e->status = (int)json_integer_value(status);
+    e->status_text = optional_string(p, d, "status_text", &bad);
+    list = apr_array_make(p, 2, sizeof(ar_call_param));
+    json_object_foreach(headers, key, value) {
+        ar_call_param *h;
+        if (!json_is_string(value))
+            continue;
+        h = apr_array_push(list);
+        h->name = apr_pstrdup(p, key);
+        h->value = apr_pstrdup(p, json_string_value(value));
+    }
+    e->headers = list;
+    json_decref(d);
+    return e;
+}
+
+ar_error *ar_error_raised(apr_pool_t *p, const char *sqlstate, const char *message,
+                          const char *detail, const char *hint)
+{
+    ar_error *e;
+
+    if (strcmp(sqlstate, "PGRST") == 0)
+        return pgrst_raise(p, message, detail);
+    /* PTnnn: status nnn, the raise's own words */
+    e = ar_error_make(p, AR_ERR_DB_CUSTOM, message ? apr_pstrdup(p, message) : NULL,
+                      detail ? apr_pstrdup(p, detail) : NULL, hint ? apr_pstrdup(p, hint) : NULL);
+    e->code = apr_pstrdup(p, sqlstate);
+    if (strlen(sqlstate) == 5 && apr_isdigit(sqlstate[2]) && apr_isdigit(sqlstate[3])
+        && apr_isdigit(sqlstate[4]))
+        e->status = atoi(sqlstate + 2);
+    if (e->status < 100 || e->status > 599)
+        e->status = 500;
+    return e;
 }

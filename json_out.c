@@ -673,8 +673,49 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
     return j;
 }
 
+/* One function as the index lists it: how to call it and what it returns. */
+static json_t *index_routine(apr_pool_t *p, const ar_routine *r, const char *base_url)
+{
+    json_t *o = json_object(), *args = json_array(), *methods = json_array();
+    int i;
+
+    json_object_set_new(o, "name", json_string(r->name));
+    json_object_set_new(o, "schema", json_string(r->schema));
+    json_object_set_new(o, "url", json_string(apr_pstrcat(p, base_url, "/rpc/", r->name, NULL)));
+    for (i = 0; i < r->args->nelts; i++) {
+        const ar_routine_arg *a = &APR_ARRAY_IDX(r->args, i, ar_routine_arg);
+        json_t *arg = json_object();
+
+        json_object_set_new(arg, "name", json_string(a->name));
+        json_object_set_new(arg, "type", json_string(a->type));
+        json_object_set_new(arg, "required", json_boolean(!a->has_default));
+        if (a->variadic)
+            json_object_set_new(arg, "variadic", json_true());
+        json_array_append_new(args, arg);
+    }
+    json_object_set_new(o, "arguments", args);
+    json_object_set_new(o, "returns",
+                        json_string(r->returns == AR_RETURNS_VOID ? "void"
+                                    : r->setof ? apr_pstrcat(p, "setof ", r->return_type, NULL)
+                                               : r->return_type));
+    json_object_set_new(o, "volatility",
+                        json_string(r->procedure ? "procedure"
+                                    : r->volatility == 'i' ? "immutable"
+                                    : r->volatility == 's' ? "stable"
+                                                           : "volatile"));
+    if (r->volatility != 'v' && !r->procedure) {
+        json_array_append_new(methods, json_string("GET"));
+        json_array_append_new(methods, json_string("HEAD"));
+    }
+    json_array_append_new(methods, json_string("POST"));
+    json_object_set_new(o, "methods", methods);
+    if (r->comment)
+        json_object_set_new(o, "description", json_string(r->comment));
+    return o;
+}
+
 char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                    const char *base_url, int methods, apr_size_t *len)
+                    const char *base_url, int methods, int rpc, apr_size_t *len)
 {
     json_t *doc = json_object(), *rels = json_array();
     char *text, *copy;
@@ -686,6 +727,16 @@ char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
             json_array_append_new(rels, index_relation(p, x, rel, base_url, methods));
     }
     json_object_set_new(doc, "relations", rels);
+    if (rpc != AR_RPC_OFF) {
+        json_t *fns = json_array();
+
+        for (i = 0; s->routines && i < s->routines->nelts; i++) {
+            const ar_routine *r = APR_ARRAY_IDX(s->routines, i, const ar_routine *);
+            if (ar_exposed_routine(x, r) && (rpc == AR_RPC_ALL || r->volatility != 'v'))
+                json_array_append_new(fns, index_routine(p, r, base_url));
+        }
+        json_object_set_new(doc, "functions", fns);
+    }
     text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
     json_decref(doc);
     if (!text)

@@ -5,6 +5,7 @@
  * write runner. The other mod_autorest_*.c files hold the rest of the glue
  * (see mod_autorest_glue.h); only the glue speaks HTTP.
  */
+#include <stdlib.h>
 #include <string.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -69,6 +70,67 @@ static const char *path_below(request_rec *r, const char *location)
     return r->uri + n;
 }
 
+/* Whether the request is a call: /rpc/<function> where AutoRestRPC serves
+ * functions (PostgREST's dialect only). */
+static int is_call(request_rec *r, const settings *s)
+{
+    const char *path;
+
+    if (s->rpc == AR_RPC_OFF || s->dialect != AR_DIALECT_POSTGREST)
+        return 0;
+    path = path_below(r, s->location);
+    if (!path)
+        return 0;
+    while (*path == '/')
+        path++;
+    return strncmp(path, "rpc/", 4) == 0;
+}
+
+/* request.method, request.path, request.headers (lower-cased names, the
+ * Authorization header left out) and request.cookies for the database. */
+static void request_info(request_rec *r, ar_request_info *out)
+{
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    const char *cookie = apr_table_get(r->headers_in, "Cookie");
+    json_t *headers = json_object(), *cookies = json_object();
+    char *text;
+    int i;
+
+    for (i = 0; i < h->nelts; i++) {
+        const apr_table_entry_t *e = &APR_ARRAY_IDX(h, i, apr_table_entry_t);
+        char *name;
+
+        if (!e->key || !e->val || strcasecmp(e->key, "Authorization") == 0)
+            continue;
+        name = apr_pstrdup(r->pool, e->key);
+        ap_str_tolower(name);
+        json_object_set_new(headers, name, json_string(e->val));
+    }
+    if (cookie) {
+        char *copy = apr_pstrdup(r->pool, cookie), *state = NULL, *pair;
+
+        for (pair = apr_strtok(copy, ";", &state); pair; pair = apr_strtok(NULL, ";", &state)) {
+            char *eq = strchr(pair, '=');
+            while (*pair == ' ')
+                pair++;
+            if (!eq || eq == pair)
+                continue;
+            *eq = '\0';
+            json_object_set_new(cookies, pair, json_string(eq + 1));
+        }
+    }
+    out->method = r->method;
+    out->path = r->uri;
+    text = json_dumps(headers, JSON_COMPACT);
+    out->headers = text ? apr_pstrdup(r->pool, text) : "{}";
+    free(text);
+    text = json_dumps(cookies, JSON_COMPACT);
+    out->cookies = text ? apr_pstrdup(r->pool, text) : "{}";
+    free(text);
+    json_decref(headers);
+    json_decref(cookies);
+}
+
 static ar_error *serve(context *cx, int write)
 {
     request_rec *r = cx->r;
@@ -89,6 +151,7 @@ static ar_error *serve(context *cx, int write)
     /* a write names its schema in Content-Profile, a read in Accept-Profile */
     h.accept_profile = apr_table_get(r->headers_in, write ? "Content-Profile" : "Accept-Profile");
     h.content_type = apr_table_get(r->headers_in, "Content-Type");
+    h.calls = 1; /* /rpc/ is reserved, as in PostgREST; served per AutoRestRPC */
     h.method = r->method_number == M_POST    ? AR_WRITE_INSERT
                : r->method_number == M_PATCH ? AR_WRITE_UPDATE
                : r->method_number == M_PUT   ? AR_WRITE_PUT
@@ -99,6 +162,10 @@ static ar_error *serve(context *cx, int write)
     err = ar_query_parse(r->pool, cx->s.dialect, path, r->args, &h, &req);
     if (err)
         return err;
+    if (req.routine && cx->s.rpc == AR_RPC_OFF)
+        return ar_error_make(r->pool, AR_ERR_NO_ROUTE, "no such resource",
+                             "functions are not served here",
+                             "AutoRestRPC read or all serves them under /rpc/");
 
     dbd = dbd_acquire(r);
     if (!dbd)
@@ -115,17 +182,17 @@ static ar_error *serve(context *cx, int write)
     if ((err = ar_cache_acquire(r, cx->conn, &cx->s, NULL, &cx->schema)) != NULL)
         return err;
 
-    if (!req.relation && write)
+    if (!req.relation && !req.routine && write)
         return ar_error_make(r->pool, AR_ERR_METHOD,
                              apr_psprintf(r->pool, "method %s is not allowed on the index",
                                           r->method),
                              NULL, "write to a relation: POST /relation");
-    if (!req.relation) {
+    if (!req.relation && !req.routine) {
         apr_size_t len;
         const char *base = apr_pstrmemdup(r->pool, cx->s.location,
                                           location_base_len(cx->s.location));
         char *body = ar_json_index(r->pool, cx->schema, &cx->s.exposure, base, cx->s.methods,
-                                   &len);
+                                   cx->s.rpc, &len);
 
         if (!body)
             return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
@@ -137,11 +204,13 @@ static ar_error *serve(context *cx, int write)
      * vanished column (one was dropped): refresh once and try again. */
     for (attempt = 0;; attempt++) {
         ar_read_request attempt_req = req;
-        err = write ? ar_run_write(cx, &attempt_req, &done)
-                    : ar_run_read(cx, &attempt_req, &done);
+        err = req.routine ? ar_run_call(cx, &attempt_req, &done)
+              : write     ? ar_run_write(cx, &attempt_req, &done)
+                          : ar_run_read(cx, &attempt_req, &done);
         if (done || !err || attempt > 0)
             return err;
-        if ((err->kind == AR_ERR_NO_RELATION && ar_cache_may_refresh(r, &cx->s))
+        if (((err->kind == AR_ERR_NO_RELATION || err->kind == AR_ERR_NO_ROUTINE)
+             && ar_cache_may_refresh(r, &cx->s))
             || err->kind == AR_ERR_DB_SCHEMA_CHANGED) {
             ar_error *e2 = ar_cache_acquire(r, cx->conn, &cx->s, cx->schema, &cx->schema);
             if (e2)
@@ -173,7 +242,7 @@ static int autorest_handler(request_rec *r)
 {
     context cx;
     ar_error *err;
-    int write_bit;
+    int write_bit, call;
 
     if (!r->handler || strcmp(r->handler, "autorest") != 0)
         return DECLINED;
@@ -182,18 +251,30 @@ static int autorest_handler(request_rec *r)
     cx.r = r;
     ar_conf_effective(ap_get_module_config(r->per_dir_config, &autorest_module), &cx.s);
     write_bit = write_method_bit(r->method_number);
+    call = is_call(r, &cx.s);
     r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_OPTIONS)
-                 | ((cx.s.methods & AR_METHOD_POST) ? AP_METHOD_BIT << M_POST : 0)
+                 | ((cx.s.methods & AR_METHOD_POST) || call ? AP_METHOD_BIT << M_POST : 0)
                  | ((cx.s.methods & AR_METHOD_PATCH) ? AP_METHOD_BIT << M_PATCH : 0)
                  | ((cx.s.methods & AR_METHOD_PUT) ? AP_METHOD_BIT << M_PUT : 0)
                  | ((cx.s.methods & AR_METHOD_DELETE) ? AP_METHOD_BIT << M_DELETE : 0);
 
     if (r->method_number == M_OPTIONS) {
-        apr_table_setn(r->headers_out, "Allow", ar_conf_allow_header(r->pool, cx.s.methods));
+        apr_table_setn(r->headers_out, "Allow",
+                       call ? "GET, HEAD, OPTIONS, POST"
+                            : ar_conf_allow_header(r->pool, cx.s.methods));
         ap_set_content_length(r, 0);
         return OK;
     }
-    if (r->method_number != M_GET && !(write_bit & cx.s.methods)) {
+    if (call && r->method_number != M_GET && r->method_number != M_POST) {
+        ap_discard_request_body(r);
+        return ar_resp_send_error(
+            r, &cx.s,
+            ar_error_make(r->pool, AR_ERR_METHOD,
+                          apr_psprintf(r->pool, "Cannot use the %s method on RPC", r->method),
+                          NULL, "call a function with GET, HEAD or POST"));
+    }
+    /* AutoRestRPC opens POST to /rpc/ whatever AutoRestMethods opens */
+    if (r->method_number != M_GET && !(write_bit & cx.s.methods) && !call) {
         ap_discard_request_body(r);
         return ar_resp_send_error(
             r, &cx.s,
@@ -209,6 +290,7 @@ static int autorest_handler(request_rec *r)
                                                 "the request body could not be read", NULL,
                                                 NULL));
 
+    request_info(r, &cx.request);
     err = serve(&cx, write_bit != 0);
     if (cx.body_answered)
         return AP_FILTER_ERROR; /* httpd's input filter has answered (413) */

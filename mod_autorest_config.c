@@ -23,6 +23,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->allow_unfiltered = AR_UNSET;
     c->tx_override = AR_UNSET;
     c->restless_allow_many = AR_UNSET;
+    c->rpc = AR_UNSET;
     return c;
 }
 
@@ -57,6 +58,7 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->tx_override = add->tx_override != AR_UNSET ? add->tx_override : base->tx_override;
     c->restless_allow_many = add->restless_allow_many != AR_UNSET ? add->restless_allow_many
                                                                   : base->restless_allow_many;
+    c->rpc = add->rpc != AR_UNSET ? add->rpc : base->rpc;
     return c;
 }
 
@@ -170,6 +172,21 @@ static const char *set_cursor_secret(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+static const char *set_rpc(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+
+    if (strcasecmp(arg, "off") == 0)
+        c->rpc = AR_RPC_OFF;
+    else if (strcasecmp(arg, "read") == 0)
+        c->rpc = AR_RPC_READ;
+    else if (strcasecmp(arg, "all") == 0)
+        c->rpc = AR_RPC_ALL;
+    else
+        return "AutoRestRPC is off, read or all";
+    return NULL;
+}
+
 static const struct {
     const char *name;
     int bit;
@@ -241,6 +258,9 @@ const command_rec ar_conf_cmds[] = {
                  "On: in the restless dialect, PATCH and DELETE of a collection change "
                  "the rows a q= search selects, as Flask-Restless's allow_patch_many and "
                  "allow_delete_many (default Off)"),
+    AP_INIT_TAKE1("AutoRestRPC", set_rpc, NULL, ACCESS_CONF,
+                  "functions served under /rpc/: off (default), read (STABLE and IMMUTABLE "
+                  "ones, by GET or POST) or all (VOLATILE ones too, by POST)"),
     {NULL}
 };
 
@@ -274,6 +294,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->allow_unfiltered = c->allow_unfiltered == 1;
     s->tx_override = c->tx_override == 1;
     s->restless_allow_many = c->restless_allow_many == 1;
+    s->rpc = c->rpc != AR_UNSET ? (ar_rpc_mode)c->rpc : AR_RPC_OFF;
     s->count_threshold = s->max_rows > 0 ? s->max_rows : AR_DEFAULT_MAX_ROWS;
     if (c->cursor_secret) {
         s->cursor_key = (const unsigned char *)c->cursor_secret;

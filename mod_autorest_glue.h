@@ -62,6 +62,7 @@ typedef struct {
     int allow_unfiltered;          /* AR_UNSET: unset */
     int tx_override;               /* AR_UNSET: unset */
     int restless_allow_many;       /* AR_UNSET: unset */
+    int rpc;                       /* ar_rpc_mode; AR_UNSET: unset */
 } dir_conf;
 
 #define AR_DEFAULT_MAX_ROWS 1000
@@ -82,6 +83,7 @@ typedef struct {
     int allow_unfiltered;          /* PATCH/DELETE may go without a filter */
     int tx_override;               /* Prefer: tx=rollback is honoured */
     int restless_allow_many;       /* Flask-Restless's PATCH/DELETE of a collection */
+    ar_rpc_mode rpc;               /* AutoRestRPC */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -133,6 +135,7 @@ typedef struct {
                                       * body starts to stream (a write's), instead
                                       * of a page's */
     void *headers_ctx;
+    int scalar;                /* a function's values: each row is its one value, bare */
 } response;
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
@@ -161,10 +164,15 @@ typedef struct {
     ar_conn_state *conn_state;
     const ar_schema *schema;
     int body_answered;          /* httpd's input filters answered the body (413) */
+    ar_request_info request;    /* request.* settings for the database */
 } context;
 
 /* *done: the response went out (or began to): no retry. */
 ar_error *ar_run_read(context *cx, ar_read_request *req, int *done);
 ar_error *ar_run_write(context *cx, ar_read_request *req, int *done);
+ar_error *ar_run_call(context *cx, ar_read_request *req, int *done);
+/* A body that could not be read (rv from the input filters): 413 past
+ * LimitRequestBody, else 400. */
+ar_error *ar_body_read_error(context *cx, apr_status_t rv);
 
 #endif

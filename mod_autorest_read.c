@@ -94,6 +94,7 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
     q.pre_values = resp.counts;
     q.sql = &sql;
     q.timeout_ms = cx->s.timeout_ms;
+    q.request = &cx->request;
     q.stream = plan.limit == AR_UNSET || plan.limit > STREAM_ABOVE_ROWS;
     resp.stream = q.stream;
     q.on_row = ar_resp_on_row;

@@ -4,6 +4,7 @@
  * chunks through the filter chain, and the paging headers (Content-Range,
  * Link, Preference-Applied).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <http_core.h>
@@ -34,6 +35,35 @@ static const char *restless_error_json(apr_pool_t *p, const ar_error *err)
     return o.buf;
 }
 
+/* Text a function chose for a header: no control characters (a CR or LF
+ * would start a header of the client's choosing). */
+static int header_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The status line and headers a function raised (RAISE SQLSTATE 'PGRST'
+ * or 'PTnnn'), as far as they are safe to send. */
+static void raised_status(request_rec *r, const ar_error *err, int status)
+{
+    const char *reason = err->status_text;
+    int i;
+
+    if (!reason || !*reason || !header_safe(reason)) {
+        const char *line = ap_get_status_line(status);
+        reason = atoi(line) == status ? line + 4 : "Status";
+    }
+    r->status_line = apr_psprintf(r->pool, "%03d %s", status, reason);
+    for (i = 0; err->headers && i < err->headers->nelts; i++) {
+        const ar_call_param *h = &APR_ARRAY_IDX(err->headers, i, ar_call_param);
+        if (*h->name && header_safe(h->name) && !strchr(h->name, ':') && header_safe(h->value))
+            apr_table_setn(r->headers_out, h->name, h->value);
+    }
+}
+
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
 {
     const char *body = s->dialect == AR_DIALECT_RESTLESS ? restless_error_json(r->pool, err)
@@ -48,6 +78,8 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
         apr_table_setn(r->headers_out, "Retry-After", "1");
     if (err->kind == AR_ERR_METHOD)
         apr_table_setn(r->headers_out, "Allow", ar_conf_allow_header(r->pool, s->methods));
+    if (err->kind == AR_ERR_DB_CUSTOM)
+        raised_status(r, err, status);
     r->status = status;
     ap_set_content_type(r, JSON_TYPE);
     ap_set_content_length(r, (apr_off_t)strlen(body));
@@ -274,7 +306,11 @@ int ar_resp_on_row(void *ctx, const ar_row *row)
     else {
         if (resp->rows && !plan->single)
             ar_out_write(&resp->out, ",", 1);
-        ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
+        if (resp->scalar)
+            ar_json_write_value(&resp->out, resp->format->enc[0], resp->format->elem_enc[0],
+                                resp->values[0], (apr_size_t)resp->lens[0]);
+        else
+            ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
     }
     resp->rows++;
     if (plan->keyset) {

@@ -258,6 +258,7 @@ static ar_error *copy_batch(write_run *w, int last)
         return err;
     if (!w->copy_open) {
         err = ar_db_copy_begin(r->pool, w->cx->conn, w->cx->conn_state, w->cx->s.timeout_ms,
+                               &w->cx->request,
                                w->statements == 0, ar_sql_render_copy(w->batch_pool, &w->plan));
         w->explicit_tx = 1;
         w->statements++;
@@ -314,6 +315,7 @@ static ar_error *flush_batch(write_run *w, int last)
     q.state = w->cx->conn_state;
     q.sql = &sql;
     q.timeout_ms = w->cx->s.timeout_ms;
+    q.request = &w->cx->request;
     q.stream = 1;
     q.on_row = on_written_row;
     q.ctx = w;
@@ -329,13 +331,13 @@ static ar_error *flush_batch(write_run *w, int last)
 
 /* ------------------------------------------------------------ the body */
 
-static ar_error *body_error(write_run *w, apr_status_t rv)
+ar_error *ar_body_read_error(context *cx, apr_status_t rv)
 {
-    request_rec *r = w->cx->r;
+    request_rec *r = cx->r;
 
     /* a chunked body past LimitRequestBody: the filter sent httpd's 413 */
     if (rv == AP_FILTER_ERROR)
-        w->cx->body_answered = 1;
+        cx->body_answered = 1;
     if (ap_map_http_request_error(rv, HTTP_BAD_REQUEST) == HTTP_REQUEST_ENTITY_TOO_LARGE)
         return ar_error_make(r->pool, AR_ERR_BODY_TOO_LARGE,
                              "the request body is larger than this server accepts",
@@ -358,13 +360,13 @@ static ar_error *read_body(write_run *w, ar_body_format format)
     int eos = 0;
 
     if (limit > 0 && length && apr_atoi64(length) > limit)
-        return body_error(w, APR_ENOSPC);
+        return ar_body_read_error(w->cx, APR_ENOSPC);
     while (!eos && !err) {
         apr_bucket *b;
         apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                                          APR_BLOCK_READ, READ_BYTES);
         if (rv != APR_SUCCESS)
-            return body_error(w, rv);
+            return ar_body_read_error(w->cx, rv);
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb) && !err;
              b = APR_BUCKET_NEXT(b)) {
             const char *data;
@@ -377,7 +379,7 @@ static ar_error *read_body(write_run *w, ar_body_format format)
             if (APR_BUCKET_IS_METADATA(b))
                 continue;
             if ((rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ)) != APR_SUCCESS)
-                return body_error(w, rv);
+                return ar_body_read_error(w->cx, rv);
             err = ar_body_feed(bp, data, len);
         }
         apr_brigade_cleanup(bb);

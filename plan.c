@@ -199,10 +199,11 @@ static void add_output(apr_array_header_t *cols, const ar_column *c, const char 
 
 /* ------------------------------------------------------------ embedding */
 
-/* Whether a foreign key points at rel. */
+/* Whether a foreign key points at rel (never at a function's own result,
+ * which may share a table's name). */
 static int references(const ar_foreign_key *fk, const ar_relation *rel)
 {
-    return strcmp(fk->ref_schema, rel->schema) == 0 && strcmp(fk->ref_relation, rel->name) == 0;
+    return rel->kind != AR_KIND_RESULT && strcmp(fk->ref_schema, rel->schema) == 0 && strcmp(fk->ref_relation, rel->name) == 0;
 }
 
 static int name_in(const apr_array_header_t *names, const char *name)
@@ -1100,15 +1101,7 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                        ar_read_plan *out)
 {
     const ar_relation *rel;
-    ar_error *e;
-    planner pl;
 
-    memset(out, 0, sizeof(*out));
-    memset(&pl, 0, sizeof(pl));
-    pl.p = p;
-    pl.s = s;
-    pl.x = x;
-    pl.max_rows = max_rows;
     if (req->profile && !ar_exposed_schema(x, req->profile))
         return ar_error_make(p, AR_ERR_UNKNOWN_PROFILE,
                              apr_psprintf(p, "schema '%s' is not served here", req->profile),
@@ -1120,6 +1113,22 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return ar_error_make(p, AR_ERR_NO_RELATION,
                              apr_psprintf(p, "relation '%s' does not exist", req->relation),
                              NULL, "GET the index of this API to see what it serves");
+    return ar_plan_read_relation(p, s, x, req, rel, max_rows, out);
+}
+
+ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
+                                const ar_read_request *req, const ar_relation *rel,
+                                apr_int64_t max_rows, ar_read_plan *out)
+{
+    ar_error *e;
+    planner pl;
+
+    memset(out, 0, sizeof(*out));
+    memset(&pl, 0, sizeof(pl));
+    pl.p = p;
+    pl.s = s;
+    pl.x = x;
+    pl.max_rows = max_rows;
     out->relation = rel;
     if (req->relationship) {
         if ((e = plan_related_route(&pl, rel, req, out)) != NULL)

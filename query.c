@@ -711,7 +711,7 @@ static ar_error *parse_related_path(apr_pool_t *p, const char *path, ar_read_req
     return NULL;
 }
 
-static ar_error *parse_path(apr_pool_t *p, ar_dialect dialect, const char *path,
+static ar_error *parse_path(apr_pool_t *p, ar_dialect dialect, int calls, const char *path,
                             ar_read_request *out)
 {
     const char *rel, *slash;
@@ -720,6 +720,14 @@ static ar_error *parse_path(apr_pool_t *p, ar_dialect dialect, const char *path,
         path++;
     if (!*path)
         return NULL; /* the index */
+    if (calls && dialect == AR_DIALECT_POSTGREST && strncmp(path, "rpc/", 4) == 0) {
+        /* /rpc/<function>: PostgREST's routes for calls */
+        out->routine = apr_pstrdup(p, path + 4);
+        if (!*out->routine || strchr(out->routine, '/'))
+            return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource", NULL,
+                                 "call a function as /rpc/<function>");
+        return NULL;
+    }
     rel = path;
     slash = strchr(rel, '/');
     if (!slash) {
@@ -754,7 +762,7 @@ static ar_error *take_count(apr_pool_t *p, const char *name, const char *value, 
 }
 
 /* A filter: name is field, value is [not.]op[(mod)].value. */
-static ar_error *parse_filter(apr_pool_t *p, const char *name, const char *value,
+ar_error *ar_query_parse_filter(apr_pool_t *p, const char *name, const char *value,
                               ar_read_request *out)
 {
     const char *s = name;
@@ -821,6 +829,21 @@ static ar_error *parse_embed_option(apr_pool_t *p, const char *name, const char 
     return e;
 }
 
+/* On /rpc/, a name the read grammar does not reserve: an argument or a
+ * filter, as the planner decides once it knows the function. */
+static ar_error *add_call_param(apr_pool_t *p, const char *name, const char *value,
+                                ar_read_request *out)
+{
+    ar_call_param *cp;
+
+    if (!out->call_params)
+        out->call_params = apr_array_make(p, 4, sizeof(ar_call_param));
+    cp = apr_array_push(out->call_params);
+    cp->name = name;
+    cp->value = value;
+    return NULL;
+}
+
 ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
                          const char *args, const ar_request_headers *h,
                          ar_read_request *out)
@@ -836,8 +859,13 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     out->per_page = AR_UNSET;
     out->write.max_affected = AR_UNSET;
     out->write.kind = h ? h->method : AR_WRITE_NONE;
-    if ((e = parse_path(p, dialect, path, out)) != NULL)
+    if ((e = parse_path(p, dialect, h && h->calls, path, out)) != NULL)
         return e;
+    if (out->routine) {
+        /* a call reads: its POST carries arguments, not rows */
+        out->call_post = out->write.kind == AR_WRITE_INSERT;
+        out->write.kind = AR_WRITE_NONE;
+    }
 
     while (args && *args) {
         const char *amp = strchr(args, '&');
@@ -912,8 +940,10 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
         }
         else if (embed_option(p, name, &(const char *){NULL}))
             e = parse_embed_option(p, name, value, out);
+        else if (out->routine)
+            e = add_call_param(p, name, value, out);
         else
-            e = parse_filter(p, name, value, out);
+            e = ar_query_parse_filter(p, name, value, out);
         if (e)
             return e;
     }
@@ -954,7 +984,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     if (out->cursor && out->offset > 0)
         return ar_error_make(p, AR_ERR_BAD_PARAM, "a cursor does not take an offset",
                              "the cursor already says where the page starts", NULL);
-    if ((out->relation == NULL || (out->pk_value && (!out->relationship || out->related_pk)))
+    if (((out->relation == NULL && !out->routine)
+         || (out->pk_value && (!out->relationship || out->related_pk)))
         && (seen_limit || seen_offset || out->ranged || out->select || out->where || out->order
             || out->cursor || out->embed_opts
             || seen_q || seen_page || seen_per_page)) {

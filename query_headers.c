@@ -88,6 +88,8 @@ ar_error *ar_query_prefer(apr_pool_t *p, const char *header, ar_read_request *ou
             out->strict = 1;
         else if (strcmp(tok, "handling=lenient") == 0)
             out->strict = 0;
+        else if (out->routine && strcmp(tok, "params=single-object") == 0)
+            out->call_single_object = 1;
         else if (write && strcmp(tok, "return=minimal") == 0)
             w->ret = AR_RETURN_MINIMAL, w->ret_asked = 1;
         else if (write && strcmp(tok, "return=headers-only") == 0)

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "autorest.h"
+#include "reflect_catalogue.h"
 
 /* Built-in type OIDs (src/include/catalog/pg_type.dat); stable across versions. */
 enum {
@@ -100,7 +101,7 @@ void ar_type_encoding(apr_hash_t *types, unsigned int oid, ar_encoding *enc,
 }
 
 /* Keys are "schema" NUL "name": no separator a name could contain. */
-static const char *schema_key(apr_pool_t *p, const char *schema, const char *name,
+const char *ar_schema_key(apr_pool_t *p, const char *schema, const char *name,
                               apr_size_t *len)
 {
     apr_size_t sl = strlen(schema), nl = strlen(name);
@@ -119,6 +120,8 @@ ar_schema *ar_schema_create(apr_pool_t *p)
     s->pool = p;
     s->relations = apr_array_make(p, 64, sizeof(ar_relation *));
     s->by_name = apr_hash_make(p);
+    s->routines = apr_array_make(p, 16, sizeof(struct ar_routine *));
+    s->routines_by_name = apr_hash_make(p);
     s->loaded_at = apr_time_now();
     return s;
 }
@@ -126,7 +129,7 @@ ar_schema *ar_schema_create(apr_pool_t *p)
 void ar_schema_add(ar_schema *s, ar_relation *rel)
 {
     apr_size_t klen;
-    const char *k = schema_key(s->pool, rel->schema, rel->name, &klen);
+    const char *k = ar_schema_key(s->pool, rel->schema, rel->name, &klen);
 
     APR_ARRAY_PUSH(s->relations, ar_relation *) = rel;
     apr_hash_set(s->by_name, k, klen, rel);
@@ -256,13 +259,22 @@ const ar_relation *ar_resolve_relation(const ar_schema *s, const ar_exposure *x,
 
 /* ------------------------------------------------------ catalogue queries */
 
-/* Every type the exposed columns use, with what ar_type_encoding needs:
- * domains' bases and arrays' elements, transitively. */
+/* Every type the exposed columns use, and the arguments and results of the
+ * schemas' functions, with what ar_type_encoding needs: domains' bases and
+ * arrays' elements, transitively. */
 static const char types_sql[] =
     "WITH RECURSIVE used(oid) AS ("
     "  SELECT DISTINCT a.atttypid FROM pg_attribute a"
     "   JOIN pg_class c ON c.oid = a.attrelid"
     "   JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE n.nspname = ANY($1::text[]) AND a.attnum > 0 AND NOT a.attisdropped"
+    "  UNION SELECT t FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,"
+    "   unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]) || p.prorettype) t"
+    "  WHERE n.nspname = ANY($1::text[])"
+    "  UNION SELECT a.atttypid FROM pg_proc p"
+    "   JOIN pg_namespace n ON n.oid = p.pronamespace"
+    "   JOIN pg_type r ON r.oid = p.prorettype"
+    "   JOIN pg_attribute a ON a.attrelid = r.typrelid"
     "  WHERE n.nspname = ANY($1::text[]) AND a.attnum > 0 AND NOT a.attisdropped"
     "  UNION"
     "  SELECT x FROM used u JOIN pg_type t ON t.oid = u.oid,"
@@ -514,7 +526,7 @@ static apr_array_header_t *parse_name_array(apr_pool_t *p, const char *s)
     return out;
 }
 
-static ar_error *catalogue_error(apr_pool_t *p, PGconn *conn, PGresult *res)
+ar_error *ar_catalogue_error(apr_pool_t *p, PGconn *conn, PGresult *res)
 {
     ar_error *e;
     int lost = PQstatus(conn) != CONNECTION_OK;
@@ -528,14 +540,14 @@ static ar_error *catalogue_error(apr_pool_t *p, PGconn *conn, PGresult *res)
     return e;
 }
 
-static PGresult *catalogue_query(PGconn *conn, const char *sql, const char *schemas)
+PGresult *ar_catalogue_query(PGconn *conn, const char *sql, const char *schemas)
 {
     const char *params[1] = {schemas};
 
     return PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
 }
 
-static const char *opt_text(apr_pool_t *p, PGresult *res, int row, int col)
+const char *ar_catalogue_text(apr_pool_t *p, PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : apr_pstrdup(p, PQgetvalue(res, row, col));
 }
@@ -578,7 +590,7 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
             rel->schema = apr_pstrdup(p, PQgetvalue(res, i, 1));
             rel->name = apr_pstrdup(p, PQgetvalue(res, i, 2));
             rel->kind = PQgetvalue(res, i, 3)[0];
-            rel->comment = opt_text(p, res, i, 4);
+            rel->comment = ar_catalogue_text(p, res, i, 4);
             rel->writable = atoi(PQgetvalue(res, i, 16));
             rel->columns = apr_array_make(p, 8, sizeof(ar_column));
             rel->unique_keys = apr_array_make(p, 1, sizeof(ar_key));
@@ -593,8 +605,8 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
         col->type = apr_pstrdup(p, PQgetvalue(res, i, 7));
         col->type_oid = (unsigned int)strtoul(PQgetvalue(res, i, 8), NULL, 10);
         col->nullable = PQgetvalue(res, i, 9)[0] != 't';
-        col->default_expr = opt_text(p, res, i, 10);
-        col->comment = opt_text(p, res, i, 11);
+        col->default_expr = ar_catalogue_text(p, res, i, 10);
+        col->comment = ar_catalogue_text(p, res, i, 11);
         col->generated = PQgetvalue(res, i, 12)[0] == 't';
         col->has_default = PQgetvalue(res, i, 13)[0] == 't';
         col->insertable = !col->generated && PQgetvalue(res, i, 14)[0] == 't';
@@ -784,26 +796,26 @@ ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
         goto fail;
     PQclear(res);
 
-    res = catalogue_query(conn, types_sql, schema_list);
+    res = ar_catalogue_query(conn, types_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         goto fail;
     types = load_types(p, res);
     PQclear(res);
 
     s = ar_schema_create(p);
-    res = catalogue_query(conn, relations_sql, schema_list);
+    res = ar_catalogue_query(conn, relations_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         goto fail;
     by_oid = load_relations(s, res, types);
     PQclear(res);
 
-    res = catalogue_query(conn, keys_sql, schema_list);
+    res = ar_catalogue_query(conn, keys_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         goto fail;
     load_keys(p, res, by_oid);
     PQclear(res);
 
-    res = catalogue_query(conn, rules_sql, schema_list);
+    res = ar_catalogue_query(conn, rules_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         goto fail;
     {
@@ -816,7 +828,13 @@ ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
         goto fail;
     load_origins(p, res, by_oid);
     PQclear(res);
+    res = NULL;
     ar_schema_link_views(s);
+    if ((err = ar_reflect_routines(conn, s, schema_list, types, by_oid)) != NULL) {
+        if (PQstatus(conn) == CONNECTION_OK)
+            PQclear(PQexec(conn, "ROLLBACK"));
+        return err;
+    }
 
     res = PQexec(conn, "COMMIT");
     PQclear(res);
@@ -824,7 +842,7 @@ ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
     return NULL;
 
 fail:
-    err = catalogue_error(p, conn, res);
+    err = ar_catalogue_error(p, conn, res);
     PQclear(res);
     if (PQstatus(conn) == CONNECTION_OK)
         PQclear(PQexec(conn, "ROLLBACK"));

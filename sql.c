@@ -59,7 +59,8 @@ void sqlw_init(sql_writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *s
 {
     w->p = p;
     w->qual = NULL;
-    w->top = plan->source ? plan->source : sqlw_table(w, plan->relation);
+    w->top = plan->call ? SQLW_CALL_ALIAS
+             : plan->source ? plan->source : sqlw_table(w, plan->relation);
     w->parts = apr_array_make(p, 32, sizeof(const char *));
     w->sql = sql;
     sql->params = apr_array_make(p, 4, sizeof(const char *));
@@ -461,8 +462,9 @@ static const char *tsquery_function(ar_op op)
     }
 }
 
-/* {"a","b",NULL}: in's list as one array value, quoted for array syntax. */
-static const char *array_literal(apr_pool_t *p, const apr_array_header_t *values)
+/* {"a","b",NULL}: in's list (or a VARIADIC argument's) as one array value,
+ * quoted for array syntax. */
+const char *sqlw_array_literal(apr_pool_t *p, const apr_array_header_t *values)
 {
     apr_array_header_t *parts = apr_array_make(p, values->nelts * 2 + 2, sizeof(const char *));
     int i;
@@ -522,7 +524,7 @@ static void put_leaf(sql_writer *w, const ar_cond *c)
     case AR_OP_IN:
         sqlw_field(w, col, c->field.path);
         sqlw_put(w, " = ANY(");
-        sqlw_param(w, array_literal(w->p, c->values), NULL);
+        sqlw_param(w, sqlw_array_literal(w->p, c->values), NULL);
         sqlw_put(w, ")");
         return;
     case AR_OP_FTS: case AR_OP_PLFTS: case AR_OP_PHFTS: case AR_OP_WFTS: {
@@ -624,7 +626,10 @@ int sqlw_from_where(sql_writer *w, const ar_read_plan *plan)
 {
     int where = 0;
 
-    sqlw_put(w, apr_pstrcat(w->p, " FROM ", w->top, NULL));
+    if (plan->call)
+        sqlw_call_from(w, plan->call);
+    else
+        sqlw_put(w, apr_pstrcat(w->p, " FROM ", w->top, NULL));
     where = sqlw_where(w, plan);
     if (has_inner(plan->embeds)) {
         sqlw_put(w, where ? "" : " WHERE true");
@@ -659,6 +664,8 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
     sqlw_init(&w, p, plan, out);
     sqlw_put(&w, "SELECT ");
     sqlw_select_list(&w, plan);
+    if (plan->call && plan->count != AR_COUNT_NONE)
+        sqlw_put(&w, ", count(*) OVER ()"); /* the call runs once: see ar_call_plan */
     where = sqlw_from_where(&w, plan);
     if (plan->after) {
         sqlw_put(&w, where ? " AND " : " WHERE ");

@@ -66,6 +66,10 @@ typedef enum {
     AR_ERR_DB_RETRY,           /* SQLSTATE 40001, 40P01: 503 with Retry-After */
     AR_ERR_DB_RAISED,          /* SQLSTATE P0001 (RAISE in a function or trigger): 400 */
     AR_ERR_DB_READ_ONLY,       /* SQLSTATE 25006: 405 */
+    AR_ERR_NO_ROUTINE,         /* /rpc/: no function fits the name and arguments */
+    AR_ERR_AMBIGUOUS_ROUTINE,  /* several overloads fit: 300 */
+    AR_ERR_DB_CUSTOM,          /* RAISE SQLSTATE 'PGRST' or 'PTnnn': the status it names */
+    AR_ERR_BAD_RAISE,          /* a PGRST raise whose JSON cannot be read: 500 */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -79,6 +83,10 @@ typedef struct ar_error {
     const char *constraint; /* a database error's constraint, or NULL */
     const apr_array_header_t *candidates;  /* AR_ERR_AMBIGUOUS_EMBED: ar_relationship;
                                             * they become "details" */
+    int status;           /* AR_ERR_DB_CUSTOM: the status raised */
+    const char *status_text; /* AR_ERR_DB_CUSTOM: its reason phrase, or NULL */
+    const apr_array_header_t *headers; /* AR_ERR_DB_CUSTOM: ar_call_param, name and
+                                        * value of each header raised */
 } ar_error;
 
 ar_error *ar_error_make(apr_pool_t *p, ar_error_kind kind, const char *message,
@@ -88,6 +96,10 @@ int ar_error_status(const ar_error *e);
 const char *ar_error_code(ar_error_kind kind);
 /* {"code":...,"message":...,"details":...,"hint":...} */
 char *ar_error_json(apr_pool_t *p, const ar_error *e);
+/* A function's RAISE of SQLSTATE 'PGRST' (PostgREST's JSON form: its body,
+ * status and headers) or 'PTnnn' (status nnn). */
+ar_error *ar_error_raised(apr_pool_t *p, const char *sqlstate, const char *message,
+                          const char *detail, const char *hint);
 
 /* ---------------------------------------------------------------- schema */
 
@@ -181,6 +193,9 @@ typedef struct {
     apr_array_header_t *relations;  /* ar_relation *, by schema then name */
     apr_hash_t *by_name;            /* "schema\0name" style key, see ar_schema_find */
     apr_time_t loaded_at;
+    apr_array_header_t *routines;   /* struct ar_routine *, by schema, name, oid */
+    apr_hash_t *routines_by_name;   /* "schema\0name" -> apr_array_header_t of
+                                     * struct ar_routine * (the overloads) */
 } ar_schema;
 
 /* What the type catalogue says about one type, for choosing encoders. */
@@ -410,6 +425,12 @@ typedef struct {
     apr_int64_t page;               /* page=N (1-based); AR_UNSET */
     apr_int64_t per_page;           /* results_per_page=N; AR_UNSET */
     ar_write_request write;         /* kind AR_WRITE_NONE for a read */
+    /* /rpc/<routine> */
+    const char *routine;            /* NULL: not a call */
+    apr_array_header_t *call_params; /* ar_call_param: the query string's other names,
+                                     * arguments or filters once the routine is known */
+    int call_single_object;         /* Prefer: params=single-object */
+    int call_post;                  /* POST: arguments in the body */
 } ar_read_request;
 
 /* The request headers the parser reads; NULL when absent. */
@@ -421,6 +442,7 @@ typedef struct {
     const char *accept_profile;
     const char *content_type;
     ar_write_kind method;           /* AR_WRITE_NONE: GET or HEAD */
+    int calls;                      /* /rpc/<function> is a call (AutoRestRPC on) */
 } ar_request_headers;
 
 /* path: what follows the Location ("" "/" "/rel" "/rel/" "/rel/pk"), already
@@ -428,6 +450,9 @@ typedef struct {
 ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
                          const char *args, const ar_request_headers *h,
                          ar_read_request *out);
+/* One filter name=[not.]op.value into out->where. */
+ar_error *ar_query_parse_filter(apr_pool_t *p, const char *name, const char *value,
+                                ar_read_request *out);
 
 /* Flask-Restless's q= (search format of 0.17) into out->where/order/limit/
  * offset/single; restless.c. */
@@ -534,6 +559,8 @@ typedef struct {
     const char *source;             /* not NULL: the rows come from this CTE (the rows
                                      * a write returned), named so in the statement,
                                      * rather than from the relation */
+    const struct ar_call_plan *call; /* not NULL: the rows are a function's result,
+                                     * called in the FROM clause (ar_call.h) */
 } ar_read_plan;
 
 /* An embedded resource: the rows of target related to each parent row,
@@ -573,6 +600,10 @@ ar_error *ar_plan_apply_cursor(apr_pool_t *p, ar_read_plan *plan, const char *to
 ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                        const ar_read_request *req, apr_int64_t max_rows,
                        ar_read_plan *out);
+/* The same over a relation already resolved (a function's result rows). */
+ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
+                                const ar_read_request *req, const ar_relation *rel,
+                                apr_int64_t max_rows, ar_read_plan *out);
 
 typedef struct {
     const char *text;
@@ -664,10 +695,11 @@ enum {
 
 /* The index document {"relations":[...]} for what x exposes; base_url is
  * the Location's path; methods: what the Location serves, which each
- * relation lists as far as the connecting role's privileges permit. NULL
- * when out of memory. */
+ * relation lists as far as the connecting role's privileges permit; rpc
+ * (ar_rpc_mode): with functions served, "functions":[...] too. NULL when
+ * out of memory. */
 char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                    const char *base_url, int methods, apr_size_t *len);
+                    const char *base_url, int methods, int rpc, apr_size_t *len);
 
 /* ----------------------------------------------------------------- write */
 
@@ -749,6 +781,18 @@ typedef int (*ar_row_fn)(void *ctx, const ar_row *row);
 typedef struct ar_conn_state ar_conn_state;
 ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
 
+/* The request as the database sees it: transaction-local settings that a
+ * function, trigger or row-level policy reads with current_setting(), under
+ * PostgREST 12's names (request.method, request.path, request.headers and
+ * request.cookies, the last two JSON objects), sent in the same round trip
+ * as the statement and gone when its transaction ends. */
+typedef struct {
+    const char *method;
+    const char *path;
+    const char *headers;
+    const char *cookies;
+} ar_request_info;
+
 /* What one request runs: statements whose first value it wants (counts),
  * then the statement whose rows it streams. */
 typedef struct {
@@ -763,6 +807,8 @@ typedef struct {
                                  * at once, cheaper per row for bounded pages */
     ar_row_fn on_row;
     void *ctx;
+    const ar_request_info *request; /* NULL: no request settings */
+    int read_only;              /* the transaction is READ ONLY (GET of a function) */
     int begin;                  /* BEGIN first: an explicit transaction, which
                                  * ar_db_end ends */
     int in_transaction;         /* an explicit transaction is open (begin ran):
@@ -794,7 +840,8 @@ ar_error *ar_db_end(apr_pool_t *p, struct pg_conn *conn, ar_conn_state *state, i
  * (ar_copy_write_row), in pieces of any size; ar_db_copy_end sends the end
  * (or, with abort_reason, makes the COPY fail) and reads the outcome. */
 ar_error *ar_db_copy_begin(apr_pool_t *p, struct pg_conn *conn, ar_conn_state *state,
-                           long timeout_ms, int begin, const char *copy_sql);
+                           long timeout_ms, const ar_request_info *request, int begin,
+                           const char *copy_sql);
 ar_error *ar_db_copy_put(apr_pool_t *p, struct pg_conn *conn, const char *data,
                          apr_size_t len);
 ar_error *ar_db_copy_end(apr_pool_t *p, struct pg_conn *conn, const char *abort_reason,
@@ -809,5 +856,7 @@ void ar_db_row_values(const ar_row *row, int ncols, const char **values,
 const char *ar_db_row_value(const ar_row *row, int col, int *len);
 /* Reset a connection that the server dropped; non-zero when usable. */
 int ar_db_usable(struct pg_conn *conn);
+
+#include "ar_call.h"
 
 #endif

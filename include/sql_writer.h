@@ -38,5 +38,12 @@ void sqlw_order_by(sql_writer *w, const apr_array_header_t *order);
 int sqlw_where(sql_writer *w, const ar_read_plan *plan);
 /* " FROM <top> WHERE ..." of a read plan; whether a WHERE was written. */
 int sqlw_from_where(sql_writer *w, const ar_read_plan *plan);
+/* {"a","b",NULL} of values for an array parameter. */
+const char *sqlw_array_literal(apr_pool_t *p, const apr_array_header_t *values);
+
+/* What a call's rows are named in the statement. */
+#define SQLW_CALL_ALIAS "\"ar_call\""
+/* " FROM <the call> AS \"ar_call\"" (sql_call.c). */
+void sqlw_call_from(sql_writer *w, const ar_call_plan *call);
 
 #endif

@@ -708,6 +708,10 @@ static void test_errors(void)
         {AR_ERR_DB_RETRY, 503, "40001"},
         {AR_ERR_DB_RAISED, 400, "P0001"},
         {AR_ERR_DB_READ_ONLY, 405, "25006"},
+        {AR_ERR_NO_ROUTINE, 404, "AR204"},
+        {AR_ERR_AMBIGUOUS_ROUTINE, 300, "AR120"},
+        {AR_ERR_DB_CUSTOM, 400, "PGRST"},
+        {AR_ERR_BAD_RAISE, 500, "AR505"},
     };
     size_t i;
     ar_error *e;
