@@ -257,18 +257,49 @@ static const char *json_wrapped(apr_pool_t *p, const char *name, const ar_body_f
     return o.buf;
 }
 
-static const char *hex(apr_pool_t *p, const char *data, apr_size_t len)
+/* Bytes as bytea's text input (\x and hex digits): a bound value holds
+ * no NUL. */
+static const char *bytea_hex(apr_pool_t *p, const char *data, apr_size_t len)
 {
     static const char digits[] = "0123456789abcdef";
-    char *out = apr_palloc(p, len * 2 + 1);
+    char *out = apr_palloc(p, len * 2 + 3);
     apr_size_t i;
 
+    out[0] = '\\';
+    out[1] = 'x';
     for (i = 0; i < len; i++) {
-        out[2 * i] = digits[(unsigned char)data[i] >> 4];
-        out[2 * i + 1] = digits[(unsigned char)data[i] & 15];
+        out[2 + 2 * i] = digits[(unsigned char)data[i] >> 4];
+        out[3 + 2 * i] = digits[(unsigned char)data[i] & 15];
     }
-    out[2 * len] = '\0';
+    out[2 + 2 * len] = '\0';
     return out;
+}
+
+/* {"name": "value", ...} of a GET's arguments, all strings (the last of a
+ * repeated name wins), as PostgREST gives them to params=single-object. */
+static const char *params_object(apr_pool_t *p, const apr_array_header_t *g)
+{
+    ar_out o;
+    int i, j;
+
+    ar_out_init(&o, p, 0, NULL, NULL);
+    ar_out_puts(&o, "{");
+    for (i = 0; i < g->nelts; i++) {
+        const given *gv = &APR_ARRAY_IDX(g, i, given);
+        int later = 0;
+
+        for (j = i + 1; j < g->nelts; j++)
+            later |= strcmp(APR_ARRAY_IDX(g, j, given).name, gv->name) == 0;
+        if (later || !gv->text)
+            continue;
+        if (o.len > 1)
+            ar_out_puts(&o, ",");
+        ar_json_write_string(&o, gv->name, strlen(gv->name));
+        ar_out_puts(&o, ":");
+        ar_json_write_string(&o, gv->text, strlen(gv->text));
+    }
+    ar_out_write(&o, "}", 2); /* with the NUL */
+    return o.buf;
 }
 
 /* The arguments as bound, in the routine's order; those not given take
@@ -287,11 +318,14 @@ static void bind_args(apr_pool_t *p, const ar_routine *r, const apr_array_header
             ca = apr_array_push(out->args);
             memset(ca, 0, sizeof(*ca));
             ca->arg = a;
-            ca->value = whole == WHOLE_BYTEA ? hex(p, body->text ? body->text : "", body->len)
-                        : body->text && body->len ? apr_pstrmemdup(p, body->text, body->len)
-                        : whole == WHOLE_JSON     ? "{}"
-                                                  : "";
-            ca->hex = whole == WHOLE_BYTEA;
+            if (!body) /* GET with params=single-object: the parameters as an object */
+                ca->value = params_object(p, g);
+            else if (whole == WHOLE_BYTEA)
+                ca->value = bytea_hex(p, body->text ? body->text : "", body->len);
+            else if (body->text && body->len)
+                ca->value = apr_pstrmemdup(p, body->text, body->len);
+            else
+                ca->value = whole == WHOLE_JSON ? "{}" : "";
             continue;
         }
         if (!*a->name || !arg_count_named(g, a->name))
@@ -495,11 +529,11 @@ ar_error *ar_plan_call(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     if (!r->setof || r->procedure) {
         /* one value or one object, whatever was asked of pages */
         out->read.single = 1;
-        out->read.limit = AR_UNSET;
+        out->read.limit = 1;
         out->read.offset = 0;
         out->read.probe_next = 0;
     }
-    if (!req->order && r->setof)
-        out->read.order = apr_array_make(p, 1, sizeof(ar_order_term)); /* the function's */
+    if (!req->order) /* the rows in the function's order, not the table's key order */
+        out->read.order = apr_array_make(p, 1, sizeof(ar_order_term));
     return NULL;
 }

@@ -32,12 +32,6 @@ static void put_arg_value(sql_writer *w, const ar_call_arg *ca)
         sqlw_put(w, apr_pstrcat(w->p, ") AS \"ar_arg\"(", name, " ", a->type, "))", NULL));
         return;
     }
-    if (ca->hex) {
-        sqlw_put(w, "decode(");
-        sqlw_param(w, ca->value, "text");
-        sqlw_put(w, ", 'hex')");
-        return;
-    }
     sqlw_param(w, ca->items ? sqlw_array_literal(w->p, ca->items) : ca->value, a->type);
 }
 

@@ -102,6 +102,8 @@ static void fk(ar_relation *r, const char *name, const char *col, const char *re
  * arrays, and a hidden column h that must never be resolved; and every kind
  * of relationship for embedding (u -> t, m the junction of t and u, s to
  * itself, the view vt showing t.id). */
+static void build_routines(void);
+
 static void build_schema(void)
 {
     ar_relation *r;
@@ -157,6 +159,7 @@ static void build_schema(void)
     r->primary_key = key1(0);
 
     ar_schema_link_views(schema);
+    build_routines();
 
     APR_ARRAY_PUSH(schemas, const char *) = "public";
     APR_ARRAY_PUSH(schemas, const char *) = "o";
@@ -165,6 +168,49 @@ static void build_schema(void)
     apr_hash_set(expo.excluded, "public.x", APR_HASH_KEY_STRING, "");
     expo.hidden = apr_hash_make(root);
     apr_hash_set(expo.hidden, "public.t.h", APR_HASH_KEY_STRING, "");
+}
+
+/* Functions for /rpc/: a scalar of two arguments (one with a default) and
+ * its overload of one, rows of t (setof, to embed from), OUT parameters, a
+ * VARIADIC one, one unnamed json argument, a VOLATILE void, a procedure. */
+static ar_relation *one_column(const char *name, const char *type, ar_encoding enc)
+{
+    ar_relation *r = kit_result(root, "public", name);
+
+    kit_column(r, name, type, enc, 1, 1);
+    return r;
+}
+
+static void build_routines(void)
+{
+    const ar_relation *t = ar_schema_find(schema, "public", "t");
+    ar_relation *out = kit_result(root, "public", "o");
+    ar_routine *r;
+
+    r = kit_routine(root, schema, "public", "f", 'i', one_column("f", "integer", AR_ENC_NUMBER),
+                    AR_RETURNS_SCALAR, 0);
+    kit_arg(r, "a", "integer", 0);
+    kit_arg(r, "b", "text", 1);
+    r = kit_routine(root, schema, "public", "f", 's', one_column("f", "integer", AR_ENC_NUMBER),
+                    AR_RETURNS_SCALAR, 0);
+    kit_arg(r, "a", "integer", 0);
+    r = kit_routine(root, schema, "public", "g", 's', t, AR_RETURNS_ROWS, 1);
+    kit_arg(r, "n", "integer", 0);
+    kit_column(out, "x\"", "integer", AR_ENC_NUMBER, 1, 1);
+    kit_column(out, "y", "jsonb", AR_ENC_JSON, 1, 0);
+    r = kit_routine(root, schema, "public", "o", 'i', out, AR_RETURNS_ROWS, 0);
+    kit_arg(r, "q'", "integer[]", 1);
+    r = kit_routine(root, schema, "public", "v", 'i', one_column("v", "text", AR_ENC_STRING),
+                    AR_RETURNS_SCALAR, 1);
+    kit_arg(r, "p", "text[]", 0)->variadic = 1;
+    r = kit_routine(root, schema, "public", "j", 'i', one_column("j", "json", AR_ENC_JSON),
+                    AR_RETURNS_SCALAR, 0);
+    kit_arg(r, "", "json", 0);
+    r = kit_routine(root, schema, "public", "w", 'v', NULL, AR_RETURNS_VOID, 0);
+    kit_arg(r, "d", "jsonb", 1);
+    r = kit_routine(root, schema, "public", "p", 'v', out, AR_RETURNS_ROWS, 0);
+    r->procedure = 1;
+    kit_arg(r, "y", "jsonb", 0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -198,6 +244,11 @@ static void check_error(const ar_error *e)
         /* 300 Multiple Choices, with the candidates as details */
         if (ar_error_status(e) != 300 || !e->candidates || e->candidates->nelts < 2)
             fail("an ambiguous embedding without 300 and its candidates", e->message);
+    }
+    else if (e->kind == AR_ERR_AMBIGUOUS_ROUTINE) {
+        /* 300 Multiple Choices, naming at least two overloads */
+        if (ar_error_status(e) != 300 || !strstr(e->message, "), "))
+            fail("an ambiguous call without 300 and its candidates", e->message);
     }
     else if (ar_error_status(e) < 400 || ar_error_status(e) > 599)
         fail("error status not 4xx/5xx", e->message);
@@ -424,11 +475,13 @@ static void check_request(const ar_read_request *r, ar_dialect d)
         fail("a relationship route without its parent's key, or a related key without it",
              NULL);
     /* /relation/pk/relationship is a collection; with /related_pk, one object */
-    if ((!r->relation || (r->pk_value && (!r->relationship || r->related_pk)))
+    if (r->routine && (r->relation || r->pk_value || d != AR_DIALECT_POSTGREST))
+        fail("a call that is also a relation's route, or outside PostgREST's dialect", NULL);
+    if (((!r->relation && !r->routine) || (r->pk_value && (!r->relationship || r->related_pk)))
         && (r->limit != AR_UNSET || r->offset != 0 || r->ranged || r->where || r->order
             || r->page != AR_UNSET || r->per_page != AR_UNSET || r->single))
         fail("pagination, filters or order outside a collection", NULL);
-    if (!r->relation && r->select)
+    if (!r->relation && !r->routine && r->select)
         fail("select on the index", NULL);
     if (r->relation && strchr(r->relation, '/'))
         fail("relation segment contains '/'", r->relation);
@@ -783,6 +836,78 @@ static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max
     check_sql(&sql, "count estimated");
 }
 
+/* ----------------------------------------------------------------- calls */
+
+typedef struct {
+    ar_body_field *fields;
+    int n;
+} call_fields;
+
+static ar_error *keep_first(void *ctx, apr_int64_t row, const ar_body_field *fields, int n)
+{
+    call_fields *cf = ctx;
+    int i;
+
+    if (row > 0)
+        return NULL;
+    cf->fields = apr_pcalloc(pool, sizeof(ar_body_field) * (apr_size_t)(n + 1));
+    for (i = 0; i < n; i++) {
+        cf->fields[i] = fields[i];
+        cf->fields[i].name = apr_pstrmemdup(pool, fields[i].name, fields[i].name_len);
+        cf->fields[i].text = fields[i].text ? apr_pstrmemdup(pool, fields[i].text, fields[i].len)
+                                            : NULL;
+        cf->fields[i].raw = fields[i].raw ? apr_pstrmemdup(pool, fields[i].raw, fields[i].raw_len)
+                                          : NULL;
+    }
+    cf->n = n;
+    return NULL;
+}
+
+/* A call: its body (POST) read as the glue reads it, the plan, its SQL. */
+static void check_call(const ar_read_request *r, const char *body_text, ar_rpc_mode mode,
+                       apr_int64_t max_rows)
+{
+    ar_call_body body, *bp = NULL;
+    ar_call_plan cp;
+    ar_sql sql;
+    ar_error *e;
+
+    if (r->call_post) {
+        call_fields cf = {NULL, 0};
+
+        memset(&body, 0, sizeof(body));
+        body.text = body_text ? body_text : "";
+        body.len = strlen(body.text);
+        body.media = body.len && body.text[0] == 'b' ? AR_CALL_BODY_BYTES : AR_CALL_BODY_JSON;
+        if (body.len && body.media == AR_CALL_BODY_JSON) {
+            ar_body_parser *p = ar_body_parser_create(pool, AR_BODY_JSON, keep_first, &cf);
+            e = ar_body_feed(p, body.text, body.len);
+            if (!e)
+                e = ar_body_finish(p);
+            body.unreadable = e;
+        }
+        body.fields = cf.fields;
+        body.nfields = cf.n;
+        bp = &body;
+    }
+    e = ar_plan_call(pool, schema, &expo, r, !r->call_post, bp, mode, max_rows, &cp);
+    if (r->where)
+        check_unresolved(r->where);
+    if (e) {
+        check_error(e);
+        return;
+    }
+    if (!cp.routine || cp.read.call != &cp || (!r->call_post && cp.routine->volatility == 'v'))
+        fail("a call plan without its routine, or a VOLATILE one by GET", NULL);
+    if (mode == AR_RPC_READ && cp.routine->volatility == 'v')
+        fail("AutoRestRPC read served a VOLATILE function", cp.routine->name);
+    /* one value or object: no page to cap */
+    if (cp.read.columns && cp.read.relation)
+        check_plan(&cp.read, cp.routine->setof ? max_rows : 0);
+    ar_sql_render_call(pool, &cp, &sql);
+    check_sql(&sql, "call");
+}
+
 /* ----------------------------------------------------------------- input */
 
 /* The next NUL-separated field from data[*pos..size), as its own malloc()
@@ -806,7 +931,7 @@ static char *field(const uint8_t *data, size_t size, size_t *pos)
     return s;
 }
 
-enum { F_PATH, F_ARGS, F_RANGE, F_UNIT, F_PREFER, F_ACCEPT, F_PROFILE, F__COUNT };
+enum { F_PATH, F_ARGS, F_RANGE, F_UNIT, F_PREFER, F_ACCEPT, F_PROFILE, F_BODY, F__COUNT };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -832,6 +957,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h.accept = f[F_ACCEPT];
     h.accept_profile = f[F_PROFILE];
     h.content_type = NULL;
+    h.calls = 1;
     /* bits 2-4 of the first byte: the method */
     h.method = (data[0] >> 2) % 8 <= AR_WRITE_DELETE ? (ar_write_kind)((data[0] >> 2) % 8)
                                                      : AR_WRITE_NONE;
@@ -840,7 +966,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_error(e);
     else {
         check_request(&req, d);
-        if (req.relation && req.write.kind != AR_WRITE_NONE)
+        if (req.routine)
+            check_call(&req, f[F_BODY], data[0] & 0x80 ? AR_RPC_READ : AR_RPC_ALL, max_rows);
+        else if (req.relation && req.write.kind != AR_WRITE_NONE)
             check_write(&req);
         else if (req.relation)
             check_render(&req, d, max_rows);

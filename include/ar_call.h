@@ -102,7 +102,6 @@ typedef struct {
                                 * type that is not json, converted by PostgreSQL
                                 * (json_to_record) as PostgREST converts it */
     apr_array_header_t *items; /* VARIADIC from repeated GET parameters: const char * */
-    int hex;                   /* value is the hex of bytes for a bytea (decode()) */
 } ar_call_arg;
 
 typedef struct ar_call_plan {

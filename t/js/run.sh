@@ -90,6 +90,16 @@ DBDExptime 30
     AutoRestMethods GET POST PATCH PUT DELETE
     AutoRestHide writes.items.secret
 </Location>
+
+# functions of schema calls under /rpc/, for t/js/calls.test.mjs (AR_BASE_URL with
+# /api made /r); VOLATILE ones too
+<Location /r>
+    SetHandler autorest
+    AutoRestSchemas calls
+    AutoRestRPC all
+    AutoRestHide calls.items.secret
+    AutoRestExclude calls.excluded
+</Location>
 CONF
 "$httpd" -f "$conf" -k start >"$dir/start.log" 2>&1 || fail "httpd start" "$dir/start.log"
 started=1

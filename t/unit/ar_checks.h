@@ -22,6 +22,7 @@ static const char *kind_name(const ar_error *e)
         "UNKNOWN_PROFILE", "BAD_CURSOR", "NO_RELATIONSHIP", "AMBIGUOUS_EMBED",
         "BAD_BODY", "BODY_TOO_LARGE", "BAD_MEDIA", "UNFILTERED", "MAX_AFFECTED", "BAD_PUT",
         "DB_CONFLICT", "DB_CONSTRAINT", "DB_RETRY", "DB_RAISED", "DB_READ_ONLY",
+        "NO_ROUTINE", "AMBIGUOUS_ROUTINE", "DB_CUSTOM", "BAD_RAISE",
     };
     if (!e)
         return "(no error)";
@@ -60,7 +61,7 @@ static int sql_placeholders(const char *text)
 /* The statement of plan (unless planning failed with e) is want_sql with
  * want_params bound ("v1|v2"), and its distinct $n are exactly its params:
  * two assertions, or one more when the placeholders are off. */
-static void statement_is(apr_pool_t *p, const ar_error *e, const ar_read_plan *plan,
+static inline void statement_is(apr_pool_t *p, const ar_error *e, const ar_read_plan *plan,
                          const char *want_sql, const char *want_params, const char *what)
 {
     ar_sql sql;

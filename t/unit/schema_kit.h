@@ -83,4 +83,53 @@ static inline ar_foreign_key *kit_foreign_key(apr_pool_t *p, ar_relation *r, con
     return f;
 }
 
+/* The function schema_name.name, added to s: no arguments yet, returning
+ * result (NULL: void), of volatility 'i', 's' or 'v'. */
+static inline ar_routine *kit_routine(apr_pool_t *p, ar_schema *s, const char *schema_name,
+                                      const char *name, char volatility,
+                                      const ar_relation *result, ar_returns returns, int setof)
+{
+    ar_routine *r = apr_pcalloc(p, sizeof(*r));
+
+    r->schema = schema_name;
+    r->name = name;
+    r->volatility = volatility;
+    r->args = apr_array_make(p, 2, sizeof(ar_routine_arg));
+    r->result = result;
+    r->returns = returns;
+    r->setof = setof;
+    r->return_type = result ? result->name : "void";
+    ar_schema_add_routine(s, r);
+    return r;
+}
+
+/* An argument after r's others. */
+static inline ar_routine_arg *kit_arg(ar_routine *r, const char *name, const char *type,
+                                      int has_default)
+{
+    ar_routine_arg *a = apr_array_push(r->args);
+
+    memset(a, 0, sizeof(*a));
+    a->name = name;
+    a->type = type;
+    a->has_default = has_default;
+    a->json = strcmp(type, "json") == 0 || strcmp(type, "jsonb") == 0;
+    a->array = strstr(type, "[]") != NULL;
+    return a;
+}
+
+/* A function's own result relation (OUT parameters, a scalar's one column). */
+static inline ar_relation *kit_result(apr_pool_t *p, const char *schema_name, const char *name)
+{
+    ar_relation *r = apr_pcalloc(p, sizeof(*r));
+
+    r->schema = schema_name;
+    r->name = name;
+    r->kind = AR_KIND_RESULT;
+    r->columns = apr_array_make(p, 2, sizeof(ar_column));
+    r->unique_keys = apr_array_make(p, 1, sizeof(ar_key));
+    r->foreign_keys = apr_array_make(p, 1, sizeof(ar_foreign_key));
+    return r;
+}
+
 #endif

@@ -23,7 +23,7 @@ static apr_pool_t *pool;
 static ar_error *parse(const char *path, const char *args, const char *range,
                        const char *unit, ar_read_request *req)
 {
-    ar_request_headers h = {range, unit, NULL, NULL, NULL, NULL, AR_WRITE_NONE};
+    ar_request_headers h = {range, unit, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
 
     return ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, req);
 }
@@ -382,7 +382,7 @@ static ar_error *plan_for(const char *path, const char *args, const char *range,
                           apr_int64_t max_rows, ar_read_plan *plan)
 {
     ar_read_request req;
-    ar_request_headers h = {range, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE};
+    ar_request_headers h = {range, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
     ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
 
     if (e)
@@ -555,7 +555,7 @@ static void test_plan(void)
     ok(plan.keyset == 0, "keyset: single row by pk -> 0");
     {
         ar_request_headers h = {NULL, NULL, NULL, "application/vnd.pgrst.object+json", NULL,
-                                NULL, AR_WRITE_NONE};
+                                NULL, AR_WRITE_NONE, 0};
         ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "limit=5", &h, &req);
         if (!e)
             e = ar_plan_read(pool, schema, &expo, &req, 0, &plan);
