@@ -267,6 +267,7 @@ static int autorest_handler(request_rec *r)
     }
     if (call && r->method_number != M_GET && r->method_number != M_POST) {
         ap_discard_request_body(r);
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD, OPTIONS, POST");
         return ar_resp_send_error(
             r, &cx.s,
             ar_error_make(r->pool, AR_ERR_METHOD,

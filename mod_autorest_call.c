@@ -200,6 +200,8 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
     }
     err = ar_plan_call(r->pool, cx->schema, &cx->s.exposure, req, get, bodyp, cx->s.rpc,
                        cx->s.max_rows, &plan);
+    if (err && err->kind == AR_ERR_METHOD)
+        apr_table_setn(r->headers_out, "Allow", "OPTIONS, POST"); /* a VOLATILE function */
     if (err)
         return err;
 

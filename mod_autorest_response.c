@@ -76,7 +76,8 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
     if (err->kind == AR_ERR_DB_RETRY)
         /* a serialization failure or deadlock undid everything: send it again */
         apr_table_setn(r->headers_out, "Retry-After", "1");
-    if (err->kind == AR_ERR_METHOD)
+    /* the Location's methods, unless the runner knew better (a call's) */
+    if (err->kind == AR_ERR_METHOD && !apr_table_get(r->headers_out, "Allow"))
         apr_table_setn(r->headers_out, "Allow", ar_conf_allow_header(r->pool, s->methods));
     if (err->kind == AR_ERR_DB_CUSTOM)
         raised_status(r, err, status);
