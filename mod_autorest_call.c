@@ -171,6 +171,30 @@ static int on_call_row(void *ctx, const ar_row *row)
     return ar_resp_on_row(&c->resp, row);
 }
 
+/* A constraint a function's write broke names the row's values ("Failing
+ * row contains (...)") and may name columns: which table it was is the
+ * function's business, so where this Location hides any column, a
+ * constraint error's details go, and a message naming a hidden column's
+ * name gives way to the constraint's. */
+static void withhold_hidden(context *cx, ar_error *e)
+{
+    apr_hash_index_t *hi;
+    int named = 0;
+
+    if ((e->kind != AR_ERR_DB_CONFLICT && e->kind != AR_ERR_DB_CONSTRAINT)
+        || !cx->s.exposure.hidden || apr_hash_count(cx->s.exposure.hidden) == 0)
+        return;
+    for (hi = apr_hash_first(cx->r->pool, cx->s.exposure.hidden); hi; hi = apr_hash_next(hi)) {
+        const char *key = apr_hash_this_key(hi), *column = strrchr(key, '.');
+        named |= column && column[1] && strstr(e->message, column + 1) != NULL;
+    }
+    e->details = NULL;
+    if (named)
+        e->message = e->constraint ? apr_psprintf(cx->r->pool, "the row violates constraint "
+                                                  "\"%s\"", e->constraint)
+                                   : "the row violates a constraint";
+}
+
 static void call_headers(context *cx, const ar_read_request *req)
 {
     if (req->profile)
@@ -240,8 +264,10 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
         ar_resp_finish_streaming(&c.resp, err);
         return NULL;
     }
-    if (err)
+    if (err) {
+        withhold_hidden(cx, err);
         return err;
+    }
     *done = 1;
     call_headers(cx, req);
 

@@ -173,18 +173,23 @@ int ar_exposed_schema(const ar_exposure *x, const char *schema)
     return 0;
 }
 
-int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel)
+int ar_exposed_object(const ar_exposure *x, const char *schema, const char *name)
 {
-    char key[512];
-
-    if (!ar_exposed_schema(x, rel->schema))
+    if (!ar_exposed_schema(x, schema))
         return 0;
     if (x->excluded && apr_hash_count(x->excluded)) {
-        apr_snprintf(key, sizeof(key), "%s.%s", rel->schema, rel->name);
+        char key[512];
+
+        apr_snprintf(key, sizeof(key), "%s.%s", schema, name);
         if (apr_hash_get(x->excluded, key, APR_HASH_KEY_STRING))
             return 0;
     }
     return 1;
+}
+
+int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel)
+{
+    return ar_exposed_object(x, rel->schema, rel->name);
 }
 
 int ar_exposed_name(const ar_exposure *x, const ar_relation *rel, const char *name)

@@ -84,16 +84,7 @@ void ar_schema_add_routine(ar_schema *s, ar_routine *r)
 
 int ar_exposed_routine(const ar_exposure *x, const ar_routine *r)
 {
-    char key[512];
-
-    if (!ar_exposed_schema(x, r->schema))
-        return 0;
-    if (x->excluded && apr_hash_count(x->excluded)) {
-        apr_snprintf(key, sizeof(key), "%s.%s", r->schema, r->name);
-        if (apr_hash_get(x->excluded, key, APR_HASH_KEY_STRING))
-            return 0;
-    }
-    return 1;
+    return ar_exposed_object(x, r->schema, r->name);
 }
 
 /* A result relation of the routine's own, columns added by add_column. */

@@ -240,6 +240,9 @@ typedef struct {
 } ar_exposure;
 
 int ar_exposed_schema(const ar_exposure *x, const char *schema);
+/* Whether schema.name (a relation or a function) is served: its schema is,
+ * and AutoRestExclude does not name it. */
+int ar_exposed_object(const ar_exposure *x, const char *schema, const char *name);
 int ar_exposed_relation(const ar_exposure *x, const ar_relation *rel);
 int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
                       const ar_column *col);

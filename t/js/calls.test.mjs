@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgrestClient } from '@supabase/postgrest-js';
-import { base, psql, sql } from './pg.mjs';
+import { base, psql, sql, ok, failed } from './pg.mjs';
 
 if (!/\/api\/?$/.test(base))
     throw new Error(`AR_BASE_URL ends in /api, the functions are served beside it at /r: ${base}`);
@@ -52,19 +52,6 @@ function raised(call) {
         SELECT pg_temp.caught()`));
 }
 
-// ok(RES, STATUS): a success with that status.
-function ok(res, status) {
-    assert.equal(res.error, null, `no error (got ${JSON.stringify(res.error)})`);
-    assert.equal(res.status, status);
-}
-// failed(RES, STATUS, CODE): an error object as PostgREST's, no data.
-function failed(res, status, code) {
-    assert.equal(res.status, status, `status (error ${JSON.stringify(res.error)})`);
-    assert.equal(res.data, null);
-    assert.equal(res.error?.code, code, `code (error ${JSON.stringify(res.error)})`);
-    assert.deepEqual(Object.keys(res.error).sort(), ['code', 'details', 'hint', 'message']);
-    assert.equal(typeof res.error.message, 'string');
-}
 // some(ROWS, ALL): the fixture makes a filter mean something: some rows, not all.
 function some(rowsWanted, all) {
     assert.ok(rowsWanted.length > 0 && rowsWanted.length < all.length,

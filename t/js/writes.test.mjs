@@ -11,7 +11,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgrestClient, PostgrestError } from '@supabase/postgrest-js';
-import { base, psql, sql } from './pg.mjs';
+import { base, psql, sql, ok, failed } from './pg.mjs';
 
 if (!/\/api\/?$/.test(base))
     throw new Error(`AR_BASE_URL ends in /api, the writes are served beside it at /w: ${base}`);
@@ -31,19 +31,6 @@ const byId = (rows) => [...rows].sort((a, b) => a.id - b.id);
 const snapshot = () => psql(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY id), ''))
                              FROM writes.items t`);
 
-// ok(RES, STATUS): a success with that status.
-function ok(res, status) {
-    assert.equal(res.error, null, `no error (got ${JSON.stringify(res.error)})`);
-    assert.equal(res.status, status);
-}
-// failed(RES, STATUS, CODE): an error object as PostgREST's, no data.
-function failed(res, status, code) {
-    assert.equal(res.status, status, `status (error ${JSON.stringify(res.error)})`);
-    assert.equal(res.data, null);
-    assert.equal(res.error?.code, code, `code (error ${JSON.stringify(res.error)})`);
-    assert.deepEqual(Object.keys(res.error).sort(), ['code', 'details', 'hint', 'message']);
-    assert.equal(typeof res.error.message, 'string');
-}
 
 // A row put in place by psql, not by the module (for update, delete, upsert).
 function seed(id, name, sku, price = 1, qty = 1) {
