@@ -195,6 +195,22 @@ static void withhold_hidden(context *cx, ar_error *e)
                                    : "the row violates a constraint";
 }
 
+/* PostgreSQL's "function s.fn(...) does not exist" for the call itself:
+ * dropped (or changed) since the snapshot was taken. As a vanished column
+ * is for a read, it is the snapshot's fault: read it again and retry. */
+static ar_error *dropped_since(context *cx, const ar_call_plan *plan, ar_error *e)
+{
+    const char *name = apr_pstrcat(cx->r->pool, plan->routine->schema, ".",
+                                   plan->routine->name, "(", NULL);
+
+    if (strcmp(e->code, "42883") != 0 || !e->message || strncmp(e->message, "function ", 9) != 0
+        || strncmp(e->message + 9, name, strlen(name)) != 0)
+        return e;
+    return ar_error_make(cx->r->pool, AR_ERR_DB_SCHEMA_CHANGED,
+                         "the database schema changed while this request ran", NULL,
+                         "try again");
+}
+
 static void call_headers(context *cx, const ar_read_request *req)
 {
     if (req->profile)
@@ -207,7 +223,8 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
 {
     request_rec *r = cx->r;
     ar_call_plan plan, sql_plan;
-    ar_call_body body, *bodyp = NULL;
+    ar_call_body body;
+    const ar_call_body *bodyp = NULL;
     ar_sql sql;
     ar_db_query q;
     call_run c;
@@ -215,13 +232,15 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
     int get = !req->call_post;
 
     *done = 0;
-    if (!get) {
+    if (!get && !cx->call_body) {
         if ((err = read_call_body(cx, &body)) != NULL) {
             *done = 1; /* the body is gone: no second attempt */
             return err;
         }
-        bodyp = &body;
+        cx->call_body = apr_pmemdup(r->pool, &body, sizeof(body));
     }
+    if (!get)
+        bodyp = cx->call_body;
     err = ar_plan_call(r->pool, cx->schema, &cx->s.exposure, req, get, bodyp, cx->s.rpc,
                        cx->s.max_rows, &plan);
     if (err && err->kind == AR_ERR_METHOD)
@@ -266,7 +285,7 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
     }
     if (err) {
         withhold_hidden(cx, err);
-        return err;
+        return dropped_since(cx, &plan, err);
     }
     *done = 1;
     call_headers(cx, req);

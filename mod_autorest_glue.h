@@ -165,6 +165,8 @@ typedef struct {
     const ar_schema *schema;
     int body_answered;          /* httpd's input filters answered the body (413) */
     ar_request_info request;    /* request.* settings for the database */
+    ar_call_body *call_body;    /* a call's body once read: a second attempt (after
+                                 * the snapshot was refreshed) takes it from here */
 } context;
 
 /* *done: the response went out (or began to): no retry. */
