@@ -74,8 +74,9 @@ ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
         /* RAISE in a function or trigger: its words are for the client */
         e = ar_error_make(p, AR_ERR_DB_RAISED, primary ? primary : "raised", NULL, NULL);
     else if (strcmp(state, "25006") == 0)
-        e = ar_error_make(p, AR_ERR_DB_READ_ONLY, "the database is read-only here", NULL,
-                          NULL);
+        /* "cannot execute UPDATE in a read-only transaction": no SQL text */
+        e = ar_error_make(p, AR_ERR_DB_READ_ONLY,
+                          primary ? primary : "the database is read-only here", NULL, NULL);
     else if (strcmp(state, "42501") == 0)
         e = ar_error_make(p, AR_ERR_DB_PRIVILEGE,
                           "the database refused access to this resource", NULL, NULL);

@@ -673,6 +673,26 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
     return j;
 }
 
+/* "integer", "setof s.items", "void", or for OUT parameters and TABLE(...)
+ * the columns: "(x integer, y integer)". */
+static const char *index_returns(apr_pool_t *p, const ar_routine *r)
+{
+    const char *t = r->return_type;
+    int i;
+
+    if (r->returns == AR_RETURNS_VOID)
+        return "void";
+    if (r->out_params) {
+        t = "(";
+        for (i = 0; i < r->result->columns->nelts; i++) {
+            const ar_column *c = &APR_ARRAY_IDX(r->result->columns, i, ar_column);
+            t = apr_pstrcat(p, t, i ? ", " : "", c->name, " ", c->type, NULL);
+        }
+        t = apr_pstrcat(p, t, ")", NULL);
+    }
+    return r->setof ? apr_pstrcat(p, "setof ", t, NULL) : t;
+}
+
 /* One function as the index lists it: how to call it and what it returns. */
 static json_t *index_routine(apr_pool_t *p, const ar_routine *r, const char *base_url)
 {
@@ -694,10 +714,7 @@ static json_t *index_routine(apr_pool_t *p, const ar_routine *r, const char *bas
         json_array_append_new(args, arg);
     }
     json_object_set_new(o, "arguments", args);
-    json_object_set_new(o, "returns",
-                        json_string(r->returns == AR_RETURNS_VOID ? "void"
-                                    : r->setof ? apr_pstrcat(p, "setof ", r->return_type, NULL)
-                                               : r->return_type));
+    json_object_set_new(o, "returns", json_string(index_returns(p, r)));
     json_object_set_new(o, "volatility",
                         json_string(r->procedure ? "procedure"
                                     : r->volatility == 'i' ? "immutable"

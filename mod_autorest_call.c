@@ -59,6 +59,39 @@ static ar_error *take_fields(void *ctx, apr_int64_t row, const ar_body_field *fi
     return NULL;
 }
 
+/* A form's name=value pairs as string fields, as PostgREST reads them. */
+static ar_error *form_fields(apr_pool_t *p, ar_call_body *body)
+{
+    apr_array_header_t *fields = apr_array_make(p, 4, sizeof(ar_body_field));
+    const char *s = body->text, *end = body->text + body->len;
+
+    while (s < end) {
+        const char *amp = memchr(s, '&', (apr_size_t)(end - s)), *stop = amp ? amp : end;
+        const char *eq = memchr(s, '=', (apr_size_t)(stop - s));
+        ar_body_field *f;
+        char *name, *value;
+
+        if (stop > s) {
+            name = ar_form_decode(p, s, (apr_size_t)((eq ? eq : stop) - s));
+            value = eq ? ar_form_decode(p, eq + 1, (apr_size_t)(stop - eq - 1)) : "";
+            if (!name || !value)
+                return ar_error_make(p, AR_ERR_BAD_BODY, "the form has a malformed %-escape",
+                                     NULL, NULL);
+            f = apr_array_push(fields);
+            memset(f, 0, sizeof(*f));
+            f->name = name;
+            f->name_len = strlen(name);
+            f->kind = AR_VAL_STRING;
+            f->text = f->raw = value; /* a json argument takes the text as JSON */
+            f->len = f->raw_len = strlen(value);
+        }
+        s = stop + 1;
+    }
+    body->fields = (const ar_body_field *)fields->elts;
+    body->nfields = fields->nelts;
+    return NULL;
+}
+
 static int media_is(const char *type, const char *want)
 {
     apr_size_t n = strlen(want);
@@ -86,6 +119,8 @@ static ar_error *read_call_body(context *cx, ar_call_body *body)
         body->media = AR_CALL_BODY_JSON;
     else if (media_is(type, "text/csv"))
         body->media = AR_CALL_BODY_CSV;
+    else if (media_is(type, "application/x-www-form-urlencoded"))
+        body->media = AR_CALL_BODY_FORM;
     else if (media_is(type, "text/plain"))
         body->media = AR_CALL_BODY_TEXT;
     else if (media_is(type, "text/xml"))
@@ -95,7 +130,8 @@ static ar_error *read_call_body(context *cx, ar_call_body *body)
     else
         return ar_error_make(r->pool, AR_ERR_BAD_MEDIA,
                              apr_psprintf(r->pool, "Content-Type not acceptable: %s", type), NULL,
-                             "a call takes application/json, text/csv, text/plain, text/xml or "
+                             "a call takes application/json, text/csv, "
+                             "application/x-www-form-urlencoded, text/plain, text/xml or "
                              "application/octet-stream");
     if (limit > 0 && length && apr_atoi64(length) > limit)
         return ar_body_read_error(cx, APR_ENOSPC);
@@ -120,6 +156,8 @@ static ar_error *read_call_body(context *cx, ar_call_body *body)
         return ar_body_read_error(cx, APR_EGENERAL);
     body->text = text;
     body->len = len;
+    if (body->media == AR_CALL_BODY_FORM)
+        return form_fields(r->pool, body);
     if (body->media != AR_CALL_BODY_JSON && body->media != AR_CALL_BODY_CSV)
         return NULL;
 
@@ -266,6 +304,7 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
 
     ar_resp_init(&c.resp, r, &cx->s, req, &plan.read);
     c.resp.scalar = plan.scalar;
+    c.resp.no_links = !get; /* a link would be a GET without the body's arguments */
     memset(&q, 0, sizeof(q));
     q.state = cx->conn_state;
     q.sql = &sql;
@@ -305,7 +344,14 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
                                  "the result is not exactly one row",
                                  c.resp.rows == 0 ? "no rows matched" : "more than one row matched",
                                  "narrow the filter, or accept application/json");
-        apr_table_setn(r->headers_out, "Content-Range", "0-0/*");
+        /* one value or object: counted, it is one, as PostgREST answers */
+        if (req->count == AR_COUNT_EXACT || req->count == AR_COUNT_ESTIMATED) {
+            apr_table_setn(r->headers_out, "Content-Range", "0-0/1");
+            apr_table_mergen(r->headers_out, "Preference-Applied",
+                             req->count == AR_COUNT_EXACT ? "count=exact" : "count=estimated");
+        }
+        else
+            apr_table_setn(r->headers_out, "Content-Range", "0-0/*");
         if (c.resp.rows == 0 && plan.read.media != AR_MEDIA_CSV)
             return (ar_resp_send_body(r, type, "null", 4), NULL); /* filtered away */
         if (c.resp.rows == 0)

@@ -136,6 +136,7 @@ typedef struct {
                                       * of a page's */
     void *headers_ctx;
     int scalar;                /* a function's values: each row is its one value, bare */
+    int no_links;              /* no Link headers: the page is no GET's (a POST call's) */
 } response;
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);

@@ -357,7 +357,11 @@ static void set_links(response *resp, apr_int64_t total, int more, int complete)
     static const char *const restless_paging[] = {"page", "results_per_page", NULL};
     request_rec *r = resp->r;
     const ar_read_plan *plan = resp->plan;
-    apr_array_header_t *links = apr_array_make(r->pool, 3, sizeof(const char *));
+    apr_array_header_t *links;
+
+    if (resp->no_links)
+        return;
+    links = apr_array_make(r->pool, 3, sizeof(const char *));
     apr_int64_t first = plan->skipped + plan->offset, n;
     const char *base, *next;
 

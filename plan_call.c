@@ -392,7 +392,7 @@ static ar_error *split_params(apr_pool_t *p, const ar_read_request *req, int get
 
 static whole_kind body_whole_kind(int get, const ar_call_body *body)
 {
-    if (get || !body || body->media == AR_CALL_BODY_CSV)
+    if (get || !body || body->media == AR_CALL_BODY_CSV || body->media == AR_CALL_BODY_FORM)
         return WHOLE_NONE;
     return body->media == AR_CALL_BODY_TEXT    ? WHOLE_TEXT
            : body->media == AR_CALL_BODY_XML   ? WHOLE_XML
@@ -489,8 +489,8 @@ ar_error *ar_plan_call(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
         return e;
     if (get && r->volatility == 'v')
         return ar_error_make(p, AR_ERR_METHOD,
-                             apr_psprintf(p, "%s.%s is VOLATILE: call it with POST", r->schema,
-                                          r->name),
+                             apr_psprintf(p, "%s.%s is %s: call it with POST", r->schema,
+                                          r->name, r->procedure ? "a procedure" : "VOLATILE"),
                              NULL, "GET and HEAD call only STABLE and IMMUTABLE functions");
     out->routine = r;
     out->read_only = get || r->volatility != 'v';

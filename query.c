@@ -34,8 +34,7 @@ int ar_query_count(const char *s, apr_int64_t *out)
     return 1;
 }
 
-/* Query strings use + for space and %XX; returns NULL on a bad escape or %00. */
-static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len)
+char *ar_form_decode(apr_pool_t *p, const char *s, apr_size_t len)
 {
     char *out = apr_palloc(p, len + 1), *o = out;
     apr_size_t i;
@@ -877,8 +876,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
             args++;
             continue;
         }
-        name = form_decode(p, args, eq ? (apr_size_t)(eq - args) : len);
-        value = eq ? form_decode(p, eq + 1, len - (apr_size_t)(eq - args) - 1) : "";
+        name = ar_form_decode(p, args, eq ? (apr_size_t)(eq - args) : len);
+        value = eq ? ar_form_decode(p, eq + 1, len - (apr_size_t)(eq - args) - 1) : "";
         if (!name || !value)
             return ar_error_make(p, AR_ERR_BAD_PARAM,
                                  "the query string has a malformed %-escape", NULL, NULL);
@@ -949,8 +948,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     }
 
     /* The Range header narrows what the parameters asked for, as in
-     * PostgREST, which ignores it on writes. */
-    if (h && h->range && *h->range && out->write.kind == AR_WRITE_NONE) {
+     * PostgREST, which ignores it on writes and on POST calls. */
+    if (h && h->range && *h->range && out->write.kind == AR_WRITE_NONE && !out->call_post) {
         ar_read_request r = *out;
         r.limit = AR_UNSET;
         r.offset = 0;

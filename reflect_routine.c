@@ -149,6 +149,7 @@ static void settle_result(apr_pool_t *p, ar_routine *r, ar_relation *own, PGresu
         /* OUT, INOUT or TABLE parameters: an object even for one, as
          * PostgREST answers */
         r->result = own;
+        r->out_params = 1;
         return;
     }
     if (typtype == 'c' && strcmp(relid, "0") != 0) {

@@ -39,6 +39,7 @@ typedef struct ar_routine {
     int setof;                 /* SETOF or TABLE(...): any number of rows */
     ar_returns returns;
     const char *return_type;   /* format_type() of the declared return type */
+    int out_params;            /* OUT, INOUT or TABLE parameters make its rows */
     /* The rows' columns, for the read planner. A table's or view's row type
      * is that relation (its keys embed, its hidden columns stay hidden);
      * otherwise a relation of the routine's own (schema and name the
@@ -73,6 +74,7 @@ typedef struct {
 typedef enum {
     AR_CALL_BODY_JSON,
     AR_CALL_BODY_CSV,
+    AR_CALL_BODY_FORM,         /* application/x-www-form-urlencoded: strings */
     AR_CALL_BODY_TEXT,         /* text/plain */
     AR_CALL_BODY_XML,          /* text/xml */
     AR_CALL_BODY_BYTES         /* application/octet-stream */

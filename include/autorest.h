@@ -453,6 +453,9 @@ typedef struct {
 ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
                          const char *args, const ar_request_headers *h,
                          ar_read_request *out);
+/* application/x-www-form-urlencoded text (a query string, a form body): +
+ * for space and %XX; NULL on a bad escape or %00. */
+char *ar_form_decode(apr_pool_t *p, const char *s, apr_size_t len);
 /* One filter name=[not.]op.value into out->where. */
 ar_error *ar_query_parse_filter(apr_pool_t *p, const char *name, const char *value,
                                 ar_read_request *out);
