@@ -11,6 +11,7 @@
  *   mod_autorest_read.c      running a read: plan, SQL, rows to the response
  *   mod_autorest_write.c     running a write: body in, statement, representation out
  *   mod_autorest_restless.c  writes as Flask-Restless 0.17 answered them
+ *   mod_autorest_call.c      running a call to /rpc/: body, call, its result
  */
 #ifndef MOD_AUTOREST_GLUE_H
 #define MOD_AUTOREST_GLUE_H
