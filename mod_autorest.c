@@ -3,8 +3,9 @@
  * fast, check the method against AutoRestMethods, borrow a connection from
  * mod_dbd, take the schema snapshot, and hand the request to the read,
  * write or call runner. It also gathers what the database is told of the
- * request (request.method, .path, .headers, .cookies). The other mod_autorest_*.c files hold the rest of the glue
- * (see mod_autorest_glue.h); only the glue speaks HTTP.
+ * request (request.method, .path, .headers, .cookies). The other
+ * mod_autorest_*.c files hold the rest of the glue (see mod_autorest_glue.h);
+ * only the glue speaks HTTP.
  */
 #include <stdlib.h>
 #include <string.h>
