@@ -678,11 +678,12 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
 static const char *index_returns(apr_pool_t *p, const ar_routine *r)
 {
     const char *t = r->return_type;
-    int i;
 
     if (r->returns == AR_RETURNS_VOID)
         return "void";
     if (r->out_params) {
+        int i;
+
         t = "(";
         for (i = 0; i < r->result->columns->nelts; i++) {
             const ar_column *c = &APR_ARRAY_IDX(r->result->columns, i, ar_column);
