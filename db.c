@@ -25,15 +25,60 @@ static const char settings_sql[] =
     " set_config('IntervalStyle', 'postgres', false),"
     " set_config('client_encoding', 'UTF8', false)";
 
-/* The request's settings, local to its transaction (ar_request_info); a
- * GET of a function also makes the transaction READ ONLY. */
-static const char request_sql[] =
-    "SELECT set_config('request.method', $1, true), set_config('request.path', $2, true),"
-    " set_config('request.headers', $3, true), set_config('request.cookies', $4, true)";
-static const char request_read_only_sql[] =
-    "SELECT set_config('request.method', $1, true), set_config('request.path', $2, true),"
-    " set_config('request.headers', $3, true), set_config('request.cookies', $4, true),"
-    " set_config('transaction_read_only', 'on', true)";
+/* The request's settings and role, local to its transaction
+ * (ar_request_info): four texts, for with or without a role to become and
+ * with or without READ ONLY (a GET of a function). set_config('role') is
+ * SET LOCAL ROLE; it comes after the settings, so a role that cannot be
+ * used fails this statement alone (see request_step_error). */
+#define REQUEST_SQL                                                                    \
+    "SELECT set_config('request.method', $1, true), set_config('request.path', $2, true)," \
+    " set_config('request.headers', $3, true), set_config('request.cookies', $4, true),"  \
+    " set_config('request.jwt.claims', $5, true), set_config('request.user', $6, true),"  \
+    " set_config('request.auth_type', $7, true)"
+#define REQUEST_ROLE_SQL ", set_config('role', $8, true)"
+#define REQUEST_READ_ONLY_SQL ", set_config('transaction_read_only', 'on', true)"
+static const char *const request_sql[2][2] = {
+    {REQUEST_SQL, REQUEST_SQL REQUEST_READ_ONLY_SQL},
+    {REQUEST_SQL REQUEST_ROLE_SQL, REQUEST_SQL REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL},
+};
+
+/* The statement that tells the database of the request, with its values. */
+static void request_statement(apr_pool_t *p, const ar_request_info *request, int read_only,
+                              ar_sql *out)
+{
+    out->text = request_sql[request->role != NULL][read_only != 0];
+    out->params = apr_array_make(p, 8, sizeof(const char *));
+    APR_ARRAY_PUSH(out->params, const char *) = request->method ? request->method : "";
+    APR_ARRAY_PUSH(out->params, const char *) = request->path ? request->path : "";
+    APR_ARRAY_PUSH(out->params, const char *) = request->headers ? request->headers : "{}";
+    APR_ARRAY_PUSH(out->params, const char *) = request->cookies ? request->cookies : "{}";
+    APR_ARRAY_PUSH(out->params, const char *) = request->claims ? request->claims : "{}";
+    APR_ARRAY_PUSH(out->params, const char *) = request->user ? request->user : "";
+    APR_ARRAY_PUSH(out->params, const char *) = request->auth_type ? request->auth_type : "";
+    if (request->role)
+        APR_ARRAY_PUSH(out->params, const char *) = request->role;
+}
+
+/* The request statement failed: with a role to become, that is the role
+ * ("invalid value for parameter role" when there is no such role,
+ * "permission denied to set role" when the connecting role is no member):
+ * 403, never a fall-back to the connecting role. */
+static ar_error *request_step_error(apr_pool_t *p, const ar_request_info *request,
+                                    ar_error *err)
+{
+    ar_error *refused;
+    const char *why;
+
+    if (!request->role
+        || (strcmp(err->code, "22023") != 0 && strcmp(err->code, "42501") != 0))
+        return err;
+    refused = ar_error_make(p, AR_ERR_ROLE_REFUSED, "this request's role may not be used here",
+                            NULL, NULL);
+    why = err->log ? err->log : err->message;
+    refused->log = apr_psprintf(p, "role \"%s\" refused: %.*s", request->role,
+                                (int)strcspn(why, "\n"), why);
+    return refused;
+}
 
 ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
                       const char *log)
@@ -224,6 +269,8 @@ static void state_follow(ar_conn_state *st, PGconn *conn)
 
 /* ------------------------------------------------------------ pipeline */
 
+static const ar_request_info no_request;
+
 /* What each result in the pipeline answers, in the order they come. */
 typedef enum {
     STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_REQUEST, STEP_PRE, STEP_MAIN
@@ -258,22 +305,6 @@ static int send_statement(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const 
         prep->name = name;
     }
     return PQsendQueryPrepared(conn, name, sql->params->nelts, values, NULL, NULL, 0);
-}
-
-/* The request settings' statement, prepared like any other. */
-static int send_request_settings(apr_pool_t *p, PGconn *conn, ar_conn_state *st,
-                                 const ar_request_info *request, int read_only,
-                                 apr_array_header_t *steps)
-{
-    ar_sql sql;
-
-    sql.text = read_only ? request_read_only_sql : request_sql;
-    sql.params = apr_array_make(p, 4, sizeof(const char *));
-    APR_ARRAY_PUSH(sql.params, const char *) = request->method ? request->method : "";
-    APR_ARRAY_PUSH(sql.params, const char *) = request->path ? request->path : "";
-    APR_ARRAY_PUSH(sql.params, const char *) = request->headers ? request->headers : "{}";
-    APR_ARRAY_PUSH(sql.params, const char *) = request->cookies ? request->cookies : "{}";
-    return send_statement(p, conn, st, &sql, steps);
 }
 
 /* The results of one statement that is not the streamed one: the first
@@ -334,9 +365,9 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
             goto send_failed;
     }
     if ((q->request || q->read_only) && !q->in_transaction) {
-        static const ar_request_info none;
-        if (!send_request_settings(p, conn, st, q->request ? q->request : &none, q->read_only,
-                                   steps))
+        ar_sql request;
+        request_statement(p, q->request ? q->request : &no_request, q->read_only, &request);
+        if (!send_statement(p, conn, st, &request, steps))
             goto send_failed;
         ((step *)apr_array_push(steps))->kind = STEP_REQUEST;
     }
@@ -356,6 +387,12 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     for (i = 0; i < steps->nelts && PQstatus(conn) == CONNECTION_OK; i++) {
         step *s = &APR_ARRAY_IDX(steps, i, step);
 
+        if (s->kind == STEP_REQUEST && !err) {
+            err = read_scalar(p, conn, err, NULL);
+            if (err)
+                err = request_step_error(p, q->request ? q->request : &no_request, err);
+            continue;
+        }
         if (s->kind != STEP_MAIN) {
             err = read_scalar(p, conn, err, s->kind == STEP_PRE ? &q->pre_values[s->index]
                                                                  : NULL);
@@ -559,13 +596,12 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
             st->timeout_ms = timeout_ms;
         }
         if (request) {
-            const char *rv[4] = {request->method ? request->method : "",
-                                 request->path ? request->path : "",
-                                 request->headers ? request->headers : "{}",
-                                 request->cookies ? request->cookies : "{}"};
-            res = PQexecParams(conn, request_sql, 4, NULL, rv, NULL, NULL, 0);
+            ar_sql sql;
+            request_statement(p, request, 0, &sql);
+            res = PQexecParams(conn, sql.text, sql.params->nelts, NULL,
+                               (const char *const *)sql.params->elts, NULL, NULL, 0);
             if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                err = result_error(p, conn, res);
+                err = request_step_error(p, request, result_error(p, conn, res));
             PQclear(res);
             if (err)
                 return err;

@@ -2,10 +2,9 @@
  * mod_autorest.c: the module record, its hooks, and the handler: decline
  * fast, check the method against AutoRestMethods, borrow a connection from
  * mod_dbd, take the schema snapshot, and hand the request to the read,
- * write or call runner. It also gathers what the database is told of the
- * request (request.method, .path, .headers, .cookies). The other
- * mod_autorest_*.c files hold the rest of the glue (see mod_autorest_glue.h);
- * only the glue speaks HTTP.
+ * write or call runner, once mod_autorest_role.c has said who is asking.
+ * The other mod_autorest_*.c files hold the rest of the glue (see
+ * mod_autorest_glue.h); only the glue speaks HTTP.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,49 +87,43 @@ static int is_call(request_rec *r, const settings *s)
     return strncmp(path, "rpc/", 4) == 0;
 }
 
-/* request.method, request.path, request.headers (lower-cased names, the
- * Authorization header left out) and request.cookies for the database. */
-static void request_info(request_rec *r, ar_request_info *out)
+/* Each unreadable relation or function the index statement names joins
+ * the exclusions. */
+static int exclude_row(void *ctx, const ar_row *row)
 {
-    const apr_array_header_t *h = apr_table_elts(r->headers_in);
-    const char *cookie = apr_table_get(r->headers_in, "Cookie");
-    json_t *headers = json_object(), *cookies = json_object();
-    char *text;
-    int i;
+    apr_hash_t *excluded = ctx;
+    int len;
+    const char *name = ar_db_row_value(row, 0, &len);
 
-    for (i = 0; i < h->nelts; i++) {
-        const apr_table_entry_t *e = &APR_ARRAY_IDX(h, i, apr_table_entry_t);
-        char *name;
+    if (name)
+        apr_hash_set(excluded, apr_pstrmemdup(apr_hash_pool_get(excluded), name, len),
+                     (apr_ssize_t)len, "");
+    return 0;
+}
 
-        if (!e->key || !e->val || strcasecmp(e->key, "Authorization") == 0)
-            continue;
-        name = apr_pstrdup(r->pool, e->key);
-        ap_str_tolower(name);
-        json_object_set_new(headers, name, json_string(e->val));
-    }
-    if (cookie) {
-        char *copy = apr_pstrdup(r->pool, cookie), *state = NULL, *pair;
+/* Where requests run as roles of their own, the snapshot holds everything:
+ * the index of one role leaves out what that role may not read. */
+static ar_error *exclude_unreadable(context *cx, ar_exposure *exposure)
+{
+    apr_pool_t *p = cx->r->pool;
+    apr_hash_t *excluded =
+        exposure->excluded ? apr_hash_copy(p, exposure->excluded) : apr_hash_make(p);
+    ar_db_query q;
+    ar_sql sql;
+    ar_error *err;
 
-        for (pair = apr_strtok(copy, ";", &state); pair; pair = apr_strtok(NULL, ";", &state)) {
-            char *eq = strchr(pair, '=');
-            while (*pair == ' ')
-                pair++;
-            if (!eq || eq == pair)
-                continue;
-            *eq = '\0';
-            json_object_set_new(cookies, pair, json_string(eq + 1));
-        }
-    }
-    out->method = r->method;
-    out->path = r->uri;
-    text = json_dumps(headers, JSON_COMPACT);
-    out->headers = text ? apr_pstrdup(r->pool, text) : "{}";
-    free(text);
-    text = json_dumps(cookies, JSON_COMPACT);
-    out->cookies = text ? apr_pstrdup(r->pool, text) : "{}";
-    free(text);
-    json_decref(headers);
-    json_decref(cookies);
+    ar_reflect_unreadable_sql(p, exposure->schemas, &sql);
+    memset(&q, 0, sizeof(q));
+    q.state = cx->conn_state;
+    q.sql = &sql;
+    q.timeout_ms = cx->s.timeout_ms;
+    q.request = &cx->request;
+    q.on_row = exclude_row;
+    q.ctx = excluded;
+    if ((err = ar_db_stream(p, cx->conn, &q)) != NULL)
+        return err;
+    exposure->excluded = excluded;
+    return NULL;
 }
 
 static ar_error *serve(context *cx, int write)
@@ -193,8 +186,13 @@ static ar_error *serve(context *cx, int write)
         apr_size_t len;
         const char *base = apr_pstrmemdup(r->pool, cx->s.location,
                                           location_base_len(cx->s.location));
-        char *body = ar_json_index(r->pool, cx->schema, &cx->s.exposure, base, cx->s.methods,
-                                   cx->s.rpc, &len);
+        ar_exposure exposure = cx->s.exposure;
+        char *body;
+
+        if (cx->s.role_source != ROLE_NONE && (err = exclude_unreadable(cx, &exposure)))
+            return err;
+        body = ar_json_index(r->pool, cx->schema, &exposure, base, cx->s.methods, cx->s.rpc,
+                             &len);
 
         if (!body)
             return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
@@ -293,8 +291,13 @@ static int autorest_handler(request_rec *r)
                                                 "the request body could not be read", NULL,
                                                 NULL));
 
-    request_info(r, &cx.request);
-    err = serve(&cx, write_bit != 0);
+    err = ar_role_request_info(r, &cx.s, &cx.request);
+    if (!err)
+        err = serve(&cx, write_bit != 0);
+    /* PostgREST's answer to a refusal: 401 when no one authenticated (the
+     * caller may, and then be let in), 403 when someone did */
+    if (err && err->kind == AR_ERR_DB_PRIVILEGE && cx.request.anonymous)
+        err->kind = AR_ERR_DB_PRIVILEGE_ANON;
     if (cx.body_answered)
         return AP_FILTER_ERROR; /* httpd's input filter has answered (413) */
     if (err && write_bit) {

@@ -52,7 +52,9 @@ static apr_status_t snapshot_release(void *data)
 
 static cache_entry *cache_entry_for(request_rec *r, const settings *s)
 {
-    const char *key = apr_psprintf(r->pool, "%pp|", (void *)r->server);
+    /* requests that switch roles read a snapshot of everything */
+    const char *key = apr_psprintf(r->pool, "%pp|%c|", (void *)r->server,
+                                   s->role_source != ROLE_NONE ? 'R' : 'C');
     cache_entry *e;
     int i;
 
@@ -79,9 +81,9 @@ static ar_error *reflect_into_snapshot(request_rec *r, PGconn *conn, const setti
     if (apr_pool_create_unmanaged(&pool) != APR_SUCCESS)
         return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
     schemas = apr_array_copy(pool, s->exposure.schemas);
-    err = ar_reflect_load(conn, pool, schemas, &schema);
+    err = ar_reflect_load(conn, pool, schemas, s->role_source != ROLE_NONE, &schema);
     if (err && err->kind == AR_ERR_DB_UNAVAILABLE && ar_db_usable(conn))
-        err = ar_reflect_load(conn, pool, schemas, &schema);
+        err = ar_reflect_load(conn, pool, schemas, s->role_source != ROLE_NONE, &schema);
     if (err) {
         ar_error *copy = ar_error_make(r->pool, err->kind, err->message, NULL, err->hint);
         copy->log = apr_pstrdup(r->pool, err->log);

@@ -24,6 +24,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->tx_override = AR_UNSET;
     c->restless_allow_many = AR_UNSET;
     c->rpc = AR_UNSET;
+    c->role_source = AR_UNSET;
     return c;
 }
 
@@ -59,6 +60,17 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->restless_allow_many = add->restless_allow_many != AR_UNSET ? add->restless_allow_many
                                                                   : base->restless_allow_many;
     c->rpc = add->rpc != AR_UNSET ? add->rpc : base->rpc;
+    if (add->role_source != AR_UNSET) {
+        c->role_source = add->role_source;
+        c->role_arg = add->role_arg;
+    }
+    else {
+        c->role_source = base->role_source;
+        c->role_arg = base->role_arg;
+    }
+    c->role_map = add->role_map ? add->role_map : base->role_map;
+    c->anon_role = add->anon_role ? add->anon_role : base->anon_role;
+    c->claims_env = add->claims_env ? add->claims_env : base->claims_env;
     return c;
 }
 
@@ -187,6 +199,38 @@ static const char *set_rpc(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+/* AutoRestRole user | env NAME | fixed ROLE */
+static const char *set_role(cmd_parms *cmd, void *cfg, const char *how, const char *arg)
+{
+    dir_conf *c = cfg;
+
+    if (strcasecmp(how, "user") == 0 && !arg)
+        c->role_source = ROLE_USER;
+    else if (strcasecmp(how, "env") == 0 && arg)
+        c->role_source = ROLE_ENV;
+    else if (strcasecmp(how, "fixed") == 0 && arg)
+        c->role_source = ROLE_FIXED;
+    else
+        return apr_psprintf(cmd->pool, "%s is 'user', 'env NAME' or 'fixed ROLE'",
+                            cmd->cmd->name);
+    c->role_arg = arg;
+    return NULL;
+}
+
+/* AutoRestRoleMap from to: in the order given, the first match wins. */
+static const char *set_role_map(cmd_parms *cmd, void *cfg, const char *from, const char *to)
+{
+    dir_conf *c = cfg;
+    role_map_entry *e;
+
+    if (!c->role_map)
+        c->role_map = apr_array_make(cmd->pool, 4, sizeof(role_map_entry));
+    e = apr_array_push(c->role_map);
+    e->from = from;
+    e->to = to;
+    return NULL;
+}
+
 static const struct {
     const char *name;
     int bit;
@@ -261,6 +305,20 @@ const command_rec ar_conf_cmds[] = {
     AP_INIT_TAKE1("AutoRestRPC", set_rpc, NULL, ACCESS_CONF,
                   "functions served under /rpc/: off (default), read (STABLE and IMMUTABLE "
                   "ones, by GET or POST) or all (VOLATILE ones too, by POST)"),
+    AP_INIT_TAKE12("AutoRestRole", set_role, NULL, ACCESS_CONF,
+                   "the PostgreSQL role a request runs as: user (the authenticated "
+                   "user's name), env NAME (an environment variable's value) or fixed ROLE "
+                   "(default: the connecting role for everyone)"),
+    AP_INIT_TAKE2("AutoRestRoleMap", set_role_map, NULL, ACCESS_CONF,
+                  "a name (or a pattern with * ? [..]) and the role it becomes; the first "
+                  "match wins, an unmatched name is a role as it is"),
+    AP_INIT_TAKE1("AutoRestAnonRole", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(dir_conf, anon_role), ACCESS_CONF,
+                  "the role of requests no one authenticated (default: none, they are 401)"),
+    AP_INIT_TAKE1("AutoRestClaims", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(dir_conf, claims_env), ACCESS_CONF,
+                  "the environment variable whose JSON object (or verified JWT) is "
+                  "request.jwt.claims (default: mod_auth_openidc's OIDC_access_token)"),
     {NULL}
 };
 
@@ -296,6 +354,13 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->restless_allow_many = c->restless_allow_many == 1;
     s->rpc = c->rpc != AR_UNSET ? (ar_rpc_mode)c->rpc : AR_RPC_OFF;
     s->count_threshold = s->max_rows > 0 ? s->max_rows : AR_DEFAULT_MAX_ROWS;
+    s->role_source = c->role_source != AR_UNSET ? (role_source)c->role_source
+                     : c->role_map || c->anon_role ? ROLE_USER
+                                                   : ROLE_NONE;
+    s->role_arg = c->role_arg;
+    s->role_map = c->role_map;
+    s->anon_role = c->anon_role;
+    s->claims_env = c->claims_env;
     if (c->cursor_secret) {
         s->cursor_key = (const unsigned char *)c->cursor_secret;
         s->cursor_key_len = strlen(c->cursor_secret);

@@ -12,6 +12,7 @@
  *   mod_autorest_write.c     running a write: body in, statement, representation out
  *   mod_autorest_restless.c  writes as Flask-Restless 0.17 answered them
  *   mod_autorest_call.c      running a call to /rpc/: body, call, its result
+ *   mod_autorest_role.c      who is asking: the role and the request.* settings
  */
 #ifndef MOD_AUTOREST_GLUE_H
 #define MOD_AUTOREST_GLUE_H
@@ -64,7 +65,27 @@ typedef struct {
     int tx_override;               /* AR_UNSET: unset */
     int restless_allow_many;       /* AR_UNSET: unset */
     int rpc;                       /* ar_rpc_mode; AR_UNSET: unset */
+    int role_source;               /* role_source; AR_UNSET: unset */
+    const char *role_arg;          /* AutoRestRole env NAME, fixed ROLE */
+    apr_array_header_t *role_map;  /* role_map_entry; NULL: unset */
+    const char *anon_role;         /* NULL: unset */
+    const char *claims_env;        /* NULL: unset */
 } dir_conf;
+
+/* Where a request's role comes from (AutoRestRole). */
+typedef enum {
+    ROLE_NONE,      /* no role directive: the connecting role serves everyone */
+    ROLE_USER,      /* the authenticated user (REMOTE_USER) */
+    ROLE_ENV,       /* an environment variable (a claim, a certificate's CN) */
+    ROLE_FIXED      /* one role for every authenticated request */
+} role_source;
+
+/* AutoRestRoleMap from to: a name matching from (an apr_fnmatch pattern)
+ * becomes the role to. */
+typedef struct {
+    const char *from;
+    const char *to;
+} role_map_entry;
 
 #define AR_DEFAULT_MAX_ROWS 1000
 #define AR_DEFAULT_TIMEOUT 10
@@ -85,6 +106,12 @@ typedef struct {
     int tx_override;               /* Prefer: tx=rollback is honoured */
     int restless_allow_many;       /* Flask-Restless's PATCH/DELETE of a collection */
     ar_rpc_mode rpc;               /* AutoRestRPC */
+    role_source role_source;       /* AutoRestRole (ROLE_USER when only a map or an
+                                    * anonymous role is set) */
+    const char *role_arg;
+    const apr_array_header_t *role_map; /* NULL: names are roles as they are */
+    const char *anon_role;         /* NULL: no one unauthenticated is served */
+    const char *claims_env;        /* AutoRestClaims; NULL: mod_auth_openidc's token */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -155,6 +182,16 @@ void ar_resp_close_document(response *resp);
 void ar_resp_collection_headers(response *resp, int complete);
 void ar_resp_finish_streaming(response *resp, const ar_error *err);
 apr_int64_t ar_resp_total_rows(const response *resp);
+
+/* ------------------------------------------------------------ who is asking */
+
+/* What the database is told of the request (request.* settings) and the
+ * role it runs as; 401 when no one authenticated and there is no anonymous
+ * role, 403 for a name that can never be a role. Where roles are in use it
+ * also binds s's cursor key to the caller. */
+ar_error *ar_role_request_info(request_rec *r, settings *s, ar_request_info *out);
+/* WWW-Authenticate for a 401, after the Location's AuthType. */
+void ar_role_challenge(request_rec *r);
 
 /* ---------------------------------------------------------------- runners */
 

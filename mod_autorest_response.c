@@ -71,8 +71,14 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
     int status = ar_error_status(err);
 
     if (err->log)
-        ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
-                      "%s: %s", err->code, err->log);
+        /* a role refused is the admin's to see: a map or a grant is missing */
+        ap_log_rerror(APLOG_MARK,
+                      status >= 500                         ? APLOG_ERR
+                      : err->kind == AR_ERR_ROLE_REFUSED    ? APLOG_WARNING
+                                                            : APLOG_INFO,
+                      0, r, "%s: %s", err->code, err->log);
+    if (status == HTTP_UNAUTHORIZED)
+        ar_role_challenge(r);
     if (err->kind == AR_ERR_DB_RETRY)
         /* a serialization failure or deadlock undid everything: send it again */
         apr_table_setn(r->headers_out, "Retry-After", "1");

@@ -297,13 +297,13 @@ static const char relations_sql[] =
     "  a.attgenerated <> '' OR a.attidentity = 'a',"
     "  a.atthasdef OR a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_type d"
     "     WHERE d.oid = a.atttypid AND d.typdefaultbin IS NOT NULL),"
-    "  has_column_privilege(c.oid, a.attnum, 'INSERT'),"
-    "  has_column_privilege(c.oid, a.attnum, 'UPDATE'),"
-    "  (CASE WHEN has_table_privilege(c.oid, 'INSERT')"
+    "  " AR_PRIVILEGE("has_column_privilege(c.oid, a.attnum, 'INSERT')") ","
+    "  " AR_PRIVILEGE("has_column_privilege(c.oid, a.attnum, 'UPDATE')") ","
+    "  (CASE WHEN " AR_PRIVILEGE("has_table_privilege(c.oid, 'INSERT')")
     "     AND pg_relation_is_updatable(c.oid, false) & 8 = 8 THEN 1 ELSE 0 END)"
-    "  | (CASE WHEN has_table_privilege(c.oid, 'UPDATE')"
+    "  | (CASE WHEN " AR_PRIVILEGE("has_table_privilege(c.oid, 'UPDATE')")
     "     AND pg_relation_is_updatable(c.oid, false) & 4 = 4 THEN 2 ELSE 0 END)"
-    "  | (CASE WHEN has_table_privilege(c.oid, 'DELETE')"
+    "  | (CASE WHEN " AR_PRIVILEGE("has_table_privilege(c.oid, 'DELETE')")
     "     AND pg_relation_is_updatable(c.oid, false) & 16 = 16 THEN 4 ELSE 0 END)"
     " FROM pg_class c"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -311,7 +311,7 @@ static const char relations_sql[] =
     " LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
     " WHERE n.nspname = ANY($1::text[])"
     "  AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition"
-    "  AND has_column_privilege(c.oid, a.attnum, 'SELECT')"
+    "  AND " AR_PRIVILEGE("has_column_privilege(c.oid, a.attnum, 'SELECT')")
     " ORDER BY n.nspname, c.relname, a.attnum";
 
 static const char keys_sql[] =
@@ -787,8 +787,30 @@ void ar_schema_link_views(ar_schema *s)
     }
 }
 
-ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
-                          const apr_array_header_t *schemas, ar_schema **out)
+/* Relations and functions of the schemas the request's role may not read
+ * (nor any column of) or execute (no overload of): what the index leaves
+ * out for that role. Run as the role, in the request's own transaction. */
+static const char unreadable_sql[] =
+    "SELECT n.nspname || '.' || c.relname FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')"
+    "  AND NOT has_any_column_privilege(c.oid, 'SELECT')"
+    " UNION ALL"
+    " SELECT n.nspname || '.' || p.proname FROM pg_proc p"
+    " JOIN pg_namespace n ON n.oid = p.pronamespace"
+    " WHERE n.nspname = ANY($1::text[])"
+    " GROUP BY n.nspname, p.proname"
+    " HAVING NOT bool_or(has_function_privilege(p.oid, 'EXECUTE'))";
+
+void ar_reflect_unreadable_sql(apr_pool_t *p, const apr_array_header_t *schemas, ar_sql *out)
+{
+    out->text = unreadable_sql;
+    out->params = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(out->params, const char *) = pg_text_array(p, schemas);
+}
+
+ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p, const apr_array_header_t *schemas,
+                          int every_privilege, ar_schema **out)
 {
     const char *schema_list = pg_text_array(p, schemas);
     PGresult *res = NULL;
@@ -800,6 +822,12 @@ ar_error *ar_reflect_load(PGconn *conn, apr_pool_t *p,
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto fail;
     PQclear(res);
+    if (every_privilege) {
+        res = PQexec(conn, "SELECT set_config('" AR_EVERY_PRIVILEGE "', 'on', true)");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            goto fail;
+        PQclear(res);
+    }
 
     res = ar_catalogue_query(conn, types_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)

@@ -37,7 +37,7 @@ static const char routines_sql[] =
     "   FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY u(t, i)"
     " ) a ON true"
     " WHERE n.nspname = ANY($1::text[]) AND p.prokind IN ('f', 'p')"
-    "  AND has_function_privilege(p.oid, 'EXECUTE')"
+    "  AND " AR_PRIVILEGE("has_function_privilege(p.oid, 'EXECUTE')")
     "  AND r.typname NOT IN ('trigger', 'event_trigger', 'internal', 'language_handler',"
     "   'fdw_handler', 'index_am_handler', 'table_am_handler', 'tsm_handler')"
     "  AND NOT 'internal'::regtype = ANY(coalesce(p.proallargtypes, p.proargtypes::oid[]))"

@@ -70,6 +70,9 @@ typedef enum {
     AR_ERR_AMBIGUOUS_ROUTINE,  /* several overloads fit: 300 */
     AR_ERR_DB_CUSTOM,          /* RAISE SQLSTATE 'PGRST' or 'PTnnn': the status it names */
     AR_ERR_BAD_RAISE,          /* a PGRST raise whose JSON cannot be read: 500 */
+    AR_ERR_NO_ROLE,            /* no one authenticated and no anonymous role: 401 */
+    AR_ERR_ROLE_REFUSED,       /* a role name the connecting role may not become: 403 */
+    AR_ERR_DB_PRIVILEGE_ANON,  /* SQLSTATE 42501 for an anonymous request: 401 */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -226,9 +229,12 @@ int ar_relation_column_index(const ar_relation *rel, const char *name);
 int ar_column_is_json(const ar_column *c);
 
 struct pg_conn;
-/* Reads the catalogue for the given schemas into a new schema in pool p. */
+/* Reads the catalogue for the given schemas into a new schema in pool p:
+ * what the connecting role may read, write and execute, or, with
+ * every_privilege, everything (for requests that run as other roles). */
 ar_error *ar_reflect_load(struct pg_conn *conn, apr_pool_t *p,
-                          const apr_array_header_t *schemas, ar_schema **out);
+                          const apr_array_header_t *schemas, int every_privilege,
+                          ar_schema **out);
 
 /* -------------------------------------------------------------- exposure */
 
@@ -616,6 +622,10 @@ typedef struct {
     apr_array_header_t *params;     /* const char *: bound values, $1.. */
 } ar_sql;
 
+/* The statement whose rows name ("schema.name") the relations and functions
+ * of the schemas that the role it runs as may not read or execute. */
+void ar_reflect_unreadable_sql(apr_pool_t *p, const apr_array_header_t *schemas, ar_sql *out);
+
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out);
 /* SELECT 1 from the parent of a relationship route, by its key. */
 void ar_sql_render_parent(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out);
@@ -789,14 +799,21 @@ ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
 
 /* The request as the database sees it: transaction-local settings that a
  * function, trigger or row-level policy reads with current_setting(), under
- * PostgREST 12's names (request.method, request.path, request.headers and
- * request.cookies, the last two JSON objects), sent in the same round trip
- * as the statement and gone when its transaction ends. */
+ * PostgREST 12's names (request.method, request.path, request.headers,
+ * request.cookies and request.jwt.claims, the last three JSON objects) and
+ * ours (request.user, request.auth_type), and the role the request runs as
+ * (SET LOCAL ROLE), sent in the same round trip as the statement and gone
+ * when its transaction ends. */
 typedef struct {
     const char *method;
     const char *path;
     const char *headers;
     const char *cookies;
+    const char *claims;         /* JSON object; NULL: "{}" */
+    const char *user;           /* who httpd authenticated; NULL: no one */
+    const char *auth_type;      /* how (AuthType); NULL: no one */
+    const char *role;           /* NULL: the connecting role's own */
+    int anonymous;              /* the role is the anonymous one: a refusal is 401 */
 } ar_request_info;
 
 /* What one request runs: statements whose first value it wants (counts),

@@ -9,6 +9,14 @@
 
 #include "autorest.h"
 
+/* A privilege check of the connecting role in a catalogue query, or true in
+ * a snapshot for Locations whose requests run as roles of their own
+ * (ar_reflect_load's every_privilege): there PostgreSQL checks each
+ * request's role as its statement runs, and the snapshot holds everything. */
+#define AR_EVERY_PRIVILEGE "autorest.every_privilege"
+#define AR_PRIVILEGE(check) \
+    "(coalesce(current_setting('" AR_EVERY_PRIVILEGE "', true), '') = 'on' OR " check ")"
+
 /* The schema's hash keys: "schema" NUL "name". */
 const char *ar_schema_key(apr_pool_t *p, const char *schema, const char *name,
                           apr_size_t *len);

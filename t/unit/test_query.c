@@ -712,6 +712,9 @@ static void test_errors(void)
         {AR_ERR_AMBIGUOUS_ROUTINE, 300, "AR120"},
         {AR_ERR_DB_CUSTOM, 400, "PGRST"},
         {AR_ERR_BAD_RAISE, 500, "AR505"},
+        {AR_ERR_NO_ROLE, 401, "AR701"},
+        {AR_ERR_ROLE_REFUSED, 403, "AR702"},
+        {AR_ERR_DB_PRIVILEGE_ANON, 401, "42501"},
     };
     size_t i;
     ar_error *e;
