@@ -42,6 +42,11 @@ static const char *const request_sql[2][2] = {
     {REQUEST_SQL REQUEST_ROLE_SQL, REQUEST_SQL REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL},
 };
 
+/* What functions asked of the response so far (see ar_response_settings). */
+static const char response_sql[] =
+    "SELECT nullif(current_setting('response.headers', true), ''),"
+    " nullif(current_setting('response.status', true), '')";
+
 /* The statement that tells the database of the request, with its values. */
 static void request_statement(apr_pool_t *p, const ar_request_info *request, int read_only,
                               ar_sql *out)
@@ -273,7 +278,8 @@ static const ar_request_info no_request;
 
 /* What each result in the pipeline answers, in the order they come. */
 typedef enum {
-    STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_REQUEST, STEP_PRE, STEP_MAIN
+    STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_REQUEST, STEP_PRE_REQUEST,
+    STEP_RESPONSE, STEP_PRE, STEP_MAIN
 } step_kind;
 
 typedef struct {
@@ -319,6 +325,42 @@ static ar_error *read_scalar(apr_pool_t *p, PGconn *conn, ar_error *err, const c
         else if (value && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0
                  && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
             *value = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    return err;
+}
+
+/* A statement without values, prepared like any other. */
+static int send_plain(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const char *text,
+                      step_kind kind, apr_array_header_t *steps)
+{
+    ar_sql sql;
+
+    sql.text = text;
+    sql.params = apr_array_make(p, 1, sizeof(const char *));
+    if (!send_statement(p, conn, st, &sql, steps))
+        return 0;
+    ((step *)apr_array_push(steps))->kind = kind;
+    return 1;
+}
+
+/* response.headers and response.status from the result of response_sql:
+ * what is set replaces what an earlier read found. */
+static ar_error *read_response(apr_pool_t *p, PGconn *conn, ar_error *err,
+                               ar_response_settings *out)
+{
+    PGresult *res;
+
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
+            err = result_error(p, conn, res);
+        else if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+                 && PQnfields(res) == 2) {
+            if (!PQgetisnull(res, 0, 0))
+                out->headers = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+            if (!PQgetisnull(res, 0, 1))
+                out->status = apr_pstrdup(p, PQgetvalue(res, 0, 1));
+        }
         PQclear(res);
     }
     return err;
@@ -370,6 +412,14 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
         if (!send_statement(p, conn, st, &request, steps))
             goto send_failed;
         ((step *)apr_array_push(steps))->kind = STEP_REQUEST;
+        if (q->request && q->request->pre_request
+            && !send_plain(p, conn, st, q->request->pre_request, STEP_PRE_REQUEST, steps))
+            goto send_failed;
+        /* what the pre-request asked is known before the first row, so a
+         * response that streams still carries it */
+        if (q->request && q->request->pre_request && q->request->response
+            && !send_plain(p, conn, st, response_sql, STEP_RESPONSE, steps))
+            goto send_failed;
     }
     for (i = 0; i < q->npre; i++) {
         if (!send_statement(p, conn, st, &q->pre[i], steps))
@@ -381,6 +431,9 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     if (!send_statement(p, conn, st, q->sql, steps))
         goto send_failed;
     ((step *)apr_array_push(steps))->kind = STEP_MAIN;
+    if (q->request && q->request->response
+        && !send_plain(p, conn, st, response_sql, STEP_RESPONSE, steps))
+        goto send_failed;
     if (!PQpipelineSync(conn))
         goto send_failed;
 
@@ -391,6 +444,10 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
             err = read_scalar(p, conn, err, NULL);
             if (err)
                 err = request_step_error(p, q->request ? q->request : &no_request, err);
+            continue;
+        }
+        if (s->kind == STEP_RESPONSE) {
+            err = read_response(p, conn, err, q->request->response);
             continue;
         }
         if (s->kind != STEP_MAIN) {
@@ -603,6 +660,14 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
             if (PQresultStatus(res) != PGRES_TUPLES_OK)
                 err = request_step_error(p, request, result_error(p, conn, res));
             PQclear(res);
+            if (!err && request->pre_request) {
+                res = PQexec(conn, request->pre_request);
+                if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                    err = result_error(p, conn, res);
+                PQclear(res);
+            }
+            if (!err && request->response && PQsendQuery(conn, response_sql))
+                err = read_response(p, conn, NULL, request->response);
             if (err)
                 return err;
         }

@@ -275,6 +275,46 @@ static ar_error *pgrst_raise(apr_pool_t *p, const char *message, const char *det
     return e;
 }
 
+apr_array_header_t *ar_response_headers_parse(apr_pool_t *p, const char *json)
+{
+    json_t *list = json_loads(json, 0, NULL), *item, *value;
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(ar_call_param));
+    const char *key;
+    size_t i;
+
+    if (!json_is_array(list)) {
+        json_decref(list);
+        return NULL;
+    }
+    json_array_foreach(list, i, item) {
+        if (!json_is_object(item) || json_object_size(item) != 1)
+            break;
+        json_object_foreach(item, key, value) {
+            ar_call_param *h;
+            if (!json_is_string(value))
+                break;
+            h = apr_array_push(out);
+            h->name = apr_pstrdup(p, key);
+            h->value = apr_pstrdup(p, json_string_value(value));
+        }
+        if ((size_t)out->nelts != i + 1)
+            break;
+    }
+    i = json_array_size(list);
+    json_decref(list);
+    return (size_t)out->nelts == i ? out : NULL;
+}
+
+int ar_response_status_parse(const char *text)
+{
+    char *end;
+    long status = strtol(text, &end, 10);
+
+    while (*end == ' ')
+        end++;
+    return *text && *end == '\0' && status >= 100 && status <= 599 ? (int)status : 0;
+}
+
 ar_error *ar_error_raised(apr_pool_t *p, const char *sqlstate, const char *message,
                           const char *detail, const char *hint)
 {

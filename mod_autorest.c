@@ -292,6 +292,14 @@ static int autorest_handler(request_rec *r)
                                                 NULL));
 
     err = ar_role_request_info(r, &cx.s, &cx.request);
+    cx.request.pre_request = cx.s.pre_request;
+    /* what functions ask of the response: where a function runs (the
+     * pre-request, a call, a write's triggers) */
+    if (cx.s.pre_request || call || write_bit) {
+        /* the request's: the filter may run after this handler returned */
+        cx.request.response = apr_pcalloc(r->pool, sizeof(ar_response_settings));
+        ar_resp_honour_settings(r, cx.request.response);
+    }
     if (!err)
         err = serve(&cx, write_bit != 0);
     /* PostgREST's answer to a refusal: 401 when no one authenticated (the
@@ -354,6 +362,7 @@ static void autorest_register_hooks(apr_pool_t *p)
     ap_hook_post_config(autorest_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(autorest_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(autorest_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ar_resp_register_filters();
 }
 
 AP_DECLARE_MODULE(autorest) = {

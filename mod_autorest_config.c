@@ -71,6 +71,7 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->role_map = add->role_map ? add->role_map : base->role_map;
     c->anon_role = add->anon_role ? add->anon_role : base->anon_role;
     c->claims_env = add->claims_env ? add->claims_env : base->claims_env;
+    c->pre_request = add->pre_request ? add->pre_request : base->pre_request;
     return c;
 }
 
@@ -217,6 +218,21 @@ static const char *set_role(cmd_parms *cmd, void *cfg, const char *how, const ch
     return NULL;
 }
 
+/* AutoRestPreRequest schema.fn: its call, quoted, once for all requests. */
+static const char *set_pre_request(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    const char *err = dotted_name(cmd, arg, 2);
+    const char *dot = strchr(arg, '.');
+
+    if (err)
+        return err;
+    ((dir_conf *)cfg)->pre_request =
+        apr_pstrcat(cmd->pool, "SELECT ",
+                    ar_sql_quote_ident(cmd->pool, apr_pstrndup(cmd->pool, arg, dot - arg)), ".",
+                    ar_sql_quote_ident(cmd->pool, dot + 1), "()", NULL);
+    return NULL;
+}
+
 /* AutoRestRoleMap from to: in the order given, the first match wins. */
 static const char *set_role_map(cmd_parms *cmd, void *cfg, const char *from, const char *to)
 {
@@ -319,6 +335,10 @@ const command_rec ar_conf_cmds[] = {
                   (void *)APR_OFFSETOF(dir_conf, claims_env), ACCESS_CONF,
                   "the environment variable whose JSON object (or verified JWT) is "
                   "request.jwt.claims (default: mod_auth_openidc's OIDC_access_token)"),
+    AP_INIT_TAKE1("AutoRestPreRequest", set_pre_request, NULL, ACCESS_CONF,
+                  "schema.function run in every request's transaction before its statement, "
+                  "as the request's role: it may raise (the error answers the request) or "
+                  "set response.headers and response.status (default: none)"),
     {NULL}
 };
 
@@ -361,6 +381,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->role_map = c->role_map;
     s->anon_role = c->anon_role;
     s->claims_env = c->claims_env;
+    s->pre_request = c->pre_request;
     if (c->cursor_secret) {
         s->cursor_key = (const unsigned char *)c->cursor_secret;
         s->cursor_key_len = strlen(c->cursor_secret);

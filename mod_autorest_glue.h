@@ -70,6 +70,7 @@ typedef struct {
     apr_array_header_t *role_map;  /* role_map_entry; NULL: unset */
     const char *anon_role;         /* NULL: unset */
     const char *claims_env;        /* NULL: unset */
+    const char *pre_request;       /* "SELECT schema.fn()", quoted; NULL: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -112,6 +113,7 @@ typedef struct {
     const apr_array_header_t *role_map; /* NULL: names are roles as they are */
     const char *anon_role;         /* NULL: no one unauthenticated is served */
     const char *claims_env;        /* AutoRestClaims; NULL: mod_auth_openidc's token */
+    const char *pre_request;       /* AutoRestPreRequest's statement; NULL: none */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -168,6 +170,11 @@ typedef struct {
 } response;
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
+/* response.headers and response.status, applied to r before its first
+ * byte goes out (an output filter). */
+#define AR_RESPONSE_SETTINGS_FILTER "AUTOREST_RESPONSE_SETTINGS"
+void ar_resp_register_filters(void);
+void ar_resp_honour_settings(request_rec *r, ar_response_settings *asked);
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len);
 /* s with every byte but ASCII letters, digits and those in keep as %XX. */
 const char *ar_resp_percent_encode(apr_pool_t *p, const char *s, const char *keep);

@@ -45,23 +45,82 @@ static int header_safe(const char *s)
     return 1;
 }
 
-/* The status line and headers a function raised (RAISE SQLSTATE 'PGRST'
- * or 'PTnnn'), as far as they are safe to send. */
-static void raised_status(request_rec *r, const ar_error *err, int status)
+/* A status a function chose, with its reason phrase, or httpd's (which
+ * knows no phrase for some: then "Status"). */
+static void chosen_status(request_rec *r, int status, const char *reason)
 {
-    const char *reason = err->status_text;
-    int i;
-
     if (!reason || !*reason || !header_safe(reason)) {
         const char *line = ap_get_status_line(status);
         reason = atoi(line) == status ? line + 4 : "Status";
     }
+    r->status = status;
     r->status_line = apr_psprintf(r->pool, "%03d %s", status, reason);
+}
+
+/* The status line and headers a function raised (RAISE SQLSTATE 'PGRST'
+ * or 'PTnnn'), as far as they are safe to send. */
+static void raised_status(request_rec *r, const ar_error *err, int status)
+{
+    int i;
+
+    chosen_status(r, status, err->status_text);
     for (i = 0; err->headers && i < err->headers->nelts; i++) {
         const ar_call_param *h = &APR_ARRAY_IDX(err->headers, i, ar_call_param);
         if (*h->name && header_safe(h->name) && !strchr(h->name, ':') && header_safe(h->value))
             apr_table_setn(r->headers_out, h->name, h->value);
     }
+}
+
+/* Before the first byte of a response goes out: what functions asked of it
+ * in the request's transaction. A response that streams leaves before its
+ * statement ended, so it carries what the pre-request asked; a held one
+ * (up to HOLD_BYTES) also what the statement asked. Not on errors: their
+ * transaction was undone, and with it what was asked. */
+static apr_status_t response_settings_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const ar_response_settings *asked = f->ctx;
+    int i;
+
+    ap_remove_output_filter(f);
+    if (r->status >= 400)
+        return ap_pass_brigade(f->next, bb);
+    if (asked->headers) {
+        apr_array_header_t *list = ar_response_headers_parse(r->pool, asked->headers);
+        for (i = 0; list && i < list->nelts; i++) {
+            const ar_call_param *h = &APR_ARRAY_IDX(list, i, ar_call_param);
+            if (!*h->name || !header_safe(h->name) || strchr(h->name, ':')
+                || !header_safe(h->value))
+                continue;
+            if (strcasecmp(h->name, "Content-Type") == 0)
+                ap_set_content_type(r, h->value);
+            else
+                apr_table_set(r->headers_out, h->name, h->value);
+        }
+        if (!list)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "response.headers is not a JSON "
+                          "array of one-key objects of strings: ignored");
+    }
+    if (asked->status) {
+        int status = ar_response_status_parse(asked->status);
+        if (status)
+            chosen_status(r, status, NULL);
+        else
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "response.status '%s' is no HTTP status: ignored", asked->status);
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+void ar_resp_register_filters(void)
+{
+    ap_register_output_filter(AR_RESPONSE_SETTINGS_FILTER, response_settings_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+}
+
+void ar_resp_honour_settings(request_rec *r, ar_response_settings *asked)
+{
+    ap_add_output_filter(AR_RESPONSE_SETTINGS_FILTER, asked, r, r->connection);
 }
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)

@@ -797,6 +797,20 @@ typedef int (*ar_row_fn)(void *ctx, const ar_row *row);
 typedef struct ar_conn_state ar_conn_state;
 ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
 
+/* What a function may ask of the response from inside the request's
+ * transaction, as PostgREST lets it: response.headers (a JSON array of
+ * one-key objects) and response.status, read after the pre-request
+ * function and after the statement. */
+typedef struct {
+    const char *headers;        /* NULL: not set */
+    const char *status;         /* NULL: not set */
+} ar_response_settings;
+/* response.headers as name/value pairs (ar_call_param); NULL when it is not
+ * an array of objects whose values are strings. */
+apr_array_header_t *ar_response_headers_parse(apr_pool_t *p, const char *json);
+/* response.status as an HTTP status; 0 when it is none (not 100-599). */
+int ar_response_status_parse(const char *text);
+
 /* The request as the database sees it: transaction-local settings that a
  * function, trigger or row-level policy reads with current_setting(), under
  * PostgREST 12's names (request.method, request.path, request.headers,
@@ -814,6 +828,9 @@ typedef struct {
     const char *auth_type;      /* how (AuthType); NULL: no one */
     const char *role;           /* NULL: the connecting role's own */
     int anonymous;              /* the role is the anonymous one: a refusal is 401 */
+    const char *pre_request;    /* AutoRestPreRequest: "SELECT schema.fn()", run after
+                                 * the settings, before the statement; NULL: none */
+    ar_response_settings *response; /* not NULL: response.* are read into it */
 } ar_request_info;
 
 /* What one request runs: statements whose first value it wants (counts),
