@@ -206,7 +206,7 @@ ar_error *ar_cursor_decode(apr_pool_t *p, const unsigned char *key, apr_size_t k
         return bad_cursor(p, "malformed");
     hmac_sha1(key, key_len, shape, strlen(shape), (const char *)payload, payload_len, want);
     if (!same_bytes(mac, want, MAC_BYTES))
-        return bad_cursor(p, "it was made for another query or by another server");
+        return bad_cursor(p, "it was made for another query, another caller or another server");
     /* Signed by us: well formed unless the secret leaked, but checked anyway. */
     doc = json_loadb((const char *)payload, payload_len, 0, NULL);
     if (!json_is_array(doc) || (int)json_array_size(doc) != n + 1

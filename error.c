@@ -64,6 +64,8 @@ static const struct {
     [AR_ERR_NO_ROLE]            = {401, "AR701"},
     [AR_ERR_ROLE_REFUSED]       = {403, "AR702"},
     [AR_ERR_DB_PRIVILEGE_ANON]  = {401, "42501"},
+    [AR_ERR_TOO_MUCH]           = {400, "AR121"},
+    [AR_ERR_REFUSED]            = {403, "AR703"},
 };
 
 const char *ar_error_code(ar_error_kind kind)
@@ -73,7 +75,8 @@ const char *ar_error_code(ar_error_kind kind)
 
 int ar_error_status(const ar_error *e)
 {
-    if (e->kind == AR_ERR_DB_CUSTOM && e->status >= 100 && e->status <= 599)
+    if ((e->kind == AR_ERR_DB_CUSTOM || e->kind == AR_ERR_REFUSED) && e->status >= 100
+        && e->status <= 599)
         return e->status;
     return error_table[e->kind].status;
 }

@@ -154,8 +154,13 @@ static ar_error *serve(context *cx, int write)
                                               : AR_WRITE_NONE;
     if (cx->s.dialect == AR_DIALECT_RESTLESS)
         h.range = h.range_unit = h.prefer = h.accept_profile = NULL;
-    err = ar_query_parse(r->pool, cx->s.dialect, path, r->args, &h, &req);
-    if (err)
+    /* the Location's bounds before anything costs: the parser's own errors
+     * (nesting past its bound, say) are the more precise, then the URL as
+     * sent, then what it asks for */
+    if ((err = ar_query_parse(r->pool, cx->s.dialect, path, r->args, &h, &req)) != NULL
+        || (err = ar_query_check_url(r->pool, path, r->args, cx->s.limits.url_part)) != NULL
+        || (err = ar_query_check_limits(r->pool, &req, &cx->s.limits)) != NULL
+        || (err = ar_hooks_before(cx, &req)) != NULL)
         return err;
     if (req.routine && cx->s.rpc == AR_RPC_OFF)
         return ar_error_make(r->pool, AR_ERR_NO_ROUTE, "no such resource",
@@ -191,6 +196,8 @@ static ar_error *serve(context *cx, int write)
 
         if (cx->s.role_source != ROLE_NONE && (err = exclude_unreadable(cx, &exposure)))
             return err;
+        if (cx->outcome)
+            cx->outcome->rows = -1; /* no rows: a list of what is served */
         body = ar_json_index(r->pool, cx->schema, &exposure, base, cx->s.methods, cx->s.rpc,
                              &len);
 
@@ -204,6 +211,8 @@ static ar_error *serve(context *cx, int write)
      * vanished column (one was dropped): refresh once and try again. */
     for (attempt = 0;; attempt++) {
         ar_read_request attempt_req = req;
+        if (cx->outcome)
+            cx->outcome->rows = 0;
         err = req.routine ? ar_run_call(cx, &attempt_req, &done)
               : write     ? ar_run_write(cx, &attempt_req, &done)
                           : ar_run_read(cx, &attempt_req, &done);
@@ -292,14 +301,20 @@ static int autorest_handler(request_rec *r)
                                                 NULL));
 
     err = ar_role_request_info(r, &cx.s, &cx.request);
+    ar_conf_role_timeout(&cx.s, cx.request.role);
+    /* Where roles keep rows apart, count=estimated counts exactly: the
+     * planner's figure past the row cap comes from statistics over every
+     * row, other callers' too. */
+    if (cx.s.role_source != ROLE_NONE)
+        cx.s.count_threshold = AR_MAX_COUNT;
     cx.request.pre_request = cx.s.pre_request;
     /* what functions ask of the response: where a function runs (the
      * pre-request, a call, a write's triggers) */
-    if (cx.s.pre_request || call || write_bit) {
+    if (cx.s.pre_request || call || write_bit)
         /* the request's: the filter may run after this handler returned */
         cx.request.response = apr_pcalloc(r->pool, sizeof(ar_response_settings));
-        ar_resp_honour_settings(r, cx.request.response);
-    }
+    cx.outcome = ar_hooks_outcome(&cx);
+    ar_resp_before_first_byte(r, cx.request.response, cx.outcome);
     if (!err)
         err = serve(&cx, write_bit != 0);
     /* PostgREST's answer to a refusal: 401 when no one authenticated (the

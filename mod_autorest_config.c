@@ -25,11 +25,16 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->restless_allow_many = AR_UNSET;
     c->rpc = AR_UNSET;
     c->role_source = AR_UNSET;
+    c->max_depth = AR_UNSET;
+    c->max_filters = AR_UNSET;
+    c->max_select = AR_UNSET;
+    c->max_url_part = AR_UNSET;
     return c;
 }
 
 /* Exclusions and hidden columns accumulate down nested Locations: an inner
- * block can hide more, never reveal what an outer one hid. */
+ * block can hide more, never reveal what an outer one hid. Role timeouts
+ * merge the same way, the inner block's winning for a role named in both. */
 static apr_hash_t *merge_sets(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
 {
     if (!base)
@@ -72,6 +77,11 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->anon_role = add->anon_role ? add->anon_role : base->anon_role;
     c->claims_env = add->claims_env ? add->claims_env : base->claims_env;
     c->pre_request = add->pre_request ? add->pre_request : base->pre_request;
+    c->role_timeouts = merge_sets(p, base->role_timeouts, add->role_timeouts);
+    c->max_depth = add->max_depth != AR_UNSET ? add->max_depth : base->max_depth;
+    c->max_filters = add->max_filters != AR_UNSET ? add->max_filters : base->max_filters;
+    c->max_select = add->max_select != AR_UNSET ? add->max_select : base->max_select;
+    c->max_url_part = add->max_url_part != AR_UNSET ? add->max_url_part : base->max_url_part;
     return c;
 }
 
@@ -154,9 +164,40 @@ static const char *set_int_seconds(cmd_parms *cmd, const char *arg, int *out)
     return err;
 }
 
-static const char *set_timeout(cmd_parms *cmd, void *cfg, const char *arg)
+/* AutoRestTimeout N [role]: the Location's timeout, or one role's there
+ * (a reporting role given a minute where the API's callers get seconds). */
+static const char *set_timeout(cmd_parms *cmd, void *cfg, const char *arg, const char *role)
 {
-    return set_int_seconds(cmd, arg, &((dir_conf *)cfg)->timeout);
+    dir_conf *c = cfg;
+    int *seconds = role ? apr_palloc(cmd->pool, sizeof(*seconds)) : &c->timeout;
+    const char *err = set_int_seconds(cmd, arg, seconds);
+
+    if (err || !role)
+        return err;
+    /* role names are case-sensitive, as PostgreSQL's quoted identifiers */
+    if (!c->role_timeouts)
+        c->role_timeouts = apr_hash_make(cmd->pool);
+    apr_hash_set(c->role_timeouts, role, APR_HASH_KEY_STRING, seconds);
+    return NULL;
+}
+
+/* AutoRestMaxDepth and the other bounds on what one request asks for. */
+static const char *set_limit(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+    apr_int64_t v = 0;
+    int *slot = (int *)((char *)c + (apr_size_t)cmd->info);
+    /* nesting cannot go past the parser's own bound */
+    apr_int64_t most = slot == &c->max_depth ? AR_MAX_LOGIC_DEPTH : 1000000;
+    const char *err = parse_seconds_or_count(cmd, arg, most, &v);
+
+    if (err)
+        return err;
+    if (v == 0)
+        return apr_psprintf(cmd->pool, "%s takes a whole number from 1 to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, most);
+    *slot = (int)v;
+    return NULL;
 }
 
 static const char *set_schema_max_age(cmd_parms *cmd, void *cfg, const char *arg)
@@ -293,8 +334,22 @@ const command_rec ar_conf_cmds[] = {
                     "schema.relation.column names never shown"),
     AP_INIT_TAKE1("AutoRestMaxRows", set_max_rows, NULL, ACCESS_CONF,
                   "most rows in one response (default 1000; 0 = no cap)"),
-    AP_INIT_TAKE1("AutoRestTimeout", set_timeout, NULL, ACCESS_CONF,
-                  "statement timeout in seconds per request (default 10; 0 = none)"),
+    AP_INIT_TAKE12("AutoRestTimeout", set_timeout, NULL, ACCESS_CONF,
+                   "statement timeout in seconds per request (default 10; 0 = none), "
+                   "or, followed by a role, for the requests that run as that role"),
+    AP_INIT_TAKE1("AutoRestMaxDepth", set_limit, (void *)APR_OFFSETOF(dir_conf, max_depth),
+                  ACCESS_CONF, "most levels of and/or nesting and of embedding in one "
+                  "request (default and most 8)"),
+    AP_INIT_TAKE1("AutoRestMaxFilters", set_limit,
+                  (void *)APR_OFFSETOF(dir_conf, max_filters), ACCESS_CONF,
+                  "most filters in one request, in and/or and embeds included (default 100)"),
+    AP_INIT_TAKE1("AutoRestMaxSelect", set_limit, (void *)APR_OFFSETOF(dir_conf, max_select),
+                  ACCESS_CONF, "most select items in one request, embedded ones included "
+                  "(default 200)"),
+    AP_INIT_TAKE1("AutoRestMaxUrlPart", set_limit,
+                  (void *)APR_OFFSETOF(dir_conf, max_url_part), ACCESS_CONF,
+                  "most bytes in one path segment or one name=value of the query string, "
+                  "as sent (default 4096)"),
     AP_INIT_TAKE1("AutoRestSchemaMaxAge", set_schema_max_age, NULL, ACCESS_CONF,
                   "seconds a reflected schema is trusted before it is read again "
                   "(default 60; 0 = until restart)"),
@@ -382,6 +437,12 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->anon_role = c->anon_role;
     s->claims_env = c->claims_env;
     s->pre_request = c->pre_request;
+    s->role_timeouts = c->role_timeouts;
+    s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
+    s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
+    s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;
+    s->limits.url_part =
+        (apr_size_t)(c->max_url_part != AR_UNSET ? c->max_url_part : AR_DEFAULT_MAX_URL_PART);
     if (c->cursor_secret) {
         s->cursor_key = (const unsigned char *)c->cursor_secret;
         s->cursor_key_len = strlen(c->cursor_secret);
@@ -390,4 +451,13 @@ void ar_conf_effective(const dir_conf *c, settings *s)
         s->cursor_key = ar_conf_random_cursor_key;
         s->cursor_key_len = sizeof(ar_conf_random_cursor_key);
     }
+}
+
+void ar_conf_role_timeout(settings *s, const char *role)
+{
+    const int *seconds;
+
+    if (role && s->role_timeouts
+        && (seconds = apr_hash_get(s->role_timeouts, role, APR_HASH_KEY_STRING)))
+        s->timeout_ms = 1000L * *seconds;
 }

@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "autorest.h"
+#include "mod_autorest.h"
 
 /* Per-module LogLevel in every glue file; mod_autorest.c gets the same
  * from AP_DECLARE_MODULE, which may not meet it twice. */
@@ -71,6 +72,11 @@ typedef struct {
     const char *anon_role;         /* NULL: unset */
     const char *claims_env;        /* NULL: unset */
     const char *pre_request;       /* "SELECT schema.fn()", quoted; NULL: unset */
+    apr_hash_t *role_timeouts;     /* role -> seconds (AutoRestTimeout N role); NULL: unset */
+    int max_depth;                 /* AR_UNSET: unset */
+    int max_filters;               /* AR_UNSET: unset */
+    int max_select;                /* AR_UNSET: unset */
+    int max_url_part;              /* bytes; AR_UNSET: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -91,6 +97,14 @@ typedef struct {
 #define AR_DEFAULT_MAX_ROWS 1000
 #define AR_DEFAULT_TIMEOUT 10
 #define AR_DEFAULT_SCHEMA_MAX_AGE 60
+/* What one request may ask for when the API faces anyone: nesting as deep
+ * as the parser allows; filters, select items and a URL part well beyond
+ * what a hand-written or generated client sends (httpd's LimitRequestLine,
+ * 8190 bytes, bounds the whole request line on its own). */
+#define AR_DEFAULT_MAX_DEPTH AR_MAX_LOGIC_DEPTH
+#define AR_DEFAULT_MAX_FILTERS 100
+#define AR_DEFAULT_MAX_SELECT 200
+#define AR_DEFAULT_MAX_URL_PART 4096
 
 typedef struct {
     ar_exposure exposure;
@@ -114,12 +128,17 @@ typedef struct {
     const char *anon_role;         /* NULL: no one unauthenticated is served */
     const char *claims_env;        /* AutoRestClaims; NULL: mod_auth_openidc's token */
     const char *pre_request;       /* AutoRestPreRequest's statement; NULL: none */
+    apr_hash_t *role_timeouts;     /* role -> seconds, over timeout_ms; NULL: none */
+    ar_query_limits limits;        /* AutoRestMaxDepth, ...Filters, ...Select, ...UrlPart */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
 void *ar_conf_create_dir(apr_pool_t *p, char *dir);
 void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv);
 void ar_conf_effective(const dir_conf *c, settings *s);
+/* The statement timeout of a request that runs as role (AutoRestTimeout N
+ * role), in place of the Location's; NULL or an unnamed role: unchanged. */
+void ar_conf_role_timeout(settings *s, const char *role);
 /* "GET, HEAD, OPTIONS, POST" for the methods open here: the Allow header. */
 const char *ar_conf_allow_header(apr_pool_t *p, int methods);
 /* Signs cursors when no AutoRestCursorSecret is set (drawn in post_config). */
@@ -166,15 +185,19 @@ typedef struct {
                                       * of a page's */
     void *headers_ctx;
     int scalar;                /* a function's values: each row is its one value, bare */
+    struct ar_outcome *outcome; /* NULL, or what the after_statement hooks are told */
     int no_links;              /* no Link headers: the page is no GET's (a POST call's) */
 } response;
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
-/* response.headers and response.status, applied to r before its first
- * byte goes out (an output filter). */
-#define AR_RESPONSE_SETTINGS_FILTER "AUTOREST_RESPONSE_SETTINGS"
+/* response.headers and response.status, and other modules' after_statement
+ * hooks, before the first byte of r goes out (an output filter). */
+#define AR_FIRST_BYTE_FILTER "AUTOREST_FIRST_BYTE"
 void ar_resp_register_filters(void);
-void ar_resp_honour_settings(request_rec *r, ar_response_settings *asked);
+/* Before the first byte goes out: response.* settings asked (or NULL) and
+ * the after_statement hooks (outcome, or NULL). */
+void ar_resp_before_first_byte(request_rec *r, ar_response_settings *asked,
+                               struct ar_outcome *outcome);
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len);
 /* s with every byte but ASCII letters, digits and those in keep as %XX. */
 const char *ar_resp_percent_encode(apr_pool_t *p, const char *s, const char *keep);
@@ -213,6 +236,7 @@ typedef struct {
     ar_request_info request;    /* request.* settings for the database */
     ar_call_body *call_body;    /* a call's body once read: a second attempt (after
                                  * the snapshot was refreshed) takes it from here */
+    struct ar_outcome *outcome; /* NULL: no after_statement hook is registered */
 } context;
 
 /* *done: the response went out (or began to): no retry. */
@@ -222,5 +246,27 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done);
 /* A body that could not be read (rv from the input filters): 413 past
  * LimitRequestBody, else 400. */
 ar_error *ar_body_read_error(context *cx, apr_status_t rv);
+
+/* ------------------------------------------------------- other modules' hooks */
+
+/* What the after_statement hooks are told; the request's (kept in its
+ * request_config, since the output filter runs after the handler's frame). */
+typedef struct ar_outcome {
+    apr_int64_t rows;           /* rows sent or written so far; -1: not known */
+    const char *schema;
+    const char *relation;
+    const char *routine;
+    const char *role;
+} ar_outcome;
+
+/* The before_statement hooks on the parsed request (they may add filters to
+ * req and hide columns of cx's exposure); their refusal as an error. Also
+ * names the request in cx->outcome. */
+ar_error *ar_hooks_before(context *cx, ar_read_request *req);
+/* The request's outcome when any after_statement hook is registered, else
+ * NULL. */
+ar_outcome *ar_hooks_outcome(context *cx);
+/* The after_statement hooks, as the first byte is about to go out. */
+void ar_hooks_after(request_rec *r, const ar_outcome *o);
 
 #endif

@@ -71,20 +71,21 @@ static void raised_status(request_rec *r, const ar_error *err, int status)
     }
 }
 
-/* Before the first byte of a response goes out: what functions asked of it
- * in the request's transaction. A response that streams leaves before its
- * statement ended, so it carries what the pre-request asked; a held one
- * (up to HOLD_BYTES) also what the statement asked. Not on errors: their
- * transaction was undone, and with it what was asked. */
-static apr_status_t response_settings_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+/* What the filter that runs before the first byte does. */
+typedef struct {
+    const ar_response_settings *asked;  /* NULL: no function could ask */
+    const ar_outcome *outcome;          /* NULL: no after_statement hook */
+} first_byte;
+
+/* What functions asked of the response in the request's transaction. A
+ * response that streams leaves before its statement ended, so it carries
+ * what the pre-request asked; a held one (up to HOLD_BYTES) also what the
+ * statement asked. Not on errors: their transaction was undone, and with it
+ * what was asked. */
+static void apply_asked(request_rec *r, const ar_response_settings *asked)
 {
-    request_rec *r = f->r;
-    const ar_response_settings *asked = f->ctx;
     int i;
 
-    ap_remove_output_filter(f);
-    if (r->status >= 400)
-        return ap_pass_brigade(f->next, bb);
     if (asked->headers) {
         apr_array_header_t *list = ar_response_headers_parse(r->pool, asked->headers);
         for (i = 0; list && i < list->nelts; i++) {
@@ -109,18 +110,39 @@ static apr_status_t response_settings_filter(ap_filter_t *f, apr_bucket_brigade 
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "response.status '%s' is no HTTP status: ignored", asked->status);
     }
+}
+
+/* The functions' wishes first, then other modules' hooks, which see the
+ * status and headers those made. */
+static apr_status_t first_byte_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    const first_byte *fb = f->ctx;
+
+    ap_remove_output_filter(f);
+    if (fb->asked && f->r->status < 400)
+        apply_asked(f->r, fb->asked);
+    if (fb->outcome)
+        ar_hooks_after(f->r, fb->outcome);
     return ap_pass_brigade(f->next, bb);
 }
 
 void ar_resp_register_filters(void)
 {
-    ap_register_output_filter(AR_RESPONSE_SETTINGS_FILTER, response_settings_filter, NULL,
+    ap_register_output_filter(AR_FIRST_BYTE_FILTER, first_byte_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
 }
 
-void ar_resp_honour_settings(request_rec *r, ar_response_settings *asked)
+void ar_resp_before_first_byte(request_rec *r, ar_response_settings *asked,
+                               ar_outcome *outcome)
 {
-    ap_add_output_filter(AR_RESPONSE_SETTINGS_FILTER, asked, r, r->connection);
+    first_byte *fb;
+
+    if (!asked && !outcome)
+        return;
+    fb = apr_palloc(r->pool, sizeof(*fb));
+    fb->asked = asked;
+    fb->outcome = outcome;
+    ap_add_output_filter(AR_FIRST_BYTE_FILTER, fb, r, r->connection);
 }
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
@@ -318,6 +340,8 @@ int ar_resp_flush_to_client(void *ctx, const char *data, apr_size_t len)
         if (resp->held < HOLD_BYTES)
             return AR_OUT_KEPT;
         resp->streaming = 1;
+        if (resp->outcome)
+            resp->outcome->rows = -1; /* the headers go before the last row */
         if (resp->set_headers)
             resp->set_headers(resp->headers_ctx);
         else
@@ -379,6 +403,8 @@ int ar_resp_on_row(void *ctx, const ar_row *row)
             ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
     }
     resp->rows++;
+    if (resp->outcome && !resp->streaming)
+        resp->outcome->rows = resp->rows;
     if (plan->keyset) {
         if (resp->stream)
             remember_key(resp, row); /* its result is cleared after this call */
@@ -555,6 +581,7 @@ void ar_resp_init(response *resp, request_rec *r, const settings *s,
     resp->values = apr_palloc(r->pool, sizeof(char *) * (plan->columns->nelts + 1));
     resp->lens = apr_palloc(r->pool, sizeof(int) * (plan->columns->nelts + 1));
     resp->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    resp->outcome = ap_get_module_config(r->request_config, &autorest_module);
     resp->counts = apr_pcalloc(r->pool, sizeof(char *) * MAX_PRE_STATEMENTS);
     resp->last_key = apr_pcalloc(r->pool, sizeof(char *) * (plan->order->nelts + 1));
     resp->last_key_cap = apr_pcalloc(r->pool, sizeof(apr_size_t) * (plan->order->nelts + 1));

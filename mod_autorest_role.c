@@ -218,7 +218,7 @@ ar_error *ar_role_request_info(request_rec *r, settings *s, ar_request_info *out
             || strlen(out->role) > MAX_ROLE_NAME) {
             ar_error *e = ar_error_make(r->pool, AR_ERR_ROLE_REFUSED,
                                         "this request's role may not be used here", NULL, NULL);
-            e->log = apr_psprintf(r->pool, "role name \"%s\" refused: it can be no role",
+            e->log = apr_psprintf(r->pool, "role \"%s\" refused: it can be no role",
                                   out->role);
             return e;
         }

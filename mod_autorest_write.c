@@ -459,6 +459,8 @@ static void set_write_headers(void *ctx)
     apr_array_header_t *applied = apr_array_make(r->pool, 4, sizeof(const char *));
 
     set_content_range(w);
+    if (w->cx->outcome)
+        w->cx->outcome->rows = w->resp.streaming ? -1 : w->affected;
     if (w->plan.key_back && w->location_key && w->affected == 1)
         apr_table_setn(r->headers_out, "Location", location_of(w));
     if (w->plan.kind == AR_WRITE_INSERT && w->plan.conflict)

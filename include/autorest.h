@@ -73,6 +73,10 @@ typedef enum {
     AR_ERR_NO_ROLE,            /* no one authenticated and no anonymous role: 401 */
     AR_ERR_ROLE_REFUSED,       /* a role name the connecting role may not become: 403 */
     AR_ERR_DB_PRIVILEGE_ANON,  /* SQLSTATE 42501 for an anonymous request: 401 */
+    AR_ERR_TOO_MUCH,           /* more filters, select items or URL than the Location
+                                * serves (AutoRestMax*) */
+    AR_ERR_REFUSED,            /* another module's before_statement hook refused:
+                                * its status (mod_autorest.h) */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -86,7 +90,8 @@ typedef struct ar_error {
     const char *constraint; /* a database error's constraint, or NULL */
     const apr_array_header_t *candidates;  /* AR_ERR_AMBIGUOUS_EMBED: ar_relationship;
                                             * they become "details" */
-    int status;           /* AR_ERR_DB_CUSTOM: the status raised */
+    int status;           /* AR_ERR_DB_CUSTOM: the status raised; AR_ERR_REFUSED:
+                           * the hook's */
     const char *status_text; /* AR_ERR_DB_CUSTOM: its reason phrase, or NULL */
     const apr_array_header_t *headers; /* AR_ERR_DB_CUSTOM: ar_call_param, name and
                                         * value of each header raised */
@@ -465,6 +470,22 @@ char *ar_form_decode(apr_pool_t *p, const char *s, apr_size_t len);
 /* One filter name=[not.]op.value into out->where. */
 ar_error *ar_query_parse_filter(apr_pool_t *p, const char *name, const char *value,
                                 ar_read_request *out);
+
+/* The most one request may ask for (query_limits.c); 0: no bound of the
+ * Location's own (the parser's compile-time bounds still hold). */
+typedef struct {
+    int depth;              /* and/or nesting, and embedding (AutoRestMaxDepth) */
+    int filters;            /* filters, embedded ones and or=(...) members included */
+    int select_items;       /* select items, embedded lists included */
+    apr_size_t url_part;    /* bytes of one path segment or one name=value */
+} ar_query_limits;
+/* 400 (AR108 for depth, AR121 for the rest) when req asks for more. */
+ar_error *ar_query_check_limits(apr_pool_t *p, const ar_read_request *req,
+                                const ar_query_limits *most);
+/* 400 AR121 when a path segment or a name=value of args (still encoded) is
+ * longer than most bytes. */
+ar_error *ar_query_check_url(apr_pool_t *p, const char *path, const char *args,
+                             apr_size_t most);
 
 /* Flask-Restless's q= (search format of 0.17) into out->where/order/limit/
  * offset/single; restless.c. */

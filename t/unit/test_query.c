@@ -1,6 +1,7 @@
 /*
  * test_query.c: request parsing, planning and SQL rendering (query.c), the
- * error table and its JSON (error.c), and SQLSTATE mapping (db.c).
+ * error table and its JSON (error.c), SQLSTATE mapping (db.c), and the
+ * per-Location bounds on a request (query_limits.c).
  * No server: schemas are built by hand.
  */
 #include <stdlib.h>
@@ -715,6 +716,8 @@ static void test_errors(void)
         {AR_ERR_NO_ROLE, 401, "AR701"},
         {AR_ERR_ROLE_REFUSED, 403, "AR702"},
         {AR_ERR_DB_PRIVILEGE_ANON, 401, "42501"},
+        {AR_ERR_TOO_MUCH, 400, "AR121"},
+        {AR_ERR_REFUSED, 403, "AR703"},
     };
     size_t i;
     ar_error *e;
@@ -864,6 +867,65 @@ static void test_db_error(void)
            "timeout error JSON");
 }
 
+/* ------------------------------------------------------------ limits */
+
+static void test_limits(void)
+{
+    ar_query_limits most = {2, 3, 4, 20};
+    ar_query_limits none = {0, 0, 0, 0};
+    ar_read_request r;
+    ar_error *e;
+
+    /* filters: each leaf, those inside or=() and embedded ones too */
+    no_err(parse("/rel", "a=eq.1&b=eq.2&c=eq.3", NULL, NULL, &r), "three filters parse");
+    no_err(ar_query_check_limits(pool, &r, &most), "three filters: at the bound");
+    no_err(parse("/rel", "a=eq.1&or=(b.eq.2,c.eq.3)&d=eq.4", NULL, NULL, &r), "four parse");
+    e = ar_query_check_limits(pool, &r, &most);
+    is_err(e, AR_ERR_TOO_MUCH, "four filters, two in or=(): 400 AR121");
+    ok(e && strstr(e->message, "4 filters") && strstr(e->message, "at most 3"),
+       "the message counts them and names the bound");
+    ok(e && e->hint && strstr(e->hint, "AutoRestMaxFilters"), "the hint names the directive");
+    no_err(parse("/rel", "select=a,b(c)&b.c=eq.1&b.d=eq.2&a=eq.1&e=eq.5", NULL, NULL, &r),
+           "embedded filters parse");
+    is_err(ar_query_check_limits(pool, &r, &most), AR_ERR_TOO_MUCH,
+           "two embedded filters count with the two of the top: 400");
+    no_err(ar_query_check_limits(pool, &r, &none), "no bound: anything the parser takes");
+
+    /* nesting of and/or */
+    no_err(parse("/rel", "or=(a.eq.1,and(b.eq.2,c.eq.3))", NULL, NULL, &r), "depth 2 parses");
+    no_err(ar_query_check_limits(pool, &r, &most), "and/or two deep: at the bound");
+    no_err(parse("/rel", "or=(a.eq.1,and(b.eq.2,or(c.eq.3,d.eq.4)))", NULL, NULL, &r),
+           "depth 3 parses");
+    e = ar_query_check_limits(pool, &r, &most);
+    is_err(e, AR_ERR_TOO_DEEP, "and/or three deep: 400 AR108");
+    ok(e && e->hint && strstr(e->hint, "AutoRestMaxDepth"), "the hint names AutoRestMaxDepth");
+
+    /* embedding depth and select items */
+    no_err(parse("/rel", "select=a,b(c(d))", NULL, NULL, &r), "embed two deep parses");
+    no_err(ar_query_check_limits(pool, &r, &most), "embedding two deep, four items: allowed");
+    no_err(parse("/rel", "select=b(c(d(e)))", NULL, NULL, &r), "embed three deep parses");
+    is_err(ar_query_check_limits(pool, &r, &most), AR_ERR_TOO_DEEP,
+           "embedding three deep: 400 AR108");
+    no_err(parse("/rel", "select=a,b,c,d,e", NULL, NULL, &r), "five items parse");
+    e = ar_query_check_limits(pool, &r, &most);
+    is_err(e, AR_ERR_TOO_MUCH, "five select items: 400 AR121");
+    ok(e && e->hint && strstr(e->hint, "AutoRestMaxSelect"), "the hint names AutoRestMaxSelect");
+    no_err(parse("/rel", "select=a,b(c,d,e)", NULL, NULL, &r), "embedded items parse");
+    is_err(ar_query_check_limits(pool, &r, &most), AR_ERR_TOO_MUCH,
+           "items of an embedded list count too");
+
+    /* the URL as sent: each path segment, each name=value */
+    no_err(ar_query_check_url(pool, "/rel/12345678901234567890", "a=1&b=2", 20),
+           "segments and pairs of 20 bytes: at the bound");
+    e = ar_query_check_url(pool, "/rel", "id=in.(1,2,3,4,5,6,7,8)", 20);
+    is_err(e, AR_ERR_TOO_MUCH, "a name=value of 23 bytes: 400 AR121");
+    ok(e && strstr(e->message, "23 bytes"), "the message gives its length");
+    is_err(ar_query_check_url(pool, "/a_relation_name_of_30_bytes__", NULL, 20),
+           AR_ERR_TOO_MUCH, "a path segment over the bound: 400");
+    no_err(ar_query_check_url(pool, "/a_relation_name_of_30_bytes__", "x=1", 0),
+           "0: no bound");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -872,6 +934,7 @@ int main(void)
     test_paths();
     test_params();
     test_range();
+    test_limits();
     build_schema();
     test_plan();
     test_render();
