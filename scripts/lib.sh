@@ -7,7 +7,7 @@ AR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The packages a fresh Debian 12 needs to build, test, demo and bench.
 AR_PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjansson-dev libpq-dev
   postgresql postgresql-contrib libapache2-mod-perl2 libwww-perl autoconf automake libtool
-  pkg-config make gcc clang libclang-rt-14-dev curl wrk"
+  pkg-config make gcc clang libclang-rt-14-dev curl wrk libapache2-mod-auth-openidc openssl"
 
 ar_die() { echo "error: $*" >&2; exit 1; }
 

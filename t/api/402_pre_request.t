@@ -69,12 +69,11 @@ is($r->header('Cache-Control'), 'no-store', '... and Cache-Control');
 ok(!defined $r->header('X-Pre-Request'), "... in place of the pre-request's");
 
 # Malformed settings: ignored and logged, never a broken answer.
-my $log = Apache::Test::vars('t_logs') . '/error_log';
-my $log_size = -s $log;
+my $log_size = log_mark();
 $r = req(POST => '/pre/rpc/bad_headers', as('alice'));
 is($r->code, 200, 'malformed response.headers and .status: the answer stands (200)');
 is(body_of($r), '1', '... with its body');
-my $logged = do { open my $fh, '<', $log or die; seek $fh, $log_size, 0; local $/; <$fh> };
+my $logged = log_since($log_size);
 like($logged, qr/response\.headers is not a JSON array/, '... the headers are logged');
 like($logged, qr/response\.status 'teapot' is no HTTP status/, '... and the status');
 

@@ -52,6 +52,12 @@ echo "# @supabase/postgrest-js $(cd "$dir/t/js" &&
 # 2. A standalone httpd, event MPM, with the module on the fixtures database.
 PORT=$(port)
 [ -n "$PORT" ] || fail "no free port"
+# a second port for the bearer-token virtual host (t/js/bearer.test.mjs)
+BPORT=$PORT
+for _ in 1 2 3 4 5; do [ "$BPORT" != "$PORT" ] && break; BPORT=$(port); done
+[ -n "$BPORT" ] && [ "$BPORT" != "$PORT" ] || fail "no second free port"
+# the HS256 secret mod_auth_openidc checks tokens with; test only, as the tests mint them
+jwt_secret=autorest-test-only-hs256-secret-0123456789
 rm -rf "$srv" && mkdir -p "$srv"
 cat >"$conf" <<CONF
 ServerRoot $srv
@@ -64,6 +70,8 @@ DefaultRuntimeDir $srv
 LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule dbd_module $mods/mod_dbd.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule auth_openidc_module $mods/mod_auth_openidc.so
 LoadModule autorest_module $AR_MODULE
 StartServers 2
 ThreadsPerChild 10
@@ -100,6 +108,33 @@ DBDExptime 30
     AutoRestHide calls.items.secret
     AutoRestExclude calls.excluded
 </Location>
+
+# Bearer JWTs (HS256) checked by mod_auth_openidc, their role claim the role, for
+# t/js/bearer.test.mjs (AR_BEARER_URL): a server of its own, because mod_dbd's
+# pool is per server and this one connects as autorest_auth, which may become
+# the roles of schema secure (t/fixtures/96_roles.sql).
+Listen 127.0.0.1:$BPORT
+<VirtualHost 127.0.0.1:$BPORT>
+    DBDriver pgsql
+    DBDParams "host=$AR_PGHOST port=$AR_PGPORT dbname=autorest_test user=autorest_auth"
+    DBDMin 0
+    DBDKeep 2
+    DBDMax 4
+    DBDExptime 30
+    OIDCCryptoPassphrase autorest-test-only-passphrase
+    OIDCOAuthVerifySharedKeys plain##$jwt_secret
+    OIDCOAuthRemoteUserClaim sub
+    OIDCPassClaimsAs environment
+    <Location /bearer>
+        SetHandler autorest
+        AutoRestSchemas secure
+        AutoRestMethods GET POST
+        AutoRestRPC read
+        AuthType oauth20
+        Require claim aud:autorest
+        AutoRestRole env OIDC_CLAIM_role
+    </Location>
+</VirtualHost>
 CONF
 "$httpd" -f "$conf" -k start >"$dir/start.log" 2>&1 || fail "httpd start" "$dir/start.log"
 started=1
@@ -114,6 +149,7 @@ done
 # 3. The tests. The reporter's nested subtests are indented; top-level results
 # start a line, one per test().
 (cd "$dir" && AR_BASE_URL=$base AR_PGHOST=$AR_PGHOST AR_PGPORT=$AR_PGPORT \
+    AR_BEARER_URL=http://127.0.0.1:$BPORT/bearer AR_JWT_SECRET=$jwt_secret \
     timeout 600 node --test --test-reporter=tap --test-timeout=60000 t/js/*.test.mjs)
 rc=$?
 

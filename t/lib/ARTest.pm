@@ -18,10 +18,11 @@ use JSON::PP ();
 use Math::BigFloat ();
 use Scalar::Util qw(blessed);
 use Apache::TestRequest ();
+use File::Basename ();
 
 our @EXPORT = qw(req body_of decode_body json_text tag_json tag_text diff_json
     psql psql_json check_error leak_free leaks top_keys links query_of
-    api_base ct_ok matches_sql enc qenc);
+    api_base ct_ok matches_sql enc qenc log_mark log_since whoami);
 
 my $JSON = JSON::PP->new->utf8->allow_bignum->allow_nonref;
 
@@ -324,5 +325,30 @@ sub query_of {
 
 # http://host:port of the test server, for clients that are not Apache::TestRequest's.
 sub api_base { 'http://' . Apache::TestRequest::hostport() }
+
+# The test server's error_log: t/logs beside t/lib. (Not Apache::Test::vars, which
+# reads the whole configuration again, seconds per call.)
+my $ERROR_LOG = File::Basename::dirname(__FILE__) . '/../logs/error_log';
+# log_mark(): where the error_log ends now; log_since(MARK): what it gained since.
+sub log_mark { -s $ERROR_LOG // 0 }
+sub log_since {
+    my $mark = shift;
+    open my $fh, '<', $ERROR_LOG or return '';
+    seek $fh, $mark, 0;
+    local $/;
+    return <$fh> // '';
+}
+
+# whoami(PATH, HEADERS...): the decoded answer of PATH/rpc/whoami (96_roles.sql), or {}
+# (and why).
+sub whoami {
+    my ($path, @h) = @_;
+    my $r = req(GET => "$path/rpc/whoami", @h);
+    if ($r->code != 200) {
+        print STDERR "# $path/rpc/whoami: status " . $r->code . ' ' . body_of($r) . "\n";
+        return {};
+    }
+    return decode_body($r) || {};
+}
 
 1;
