@@ -336,9 +336,7 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
         return NULL;
     }
     if (plan.read.single) {
-        const char *type = ar_media_types[plan.read.media == AR_MEDIA_CSV ? AR_MEDIA_CSV
-                                          : req->media == AR_MEDIA_OBJECT ? AR_MEDIA_OBJECT
-                                                                          : AR_MEDIA_JSON];
+        const char *type = ar_resp_single_type(plan.read.media, req->media);
         if (plan.routine->setof && (c.resp.rows != 1 || c.resp.more))
             return ar_error_make(r->pool, AR_ERR_NOT_ONE_ROW,
                                  "the result is not exactly one row",
@@ -352,6 +350,8 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
         }
         else
             apr_table_setn(r->headers_out, "Content-Range", "0-0/*");
+        if (c.resp.rows == 0 && plan.read.media == AR_MEDIA_NDJSON)
+            return (ar_resp_send_body(r, type, "", 0), NULL); /* filtered away: no line */
         if (c.resp.rows == 0 && plan.read.media != AR_MEDIA_CSV)
             return (ar_resp_send_body(r, type, "null", 4), NULL); /* filtered away */
         if (c.resp.rows == 0)

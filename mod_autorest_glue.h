@@ -157,6 +157,9 @@ int ar_cache_may_refresh(request_rec *r, const settings *s);
 /* ------------------------------------------------------------- responses */
 
 extern const char *const ar_media_types[];
+/* The Content-Type of a one-row answer: CSV or NDJSON as planned, else the
+ * object type when asked for, else JSON. */
+const char *ar_resp_single_type(ar_media planned, ar_media asked);
 
 /* One response, from its first row to its last byte. */
 typedef struct {

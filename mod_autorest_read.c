@@ -117,6 +117,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
     if (plan.related_one && !plan.pk_column && resp.rows == 0) {
         /* a to-one relationship without a related row: null; in CSV, the
          * header and no row */
+        if (plan.media == AR_MEDIA_NDJSON) /* no line: no object */
+            return (ar_resp_send_body(r, ar_media_types[AR_MEDIA_NDJSON], "", 0), NULL);
         if (plan.media != AR_MEDIA_CSV)
             return (ar_resp_send_body(r, ar_media_types[AR_MEDIA_JSON], "null", 4), NULL);
         ar_resp_open_document(&resp);
@@ -128,10 +130,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
             return err;
         if (req->profile)
             apr_table_setn(r->headers_out, "Content-Profile", req->profile);
-        return (ar_resp_send_body(r, ar_media_types[plan.media == AR_MEDIA_CSV ? AR_MEDIA_CSV
-                                         : req->media == AR_MEDIA_OBJECT ? AR_MEDIA_OBJECT
-                                                                         : AR_MEDIA_JSON],
-                          resp.out.buf, resp.out.len), NULL);
+        return (ar_resp_send_body(r, ar_resp_single_type(plan.media, req->media), resp.out.buf,
+                                  resp.out.len), NULL);
     }
     /* Past the end of a counted result: 416, as PostgREST answers. */
     if (plan.count != AR_COUNT_NONE && cx->s.dialect == AR_DIALECT_POSTGREST

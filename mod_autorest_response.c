@@ -20,7 +20,15 @@ const char *const ar_media_types[] = {
     [AR_MEDIA_JSON] = JSON_TYPE,
     [AR_MEDIA_OBJECT] = "application/vnd.pgrst.object+json; charset=utf-8",
     [AR_MEDIA_CSV] = "text/csv; charset=utf-8",
+    [AR_MEDIA_NDJSON] = "application/x-ndjson; charset=utf-8",
 };
+
+const char *ar_resp_single_type(ar_media planned, ar_media asked)
+{
+    return ar_media_types[planned == AR_MEDIA_CSV || planned == AR_MEDIA_NDJSON ? planned
+                          : asked == AR_MEDIA_OBJECT                         ? AR_MEDIA_OBJECT
+                                                                             : AR_MEDIA_JSON];
+}
 
 /* Flask-Restless's error bodies are {"message": ...} and nothing else. */
 static const char *restless_error_json(apr_pool_t *p, const ar_error *err)
@@ -252,7 +260,8 @@ static void remember_key(response *resp, const ar_row *row)
 
 static int restless_collection(const response *resp)
 {
-    return resp->s->dialect == AR_DIALECT_RESTLESS && !resp->plan->single;
+    return resp->s->dialect == AR_DIALECT_RESTLESS && !resp->plan->single
+           && resp->plan->media != AR_MEDIA_NDJSON;
 }
 
 /* The total the client asked to count, once the count statements ran;
@@ -292,7 +301,7 @@ void ar_resp_open_document(response *resp)
             ",\"total_pages\":%" APR_INT64_T_FMT ",\"objects\":[", total,
             n > 0 ? resp->plan->offset / n + 1 : 1, n > 0 ? (total + n - 1) / n : 0));
     }
-    else if (!resp->plan->single) {
+    else if (!resp->plan->single && resp->plan->media != AR_MEDIA_NDJSON) {
         ar_out_puts(&resp->out, "[");
     }
 }
@@ -301,7 +310,7 @@ void ar_resp_close_document(response *resp)
 {
     if (!resp->opened)
         ar_resp_open_document(resp);
-    if (resp->plan->media == AR_MEDIA_CSV)
+    if (resp->plan->media == AR_MEDIA_CSV || resp->plan->media == AR_MEDIA_NDJSON)
         return;
     if (restless_collection(resp))
         ar_out_puts(&resp->out, "]}");
@@ -394,13 +403,15 @@ int ar_resp_on_row(void *ctx, const ar_row *row)
         ar_csv_write_row(&resp->out, resp->format->ncols, resp->values, resp->lens);
     }
     else {
-        if (resp->rows && !plan->single)
+        if (resp->rows && !plan->single && plan->media != AR_MEDIA_NDJSON)
             ar_out_write(&resp->out, ",", 1);
         if (resp->scalar)
             ar_json_write_value(&resp->out, resp->format->enc[0], resp->format->elem_enc[0],
                                 resp->values[0], (apr_size_t)resp->lens[0]);
         else
             ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
+        if (plan->media == AR_MEDIA_NDJSON)
+            ar_out_write(&resp->out, "\n", 1);
     }
     resp->rows++;
     if (resp->outcome && !resp->streaming)

@@ -156,6 +156,8 @@ ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out)
             media = AR_MEDIA_OBJECT;
         else if (!strcasecmp(type, "text/csv"))
             media = AR_MEDIA_CSV;
+        else if (!strcasecmp(type, "application/x-ndjson"))
+            media = AR_MEDIA_NDJSON;
         else
             continue;
         if (q > best_q && q > 0) {
@@ -166,6 +168,7 @@ ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out)
     if (best_q < 0)
         return ar_error_make(p, AR_ERR_NOT_ACCEPTABLE, "none of the accepted media types is "
                              "produced here", apr_psprintf(p, "Accept: %s", header),
-                             "application/json, application/vnd.pgrst.object+json, text/csv");
+                             "application/json, application/vnd.pgrst.object+json, text/csv, "
+                             "application/x-ndjson");
     return NULL;
 }

@@ -362,7 +362,8 @@ typedef struct {
 typedef enum { AR_COUNT_NONE, AR_COUNT_EXACT, AR_COUNT_PLANNED, AR_COUNT_ESTIMATED } ar_count;
 
 /* What the client wants back. */
-typedef enum { AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV } ar_media;
+/* NDJSON: one JSON value per line, no array around them (application/x-ndjson). */
+typedef enum { AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV, AR_MEDIA_NDJSON } ar_media;
 
 /* How a Location answers: as PostgREST does, or as Flask-Restless 0.17 did. */
 typedef enum { AR_DIALECT_POSTGREST, AR_DIALECT_RESTLESS } ar_dialect;

@@ -740,6 +740,9 @@ static void test_headers(void)
         {"text/csv;q=0, application/json;q=0.1", AR_MEDIA_JSON},
         {"application/vnd.pgrst.object+json;q=1, application/json;q=0.9", AR_MEDIA_OBJECT},
         {" text/csv ; q=0.9 ,  application/vnd.pgrst.object+json ; q=0.95", AR_MEDIA_OBJECT},
+        {"application/x-ndjson", AR_MEDIA_NDJSON},
+        {"application/x-ndjson;q=0.5, application/json", AR_MEDIA_JSON},
+        {"application/json;q=0.5, application/x-ndjson", AR_MEDIA_NDJSON},
     };
     size_t i;
 
@@ -794,7 +797,8 @@ static void test_headers(void)
         e = parse_full(AR_DIALECT_POSTGREST, "/film", NULL, NULL, accepts[i].accept, NULL, &r);
         ok(!e && r.media == accepts[i].media, "Accept: %s -> %s", accepts[i].accept,
            accepts[i].media == AR_MEDIA_JSON ? "json"
-           : accepts[i].media == AR_MEDIA_OBJECT ? "object" : "csv");
+           : accepts[i].media == AR_MEDIA_OBJECT ? "object"
+           : accepts[i].media == AR_MEDIA_NDJSON ? "ndjson" : "csv");
         if (e || r.media != accepts[i].media)
             printf("#   got %s media %d\n", kind_name(e), (int)r.media);
     }
