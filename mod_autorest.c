@@ -308,6 +308,7 @@ static int autorest_handler(request_rec *r)
     if (cx.s.role_source != ROLE_NONE)
         cx.s.count_threshold = AR_MAX_COUNT;
     cx.request.pre_request = cx.s.pre_request;
+    ar_cond_request_headers(r, &cx.s, &cx.request);
     /* what functions ask of the response: where a function runs (the
      * pre-request, a call, a write's triggers) */
     if (cx.s.pre_request || call || write_bit)

@@ -82,6 +82,7 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->max_filters = add->max_filters != AR_UNSET ? add->max_filters : base->max_filters;
     c->max_select = add->max_select != AR_UNSET ? add->max_select : base->max_select;
     c->max_url_part = add->max_url_part != AR_UNSET ? add->max_url_part : base->max_url_part;
+    c->cache_control = add->cache_control ? add->cache_control : base->cache_control;
     return c;
 }
 
@@ -390,6 +391,10 @@ const command_rec ar_conf_cmds[] = {
                   (void *)APR_OFFSETOF(dir_conf, claims_env), ACCESS_CONF,
                   "the environment variable whose JSON object (or verified JWT) is "
                   "request.jwt.claims (default: mod_auth_openidc's OIDC_access_token)"),
+    AP_INIT_TAKE1("AutoRestCacheControl", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(dir_conf, cache_control), ACCESS_CONF,
+                  "Cache-Control of successful reads (default: none; an authenticated "
+                  "role's answers are private unless this says public)"),
     AP_INIT_TAKE1("AutoRestPreRequest", set_pre_request, NULL, ACCESS_CONF,
                   "schema.function run in every request's transaction before its statement, "
                   "as the request's role: it may raise (the error answers the request) or "
@@ -438,6 +443,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->claims_env = c->claims_env;
     s->pre_request = c->pre_request;
     s->role_timeouts = c->role_timeouts;
+    s->cache_control = c->cache_control;
     s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
     s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
     s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;

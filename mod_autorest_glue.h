@@ -77,6 +77,7 @@ typedef struct {
     int max_filters;               /* AR_UNSET: unset */
     int max_select;                /* AR_UNSET: unset */
     int max_url_part;              /* bytes; AR_UNSET: unset */
+    const char *cache_control;     /* NULL: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -130,6 +131,7 @@ typedef struct {
     const char *pre_request;       /* AutoRestPreRequest's statement; NULL: none */
     apr_hash_t *role_timeouts;     /* role -> seconds, over timeout_ms; NULL: none */
     ar_query_limits limits;        /* AutoRestMaxDepth, ...Filters, ...Select, ...UrlPart */
+    const char *cache_control;     /* AutoRestCacheControl; NULL: none */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -271,5 +273,17 @@ ar_error *ar_hooks_before(context *cx, ar_read_request *req);
 ar_outcome *ar_hooks_outcome(context *cx);
 /* The after_statement hooks, as the first byte is about to go out. */
 void ar_hooks_after(request_rec *r, const ar_outcome *o);
+
+/* ------------------------------------------------- conditional requests */
+
+/* Vary, and Cache-Control (private for an authenticated role), on a GET. */
+void ar_cond_request_headers(request_rec *r, const settings *s, const ar_request_info *request);
+/* The ETag of a GET's whole answer (body, or held brigade) and the shaping
+ * headers already set; 1 when If-None-Match holds it: r is then a 304,
+ * to be sent without the body. */
+int ar_cond_body(request_rec *r, const char *body, apr_size_t len);
+int ar_cond_brigade(request_rec *r, apr_bucket_brigade *bb);
+/* An error: no ETag, no Cache-Control. */
+void ar_cond_forget(request_rec *r);
 
 #endif

@@ -176,6 +176,7 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
         apr_table_setn(r->headers_out, "Allow", ar_conf_allow_header(r->pool, s->methods));
     if (err->kind == AR_ERR_DB_CUSTOM)
         raised_status(r, err, status);
+    ar_cond_forget(r);
     r->status = status;
     ap_set_content_type(r, JSON_TYPE);
     ap_set_content_length(r, (apr_off_t)strlen(body));
@@ -186,6 +187,8 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len)
 {
     ap_set_content_type(r, type);
+    if (ar_cond_body(r, body, len))
+        return OK; /* 304: the client has it */
     ap_set_content_length(r, (apr_off_t)len);
     ap_rwrite(body, (int)len, r);
     return OK;
@@ -378,7 +381,10 @@ void ar_resp_send_held(response *resp)
         hold_chunk(resp, resp->out.buf, resp->out.len);
         resp->out.len = 0;
     }
-    ap_set_content_length(r, (apr_off_t)resp->held);
+    if (ar_cond_brigade(r, resp->bb))
+        apr_brigade_cleanup(resp->bb); /* 304: the client has it */
+    else
+        ap_set_content_length(r, (apr_off_t)resp->held);
     APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_eos_create(ba));
     ap_pass_brigade(r->output_filters, resp->bb);
 }
