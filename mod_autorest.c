@@ -162,6 +162,13 @@ static ar_error *serve(context *cx, int write)
         || (err = ar_query_check_limits(r->pool, &req, &cx->s.limits)) != NULL
         || (err = ar_hooks_before(cx, &req)) != NULL)
         return err;
+    if ((req.media == AR_MEDIA_PLAN_TEXT || req.media == AR_MEDIA_PLAN_JSON)
+        && (!cx->s.plan || write || req.routine || !req.relation))
+        return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
+                             "none of the accepted media types is produced here",
+                             cx->s.plan ? "plans are served for reads of tables and views"
+                                        : "plans are not served here",
+                             cx->s.plan ? NULL : "AutoRestPlan On serves them");
     if (req.routine && cx->s.rpc == AR_RPC_OFF)
         return ar_error_make(r->pool, AR_ERR_NO_ROUTE, "no such resource",
                              "functions are not served here",

@@ -78,6 +78,7 @@ typedef struct {
     int max_select;                /* AR_UNSET: unset */
     int max_url_part;              /* bytes; AR_UNSET: unset */
     const char *cache_control;     /* NULL: unset */
+    int plan;                      /* AR_UNSET: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -132,6 +133,7 @@ typedef struct {
     apr_hash_t *role_timeouts;     /* role -> seconds, over timeout_ms; NULL: none */
     ar_query_limits limits;        /* AutoRestMaxDepth, ...Filters, ...Select, ...UrlPart */
     const char *cache_control;     /* AutoRestCacheControl; NULL: none */
+    int plan;                      /* AutoRestPlan: EXPLAIN served for Accept: ...plan */
 } settings;
 
 extern const command_rec ar_conf_cmds[];

@@ -62,6 +62,78 @@ static ar_error *single_row_error(context *cx, const ar_read_request *req,
                          "narrow the filters of a single search");
 }
 
+/* The read's plan, its cursor applied, and its statement. */
+static ar_error *plan_and_render(context *cx, const ar_read_request *req, ar_read_plan *plan,
+                                 ar_sql *sql)
+{
+    apr_pool_t *p = cx->r->pool;
+    ar_error *err = ar_plan_read(p, cx->schema, &cx->s.exposure, req, cx->s.max_rows, plan);
+
+    if (!err)
+        err = ar_plan_apply_cursor(p, plan, req->cursor, cx->s.cursor_key,
+                                   cx->s.cursor_key_len);
+    if (!err)
+        ar_sql_render_read(p, plan, sql);
+    return err;
+}
+
+/* A plan's lines (text) or its one JSON document, as they come. */
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *lines;
+} plan_out;
+
+static int on_plan_row(void *ctx, const ar_row *row)
+{
+    plan_out *po = ctx;
+    int len;
+    const char *v = ar_db_row_value(row, 0, &len);
+
+    APR_ARRAY_PUSH(po->lines, const char *) = apr_pstrmemdup(po->p, v ? v : "", (apr_size_t)len);
+    return 0;
+}
+
+/* Accept: application/vnd.pgrst.plan: PostgreSQL's EXPLAIN of the very
+ * statement the read would run (with the options asked: ANALYZE runs it),
+ * in the request's transaction and role, instead of its rows. */
+static ar_error *run_plan(context *cx, ar_read_request *req, int *done)
+{
+    request_rec *r = cx->r;
+    ar_read_request rows_req = *req;
+    ar_read_plan plan;
+    ar_sql sql;
+    ar_db_query q;
+    plan_out po;
+    ar_error *err;
+    int json = req->media == AR_MEDIA_PLAN_JSON;
+    const char *body;
+
+    *done = 0;
+    rows_req.media = AR_MEDIA_JSON; /* the statement of the JSON answer */
+    if ((err = plan_and_render(cx, &rows_req, &plan, &sql)) != NULL)
+        return err;
+    sql.text = apr_pstrcat(r->pool, "EXPLAIN (FORMAT ", json ? "JSON" : "TEXT",
+                           req->plan_options ? req->plan_options : "", ") ", sql.text, NULL);
+    po.p = r->pool;
+    po.lines = apr_array_make(r->pool, 16, sizeof(const char *));
+    memset(&q, 0, sizeof(q));
+    q.sql = &sql; /* state NULL: an EXPLAIN is not kept prepared */
+    q.timeout_ms = cx->s.timeout_ms;
+    q.request = &cx->request;
+    q.on_row = on_plan_row;
+    q.ctx = &po;
+    if ((err = ar_db_stream(r->pool, cx->conn, &q)) != NULL)
+        return err;
+    *done = 1;
+    body = apr_pstrcat(r->pool, apr_array_pstrcat(r->pool, po.lines, '\n'), "\n", NULL);
+    ar_resp_send_body(r, json ? "application/vnd.pgrst.plan+json; for=\"application/json\"; "
+                                "charset=utf-8"
+                              : "application/vnd.pgrst.plan+text; for=\"application/json\"; "
+                                "charset=utf-8",
+                      body, strlen(body));
+    return NULL;
+}
+
 ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
 {
     request_rec *r = cx->r;
@@ -72,18 +144,15 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
     ar_error *err;
     int npre;
 
+    if (req->media == AR_MEDIA_PLAN_TEXT || req->media == AR_MEDIA_PLAN_JSON)
+        return run_plan(cx, req, done);
     *done = 0;
     memset(&resp, 0, sizeof(resp));
     if (cx->s.dialect == AR_DIALECT_RESTLESS && !req->single
         && (req->relationship ? !req->related_pk : !req->pk_value))
         ar_restless_window(req, cx->s.max_rows, &resp.per_page);
-    err = ar_plan_read(r->pool, cx->schema, &cx->s.exposure, req, cx->s.max_rows, &plan);
-    if (!err)
-        err = ar_plan_apply_cursor(r->pool, &plan, req->cursor, cx->s.cursor_key,
-                                   cx->s.cursor_key_len);
-    if (err)
+    if ((err = plan_and_render(cx, req, &plan, &sql)) != NULL)
         return err;
-    ar_sql_render_read(r->pool, &plan, &sql);
     npre = count_statements(cx, &plan, &pre);
 
     ar_resp_init(&resp, r, &cx->s, req, &plan);

@@ -965,7 +965,8 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     }
     if (h && h->prefer && (e = ar_query_prefer(p, h->prefer, out)) != NULL)
         return e;
-    if (h && h->accept && *h->accept && (e = ar_query_accept(p, h->accept, &out->media)) != NULL)
+    if (h && h->accept && *h->accept && (e = ar_query_accept(p, h->accept, &out->media,
+                                                             &out->plan_options)) != NULL)
         return e;
     if (h && h->accept_profile && *h->accept_profile)
         out->profile = apr_pstrdup(p, h->accept_profile);

@@ -129,9 +129,32 @@ ar_error *ar_query_prefer(apr_pool_t *p, const char *header, ar_read_request *ou
     return NULL;
 }
 
+/* PostgREST's options=analyze|verbose|settings|buffers|wal of a plan, as
+ * EXPLAIN's options; one it does not know is left out. */
+static const char *plan_options(apr_pool_t *p, const char *params)
+{
+    static const char *const known[] = {"analyze", "verbose", "settings", "buffers", "wal",
+                                        NULL};
+    const char *opts = params ? strstr(params, "options=") : NULL, *out = "";
+    char *copy, *state = NULL, *o;
+    int i;
+
+    if (!opts)
+        return "";
+    copy = apr_pstrndup(p, opts + 8, strcspn(opts + 8, ";"));
+    for (o = apr_strtok(copy, "|", &state); o; o = apr_strtok(NULL, "|", &state)) {
+        o = trim(o);
+        for (i = 0; known[i]; i++)
+            if (strcasecmp(o, known[i]) == 0)
+                out = apr_pstrcat(p, out, ", ", known[i], NULL);
+    }
+    return apr_pstrdup(p, out);
+}
+
 /* Accept with q-values: the most preferred type we produce wins; ties go
  * to the one listed first. No Accept at all means JSON. */
-ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out)
+ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out,
+                          const char **plan_opts)
 {
     char *copy = apr_pstrdup(p, header), *state = NULL, *range;
     double best_q = -1;
@@ -143,7 +166,7 @@ ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out)
 
         if (params) {
             char *qp = strstr(params, "q=");
-            *params = '\0';
+            *params++ = '\0';
             if (qp)
                 q = atof(qp + 2);
         }
@@ -158,11 +181,18 @@ ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out)
             media = AR_MEDIA_CSV;
         else if (!strcasecmp(type, "application/x-ndjson"))
             media = AR_MEDIA_NDJSON;
+        else if (!strcasecmp(type, "application/vnd.pgrst.plan")
+                 || !strcasecmp(type, "application/vnd.pgrst.plan+text"))
+            media = AR_MEDIA_PLAN_TEXT;
+        else if (!strcasecmp(type, "application/vnd.pgrst.plan+json"))
+            media = AR_MEDIA_PLAN_JSON;
         else
             continue;
         if (q > best_q && q > 0) {
             best_q = q;
             *out = media;
+            if (plan_opts)
+                *plan_opts = plan_options(p, params);
         }
     }
     if (best_q < 0)

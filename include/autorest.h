@@ -362,8 +362,13 @@ typedef struct {
 typedef enum { AR_COUNT_NONE, AR_COUNT_EXACT, AR_COUNT_PLANNED, AR_COUNT_ESTIMATED } ar_count;
 
 /* What the client wants back. */
-/* NDJSON: one JSON value per line, no array around them (application/x-ndjson). */
-typedef enum { AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV, AR_MEDIA_NDJSON } ar_media;
+/* NDJSON: one JSON value per line, no array around them (application/x-ndjson).
+ * PLAN_TEXT, PLAN_JSON: PostgreSQL's EXPLAIN of the statement instead of its
+ * rows (application/vnd.pgrst.plan[+text|+json]). */
+typedef enum {
+    AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV, AR_MEDIA_NDJSON, AR_MEDIA_PLAN_TEXT,
+    AR_MEDIA_PLAN_JSON
+} ar_media;
 
 /* How a Location answers: as PostgREST does, or as Flask-Restless 0.17 did. */
 typedef enum { AR_DIALECT_POSTGREST, AR_DIALECT_RESTLESS } ar_dialect;
@@ -431,6 +436,8 @@ typedef struct {
     ar_count count;                 /* Prefer: count=... */
     int strict;                     /* Prefer: handling=strict */
     ar_media media;
+    const char *plan_options;       /* a plan's EXPLAIN options from Accept's
+                                     * options=analyze|verbose|...: ", ANALYZE"... */
     const char *profile;            /* Accept-Profile, or NULL */
     const char *cursor;             /* cursor=: a keyset token, or NULL */
     /* Flask-Restless */

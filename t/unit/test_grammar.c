@@ -743,8 +743,22 @@ static void test_headers(void)
         {"application/x-ndjson", AR_MEDIA_NDJSON},
         {"application/x-ndjson;q=0.5, application/json", AR_MEDIA_JSON},
         {"application/json;q=0.5, application/x-ndjson", AR_MEDIA_NDJSON},
+        {"application/vnd.pgrst.plan", AR_MEDIA_PLAN_TEXT},
+        {"application/vnd.pgrst.plan+text; for=\"application/json\"", AR_MEDIA_PLAN_TEXT},
+        {"application/vnd.pgrst.plan+json", AR_MEDIA_PLAN_JSON},
     };
     size_t i;
+    static const struct {
+        const char *accept, *options;
+    } plans[] = {
+        {"application/vnd.pgrst.plan", ""},
+        {"application/vnd.pgrst.plan; options=analyze", ", analyze"},
+        {"application/vnd.pgrst.plan+json; for=\"application/json\"; options=analyze|verbose",
+         ", analyze, verbose"},
+        {"application/vnd.pgrst.plan; options=buffers|bogus|WAL|settings",
+         ", buffers, wal, settings"},
+        {"application/vnd.pgrst.plan; options=analyze;drop table x", ", analyze"},
+    };
 
     /* Prefer */
     no_err(parse_full(AR_DIALECT_POSTGREST, "/film", NULL, NULL, NULL, NULL, &r), "no Prefer");
@@ -788,6 +802,15 @@ static void test_headers(void)
     no_err(parse_full(AR_DIALECT_POSTGREST, "/film", NULL, "handling=strict,handling=lenient,x=y",
                       NULL, NULL, &r), "strict then lenient: lenient wins");
 
+    /* a plan's options: only EXPLAIN's own, nothing else of the header */
+    for (i = 0; i < sizeof(plans) / sizeof(*plans); i++) {
+        e = parse_full(AR_DIALECT_POSTGREST, "/film", NULL, NULL, plans[i].accept, NULL, &r);
+        ok(!e && r.plan_options && strcmp(r.plan_options, plans[i].options) == 0,
+           "Accept: %s -> options '%s'", plans[i].accept, plans[i].options);
+        if (!e && r.plan_options && strcmp(r.plan_options, plans[i].options) != 0)
+            printf("#   got '%s'\n", r.plan_options);
+    }
+
     /* Accept */
     no_err(parse_full(AR_DIALECT_POSTGREST, "/film", NULL, NULL, NULL, NULL, &r), "no Accept");
     ok(r.media == AR_MEDIA_JSON, "no Accept -> JSON");
@@ -798,7 +821,9 @@ static void test_headers(void)
         ok(!e && r.media == accepts[i].media, "Accept: %s -> %s", accepts[i].accept,
            accepts[i].media == AR_MEDIA_JSON ? "json"
            : accepts[i].media == AR_MEDIA_OBJECT ? "object"
-           : accepts[i].media == AR_MEDIA_NDJSON ? "ndjson" : "csv");
+           : accepts[i].media == AR_MEDIA_NDJSON ? "ndjson"
+           : accepts[i].media == AR_MEDIA_PLAN_TEXT ? "plan text"
+           : accepts[i].media == AR_MEDIA_PLAN_JSON ? "plan json" : "csv");
         if (e || r.media != accepts[i].media)
             printf("#   got %s media %d\n", kind_name(e), (int)r.media);
     }
