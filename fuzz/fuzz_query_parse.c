@@ -20,7 +20,8 @@
  *     text that is a JSON object with exactly code, message, details, hint;
  *   - success: offset >= 0, limit AR_UNSET or >= 0, page/per_page in range,
  *     pagination, filters and ordering only on collections (select= only on
- *     a single row), no select= in the Restless dialect, enums in range;
+ *     a single row), no select= in the Restless dialect, enums in range,
+ *     a plan's EXPLAIN options only ", word" of EXPLAIN's own words;
  *   - the where tree is well formed: an AND root, and/or nodes with a child
  *     list, at most AR_MAX_LOGIC_DEPTH+1 and/or levels (the root included),
  *     leaves with a column, a known operator, IN with a list and no value,
@@ -492,8 +493,30 @@ static void check_request(const ar_read_request *r, ar_dialect d)
     if (d == AR_DIALECT_POSTGREST && (r->page != AR_UNSET || r->per_page != AR_UNSET))
         fail("page in the PostgREST dialect", NULL);
     if ((int)r->count < 0 || r->count > AR_COUNT_ESTIMATED || (int)r->media < 0
-        || r->media > AR_MEDIA_CSV)
+        || r->media > AR_MEDIA_PLAN_JSON)
         fail("count or media out of range", NULL);
+    /* a plan's options go into EXPLAIN (...) as they are: EXPLAIN's own
+     * words only, each after ", " */
+    if (r->plan_options) {
+        static const char *const words[] = {"analyze", "verbose", "settings", "buffers", "wal",
+                                            NULL};
+        const char *o = r->plan_options;
+        while (*o) {
+            int k, known = 0;
+            if (strncmp(o, ", ", 2) != 0)
+                fail("plan options not a list of ', word'", r->plan_options);
+            o += 2;
+            for (k = 0; words[k]; k++)
+                if (strncmp(o, words[k], strlen(words[k])) == 0
+                    && (o[strlen(words[k])] == '\0' || o[strlen(words[k])] == ',')) {
+                    o += strlen(words[k]);
+                    known = 1;
+                    break;
+                }
+            if (!known)
+                fail("an EXPLAIN option not in the list", r->plan_options);
+        }
+    }
     if (r->where) {
         int depth;
         if (r->where->kind != AR_COND_AND)
