@@ -135,6 +135,7 @@ static ar_error *serve(context *cx, int write)
     ar_error *err;
     const char *path;
     int done, attempt;
+    unsigned long mark;
 
     path = path_below(r, cx->s.location);
     if (!path)
@@ -186,7 +187,7 @@ static ar_error *serve(context *cx, int write)
     }
     cx->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     cx->conn_state = connection_state(dbd);
-    if ((err = ar_cache_acquire(r, cx->conn, &cx->s, NULL, &cx->schema)) != NULL)
+    if ((err = ar_cache_acquire(r, cx->conn, &cx->s, 0, &cx->schema)) != NULL)
         return err;
 
     if (!req.relation && !req.routine && write)
@@ -225,10 +226,13 @@ static ar_error *serve(context *cx, int write)
                           : ar_run_read(cx, &attempt_req, &done);
         if (done || !err || attempt > 0)
             return err;
+        /* the snapshot to retry with must have begun after this error: one
+         * begun before may lack the change that caused it */
+        mark = ar_cache_mark();
         if (((err->kind == AR_ERR_NO_RELATION || err->kind == AR_ERR_NO_ROUTINE)
              && ar_cache_may_refresh(r, &cx->s))
             || err->kind == AR_ERR_DB_SCHEMA_CHANGED) {
-            ar_error *e2 = ar_cache_acquire(r, cx->conn, &cx->s, cx->schema, &cx->schema);
+            ar_error *e2 = ar_cache_acquire(r, cx->conn, &cx->s, mark, &cx->schema);
             if (e2)
                 return e2;
             continue;

@@ -24,6 +24,7 @@ typedef struct snapshot {
     ar_schema *schema;
     apr_pool_t *pool;
     int refs;
+    unsigned long begun; /* reflection_count when its reflection began */
 } snapshot;
 
 typedef struct {
@@ -35,6 +36,11 @@ typedef struct {
 static apr_pool_t *cache_pool;
 static apr_thread_mutex_t *cache_lock;
 static apr_hash_t *cache;
+/* Reflections begun in this process, in order. A reflection reads the
+ * catalogue as of its start but may finish seconds later (a catalogue query
+ * that opens a relation waits behind an ALTER TABLE's lock), so the order
+ * snapshots began in, not the order they arrived in, says which is newer. */
+static unsigned long reflection_count;
 
 static void snapshot_unref_locked(snapshot *snap)
 {
@@ -70,7 +76,7 @@ static cache_entry *cache_entry_for(request_rec *r, const settings *s)
 }
 
 static ar_error *reflect_into_snapshot(request_rec *r, PGconn *conn, const settings *s,
-                                       snapshot **out)
+                                       unsigned long begun, snapshot **out)
 {
     apr_pool_t *pool;
     ar_schema *schema;
@@ -94,53 +100,63 @@ static ar_error *reflect_into_snapshot(request_rec *r, PGconn *conn, const setti
     (*out)->schema = schema;
     (*out)->pool = pool;
     (*out)->refs = 1; /* the cache's */
+    (*out)->begun = begun;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "reflected %d relations", schema->relations->nelts);
     return NULL;
 }
 
 /*
- * The snapshot this request reads. stale: a snapshot the caller found out of
- * date (a relation or column it needs is gone or new); when it is still the
- * current one, this request replaces it. An expired snapshot is replaced by
- * one thread while the others keep serving it.
+ * The snapshot this request reads. newer_than: 0, or a mark from
+ * ar_cache_mark() taken when the caller found the current snapshot out of
+ * date (a relation or column it needs is gone or new); then only a snapshot
+ * whose reflection began after that mark will do, and this request reflects
+ * one itself unless another thread has already swapped such a one in. An
+ * expired snapshot is replaced by one thread while the others keep serving it.
  */
 ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
-                                  const ar_schema *stale, const ar_schema **out)
+                           unsigned long newer_than, const ar_schema **out)
 {
     cache_entry *e;
     snapshot *snap, *fresh = NULL;
     int refresh;
+    unsigned long begun = 0;
     ar_error *err = NULL;
 
     apr_thread_mutex_lock(cache_lock);
     e = cache_entry_for(r, s);
     snap = e->current;
-    if (!snap || (stale && snap->schema == stale))
+    if (!snap || (newer_than && snap->begun <= newer_than))
         refresh = 1; /* this request cannot go on without a fresh one */
-    else if (stale)
+    else if (newer_than)
         refresh = 0; /* another thread has already swapped one in */
     else
         refresh = s->schema_max_age > 0 && !e->refreshing
                   && apr_time_now() - snap->schema->loaded_at > s->schema_max_age;
-    if (refresh)
+    if (refresh) {
         e->refreshing = 1;
+        begun = ++reflection_count;
+    }
     apr_thread_mutex_unlock(cache_lock);
 
     if (refresh)
-        err = reflect_into_snapshot(r, conn, s, &fresh);
+        err = reflect_into_snapshot(r, conn, s, begun, &fresh);
 
     apr_thread_mutex_lock(cache_lock);
     if (refresh)
         e->refreshing = 0;
-    if (fresh) {
+    if (fresh && (!e->current || e->current->begun < fresh->begun)) {
         if (e->current)
             snapshot_unref_locked(e->current);
-        e->current = fresh;
+        e->current = fresh; /* its one reference is the cache's now */
+        fresh = NULL;
     }
-    snap = e->current;
+    /* A fresh snapshot not swapped in (one that began later already was) is
+     * this request's alone: its one reference passes to the request. */
+    snap = fresh ? fresh : e->current;
     if (snap) {
-        snap->refs++;
+        if (snap != fresh)
+            snap->refs++;
         apr_pool_cleanup_register(r->pool, snap, snapshot_release, apr_pool_cleanup_null);
         *out = snap->schema;
         err = NULL; /* an older snapshot still serves */
@@ -150,6 +166,17 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "schema refresh failed, serving the "
                       "previous one: %s", err->log ? err->log : err->message);
     return snap ? NULL : err;
+}
+
+/* A mark for ar_cache_acquire's newer_than: the reflections begun so far. */
+unsigned long ar_cache_mark(void)
+{
+    unsigned long mark;
+
+    apr_thread_mutex_lock(cache_lock);
+    mark = reflection_count;
+    apr_thread_mutex_unlock(cache_lock);
+    return mark;
 }
 
 /* Whether an unknown name may trigger a refresh now (rate-limited). */

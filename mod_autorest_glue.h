@@ -152,9 +152,11 @@ extern unsigned char ar_conf_random_cursor_key[32];
 
 /* The cache's memory and lock, once per child. */
 void ar_cache_child_init(apr_pool_t *pchild, server_rec *s);
-/* The snapshot this request reads; stale: one found out of date. */
+/* The snapshot this request reads; newer_than: 0, or ar_cache_mark() taken
+ * when the current one was found out of date. */
 ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
-                           const ar_schema *stale, const ar_schema **out);
+                           unsigned long newer_than, const ar_schema **out);
+unsigned long ar_cache_mark(void);
 /* Whether an unknown name may trigger a refresh now (rate-limited). */
 int ar_cache_may_refresh(request_rec *r, const settings *s);
 
