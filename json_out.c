@@ -20,6 +20,7 @@
 #endif
 
 #include "autorest.h"
+#include "ar_openapi.h"
 
 /* ------------------------------------------------------------- the sink */
 
@@ -578,7 +579,7 @@ static const char *relation_kind(char kind)
 
 /* The path segment a relation is served under: its name in the default
  * schema, schema.name elsewhere. Percent-encodes what a path cannot hold. */
-static char *relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel)
+char *ar_relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel)
 {
     const char *dflt = APR_ARRAY_IDX(x->schemas, 0, const char *);
     const char *raw = strcmp(rel->schema, dflt) == 0
@@ -602,25 +603,33 @@ static char *relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_rela
 
 /* The methods of the Location that the role's privileges permit on rel
  * (PUT inserts or updates one row by its key: both, and a key). */
-static json_t *index_methods(const ar_relation *rel, int methods)
+static json_t *index_methods(apr_pool_t *p, const ar_relation *rel, int methods,
+                             apr_hash_t *writable)
 {
     json_t *list = json_array();
+    int can = rel->writable;
+
+    if (writable) {
+        const int *bits = apr_hash_get(writable, apr_pstrcat(p, rel->schema, ".", rel->name, NULL),
+                                       APR_HASH_KEY_STRING);
+        can = bits ? *bits & rel->writable : 0; /* the role may, and the relation can */
+    }
 
     json_array_append_new(list, json_string("GET"));
-    if ((methods & AR_METHOD_POST) && (rel->writable & AR_CAN_INSERT))
+    if ((methods & AR_METHOD_POST) && (can & AR_CAN_INSERT))
         json_array_append_new(list, json_string("POST"));
-    if ((methods & AR_METHOD_PATCH) && (rel->writable & AR_CAN_UPDATE))
+    if ((methods & AR_METHOD_PATCH) && (can & AR_CAN_UPDATE))
         json_array_append_new(list, json_string("PATCH"));
     if ((methods & AR_METHOD_PUT) && rel->primary_key
-        && (rel->writable & (AR_CAN_INSERT | AR_CAN_UPDATE)) == (AR_CAN_INSERT | AR_CAN_UPDATE))
+        && (can & (AR_CAN_INSERT | AR_CAN_UPDATE)) == (AR_CAN_INSERT | AR_CAN_UPDATE))
         json_array_append_new(list, json_string("PUT"));
-    if ((methods & AR_METHOD_DELETE) && (rel->writable & AR_CAN_DELETE))
+    if ((methods & AR_METHOD_DELETE) && (can & AR_CAN_DELETE))
         json_array_append_new(list, json_string("DELETE"));
     return list;
 }
 
 static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel,
-                              const char *base_url, int methods)
+                              const char *base_url, int methods, apr_hash_t *writable)
 {
     json_t *j = json_object(), *cols = json_array(), *pk = json_null();
     int i;
@@ -630,7 +639,7 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
     json_object_set_new(j, "kind", json_string(relation_kind(rel->kind)));
     json_object_set_new(j, "comment", text_or_null(rel->comment));
     json_object_set_new(j, "url", json_string(apr_pstrcat(
-                               p, base_url, "/", relation_segment(p, x, rel), NULL)));
+                               p, base_url, "/", ar_relation_segment(p, x, rel), NULL)));
     if (rel->primary_key) {
         /* A key with a hidden column is not shown at all: naming it would
          * reveal the column, and /<relation>/<pk> does not serve it. */
@@ -650,7 +659,7 @@ static json_t *index_relation(apr_pool_t *p, const ar_exposure *x, const ar_rela
             pk = json_null();
     }
     json_object_set_new(j, "primary_key", pk);
-    json_object_set_new(j, "methods", index_methods(rel, methods));
+    json_object_set_new(j, "methods", index_methods(p, rel, methods, writable));
     for (i = 0; i < rel->columns->nelts; i++) {
         const ar_column *c = &APR_ARRAY_IDX(rel->columns, i, ar_column);
         json_t *col;
@@ -733,7 +742,8 @@ static json_t *index_routine(apr_pool_t *p, const ar_routine *r, const char *bas
 }
 
 char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                    const char *base_url, int methods, int rpc, apr_size_t *len)
+                    const char *base_url, int methods, int rpc, apr_hash_t *writable,
+                    apr_size_t *len)
 {
     json_t *doc = json_object(), *rels = json_array();
     char *text, *copy;
@@ -742,7 +752,7 @@ char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
     for (i = 0; i < s->relations->nelts; i++) {
         const ar_relation *rel = APR_ARRAY_IDX(s->relations, i, const ar_relation *);
         if (ar_exposed_relation(x, rel))
-            json_array_append_new(rels, index_relation(p, x, rel, base_url, methods));
+            json_array_append_new(rels, index_relation(p, x, rel, base_url, methods, writable));
     }
     json_object_set_new(doc, "relations", rels);
     if (rpc != AR_RPC_OFF) {

@@ -49,7 +49,7 @@ static ar_conn_state *connection_state(ap_dbd_t *dbd)
 }
 
 /* The Location's path without trailing slashes: what URLs are built on. */
-static apr_size_t location_base_len(const char *location)
+apr_size_t ar_location_base_len(const char *location)
 {
     apr_size_t n = strlen(location);
 
@@ -62,7 +62,7 @@ static apr_size_t location_base_len(const char *location)
  * <Location /api> also matches "/apiary"). */
 static const char *path_below(request_rec *r, const char *location)
 {
-    apr_size_t n = location_base_len(location);
+    apr_size_t n = ar_location_base_len(location);
 
     if (strncmp(r->uri, location, n) != 0)
         return NULL;
@@ -85,45 +85,6 @@ static int is_call(request_rec *r, const settings *s)
     while (*path == '/')
         path++;
     return strncmp(path, "rpc/", 4) == 0;
-}
-
-/* Each unreadable relation or function the index statement names joins
- * the exclusions. */
-static int exclude_row(void *ctx, const ar_row *row)
-{
-    apr_hash_t *excluded = ctx;
-    int len;
-    const char *name = ar_db_row_value(row, 0, &len);
-
-    if (name)
-        apr_hash_set(excluded, apr_pstrmemdup(apr_hash_pool_get(excluded), name, len),
-                     (apr_ssize_t)len, "");
-    return 0;
-}
-
-/* Where requests run as roles of their own, the snapshot holds everything:
- * the index of one role leaves out what that role may not read. */
-static ar_error *exclude_unreadable(context *cx, ar_exposure *exposure)
-{
-    apr_pool_t *p = cx->r->pool;
-    apr_hash_t *excluded =
-        exposure->excluded ? apr_hash_copy(p, exposure->excluded) : apr_hash_make(p);
-    ar_db_query q;
-    ar_sql sql;
-    ar_error *err;
-
-    ar_reflect_unreadable_sql(p, exposure->schemas, &sql);
-    memset(&q, 0, sizeof(q));
-    q.state = cx->conn_state;
-    q.sql = &sql;
-    q.timeout_ms = cx->s.timeout_ms;
-    q.request = &cx->request;
-    q.on_row = exclude_row;
-    q.ctx = excluded;
-    if ((err = ar_db_stream(p, cx->conn, &q)) != NULL)
-        return err;
-    exposure->excluded = excluded;
-    return NULL;
 }
 
 static ar_error *serve(context *cx, int write)
@@ -155,6 +116,11 @@ static ar_error *serve(context *cx, int write)
                                               : AR_WRITE_NONE;
     if (cx->s.dialect == AR_DIALECT_RESTLESS)
         h.range = h.range_unit = h.prefer = h.accept_profile = NULL;
+    /* GET /api/openapi.json: the index's OpenAPI document, as if by Accept */
+    else if (strcmp(path, "/openapi.json") == 0) {
+        path = "/";
+        h.accept = "application/openapi+json";
+    }
     /* the Location's bounds before anything costs: the parser's own errors
      * (nesting past its bound, say) are the more precise, then the URL as
      * sent, then what it asks for */
@@ -170,6 +136,10 @@ static ar_error *serve(context *cx, int write)
                              cx->s.plan ? "plans are served for reads of tables and views"
                                         : "plans are not served here",
                              cx->s.plan ? NULL : "AutoRestPlan On serves them");
+    if (req.media == AR_MEDIA_OPENAPI && cx->s.dialect != AR_DIALECT_POSTGREST)
+        return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
+                             "none of the accepted media types is produced here",
+                             "the OpenAPI document describes PostgREST's dialect", NULL);
     if (req.routine && cx->s.rpc == AR_RPC_OFF)
         return ar_error_make(r->pool, AR_ERR_NO_ROUTE, "no such resource",
                              "functions are not served here",
@@ -195,25 +165,13 @@ static ar_error *serve(context *cx, int write)
                              apr_psprintf(r->pool, "method %s is not allowed on the index",
                                           r->method),
                              NULL, "write to a relation: POST /relation");
-    if (!req.relation && !req.routine) {
-        apr_size_t len;
-        const char *base = apr_pstrmemdup(r->pool, cx->s.location,
-                                          location_base_len(cx->s.location));
-        ar_exposure exposure = cx->s.exposure;
-        char *body;
-
-        if (cx->s.role_source != ROLE_NONE && (err = exclude_unreadable(cx, &exposure)))
-            return err;
-        if (cx->outcome)
-            cx->outcome->rows = -1; /* no rows: a list of what is served */
-        body = ar_json_index(r->pool, cx->schema, &exposure, base, cx->s.methods, cx->s.rpc,
-                             &len);
-
-        if (!body)
-            return ar_error_make(r->pool, AR_ERR_CONFIG, "out of memory", NULL, NULL);
-        ar_resp_send_body(r, JSON_TYPE, body, len);
-        return NULL;
-    }
+    if (!req.relation && !req.routine)
+        return ar_serve_description(cx, req.media == AR_MEDIA_OPENAPI);
+    if (req.media == AR_MEDIA_OPENAPI)
+        return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
+                             "none of the accepted media types is produced here",
+                             NULL, "the OpenAPI document is the index's: GET the Location's "
+                                   "root, or openapi.json below it");
 
     /* A stale snapshot shows as an unknown relation (one was created) or a
      * vanished column (one was dropped): refresh once and try again. */

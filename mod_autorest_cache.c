@@ -168,6 +168,66 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
     return snap ? NULL : err;
 }
 
+/* What a snapshot keeps of the documents built from it. A cap, as each role
+ * of its own may have a document of its own. */
+#define DOCUMENTS_MAX_BYTES (16 * 1024 * 1024)
+#define DOCUMENTS_KEY "autorest:documents"
+
+typedef struct {
+    apr_hash_t *by_key;   /* key -> document */
+    apr_size_t bytes;
+} documents;
+
+typedef struct {
+    const char *text;
+    apr_size_t len;
+} document;
+
+/* The snapshot pool is shared by every thread reading the snapshot: only
+ * touched under cache_lock. */
+const char *ar_cache_document_get(const ar_schema *schema, const char *key, apr_size_t *len)
+{
+    void *data = NULL;
+    const document *d = NULL;
+
+    apr_thread_mutex_lock(cache_lock);
+    apr_pool_userdata_get(&data, DOCUMENTS_KEY, schema->pool);
+    if (data)
+        d = apr_hash_get(((documents *)data)->by_key, key, APR_HASH_KEY_STRING);
+    apr_thread_mutex_unlock(cache_lock);
+    if (!d)
+        return NULL;
+    *len = d->len;
+    return d->text;
+}
+
+void ar_cache_document_put(const ar_schema *schema, const char *key, const char *text,
+                           apr_size_t len)
+{
+    void *data = NULL;
+    documents *docs;
+    document *d;
+    apr_size_t klen = strlen(key);
+
+    apr_thread_mutex_lock(cache_lock);
+    apr_pool_userdata_get(&data, DOCUMENTS_KEY, schema->pool);
+    docs = data;
+    if (!docs) {
+        docs = apr_pcalloc(schema->pool, sizeof(*docs));
+        docs->by_key = apr_hash_make(schema->pool);
+        apr_pool_userdata_set(docs, DOCUMENTS_KEY, apr_pool_cleanup_null, schema->pool);
+    }
+    if (docs->bytes + len + klen <= DOCUMENTS_MAX_BYTES
+        && !apr_hash_get(docs->by_key, key, (apr_ssize_t)klen)) {
+        d = apr_palloc(schema->pool, sizeof(*d));
+        d->text = apr_pmemdup(schema->pool, text, len + 1);
+        d->len = len;
+        docs->bytes += len + klen;
+        apr_hash_set(docs->by_key, apr_pmemdup(schema->pool, key, klen + 1), (apr_ssize_t)klen, d);
+    }
+    apr_thread_mutex_unlock(cache_lock);
+}
+
 /* A mark for ar_cache_acquire's newer_than: the reflections begun so far. */
 unsigned long ar_cache_mark(void)
 {

@@ -157,6 +157,11 @@ void ar_cache_child_init(apr_pool_t *pchild, server_rec *s);
 ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
                            unsigned long newer_than, const ar_schema **out);
 unsigned long ar_cache_mark(void);
+/* A document built from schema (the OpenAPI one), kept as long as its
+ * snapshot under key; NULL when there is none yet. */
+const char *ar_cache_document_get(const ar_schema *schema, const char *key, apr_size_t *len);
+void ar_cache_document_put(const ar_schema *schema, const char *key, const char *doc,
+                           apr_size_t len);
 /* Whether an unknown name may trigger a refresh now (rate-limited). */
 int ar_cache_may_refresh(request_rec *r, const settings *s);
 
@@ -255,6 +260,13 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done);
 /* A body that could not be read (rv from the input filters): 413 past
  * LimitRequestBody, else 400. */
 ar_error *ar_body_read_error(context *cx, apr_status_t rv);
+
+/* ------------------------------------------------------------ describing */
+
+/* The Location's path without trailing slashes: what URLs are built on. */
+apr_size_t ar_location_base_len(const char *location);
+/* The index, or with openapi the OpenAPI document, for the caller's role. */
+ar_error *ar_serve_description(context *cx, int openapi);
 
 /* ------------------------------------------------------- other modules' hooks */
 

@@ -186,6 +186,8 @@ ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out,
             media = AR_MEDIA_PLAN_TEXT;
         else if (!strcasecmp(type, "application/vnd.pgrst.plan+json"))
             media = AR_MEDIA_PLAN_JSON;
+        else if (!strcasecmp(type, "application/openapi+json"))
+            media = AR_MEDIA_OPENAPI;
         else
             continue;
         if (q > best_q && q > 0) {

@@ -101,6 +101,15 @@ void ar_type_encoding(apr_hash_t *types, unsigned int oid, ar_encoding *enc,
     *sortable = sortable_type(t);
 }
 
+const apr_array_header_t *ar_type_enum_labels(apr_hash_t *types, unsigned int oid)
+{
+    const ar_type_info *t = base_type(types, oid);
+
+    if (t && t->category == 'A' && t->elem)
+        t = base_type(types, t->elem);
+    return t ? t->enum_labels : NULL;
+}
+
 /* Keys are "schema" NUL "name": no separator a name could contain. */
 const char *ar_schema_key(apr_pool_t *p, const char *schema, const char *name,
                               apr_size_t *len)
@@ -287,7 +296,9 @@ static const char types_sql[] =
     "   LATERAL (VALUES (t.typbasetype), (t.typelem)) v(x) WHERE x <> 0)"
     " SELECT t.oid, t.typtype, t.typcategory, t.typdelim, t.typbasetype, t.typelem,"
     "  (t.oid >= 16384 AND EXISTS (SELECT 1 FROM pg_cast k"
-    "     WHERE k.castsource = t.oid AND k.casttarget = 'json'::regtype))"
+    "     WHERE k.castsource = t.oid AND k.casttarget = 'json'::regtype)),"
+    "  CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e"
+    "   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END"
     " FROM pg_type t JOIN used u ON u.oid = t.oid";
 
 static const char relations_sql[] =
@@ -578,6 +589,8 @@ static apr_hash_t *load_types(apr_pool_t *p, PGresult *res)
         t->base = (unsigned int)strtoul(PQgetvalue(res, i, 4), NULL, 10);
         t->elem = (unsigned int)strtoul(PQgetvalue(res, i, 5), NULL, 10);
         t->json_cast = PQgetvalue(res, i, 6)[0] == 't';
+        if (!PQgetisnull(res, i, 7))
+            t->enum_labels = parse_name_array(p, PQgetvalue(res, i, 7));
         apr_hash_set(types, &t->oid, sizeof(t->oid), t);
     }
     return types;
@@ -623,6 +636,7 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
         col->insertable = !col->generated && PQgetvalue(res, i, 14)[0] == 't';
         col->updatable = !col->generated && PQgetvalue(res, i, 15)[0] == 't';
         ar_type_encoding(types, col->type_oid, &col->enc, &col->elem_enc, &col->sortable);
+        col->enum_labels = ar_type_enum_labels(types, col->type_oid);
     }
     return by_oid;
 }
@@ -793,24 +807,30 @@ void ar_schema_link_views(ar_schema *s)
     }
 }
 
-/* Relations and functions of the schemas the request's role may not read
- * (nor any column of) or execute (no overload of): what the index leaves
- * out for that role. Run as the role, in the request's own transaction. */
-static const char unreadable_sql[] =
-    "SELECT n.nspname || '.' || c.relname FROM pg_class c"
+/* What the request's role may do with each relation and function of the
+ * schemas: "schema.name", whether it may read (any column of) it or execute
+ * (an overload of) it, and the AR_CAN_* it may write (any column, for
+ * INSERT and UPDATE, as a column grant allows those). The index and the
+ * OpenAPI document follow it where requests switch roles, as the snapshot
+ * then holds everything. Run as the role, in the request's own transaction. */
+static const char privileges_sql[] =
+    "SELECT n.nspname || '.' || c.relname, has_any_column_privilege(c.oid, 'SELECT'),"
+    "  (CASE WHEN has_any_column_privilege(c.oid, 'INSERT') THEN 1 ELSE 0 END)"
+    "  | (CASE WHEN has_any_column_privilege(c.oid, 'UPDATE') THEN 2 ELSE 0 END)"
+    "  | (CASE WHEN has_table_privilege(c.oid, 'DELETE') THEN 4 ELSE 0 END)"
+    " FROM pg_class c"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')"
-    "  AND NOT has_any_column_privilege(c.oid, 'SELECT')"
     " UNION ALL"
-    " SELECT n.nspname || '.' || p.proname FROM pg_proc p"
+    " SELECT n.nspname || '.' || p.proname, bool_or(has_function_privilege(p.oid, 'EXECUTE')), 0"
+    " FROM pg_proc p"
     " JOIN pg_namespace n ON n.oid = p.pronamespace"
     " WHERE n.nspname = ANY($1::text[])"
-    " GROUP BY n.nspname, p.proname"
-    " HAVING NOT bool_or(has_function_privilege(p.oid, 'EXECUTE'))";
+    " GROUP BY n.nspname, p.proname";
 
-void ar_reflect_unreadable_sql(apr_pool_t *p, const apr_array_header_t *schemas, ar_sql *out)
+void ar_reflect_privileges_sql(apr_pool_t *p, const apr_array_header_t *schemas, ar_sql *out)
 {
-    out->text = unreadable_sql;
+    out->text = privileges_sql;
     out->params = apr_array_make(p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(out->params, const char *) = pg_text_array(p, schemas);
 }

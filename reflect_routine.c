@@ -113,6 +113,7 @@ static void add_column(apr_pool_t *p, ar_relation *rel, apr_hash_t *types, const
     c->nullable = 1;
     c->position = rel->columns->nelts;
     ar_type_encoding(types, type_oid, &c->enc, &c->elem_enc, &c->sortable);
+    c->enum_labels = ar_type_enum_labels(types, type_oid);
 }
 
 static unsigned int oid_at(PGresult *res, int row, int col)

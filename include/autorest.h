@@ -140,6 +140,8 @@ typedef struct ar_column_s {
                                 * default, an identity, a domain's default) */
     int insertable;            /* the connecting role may INSERT it (and not generated) */
     int updatable;             /* the connecting role may UPDATE it (and not generated) */
+    const apr_array_header_t *enum_labels; /* const char *: an enum's labels (an enum
+                                * array's elements'), in their order; else NULL */
 } ar_column;
 
 typedef struct {
@@ -215,11 +217,14 @@ typedef struct {
     unsigned int base;     /* typbasetype for domains */
     unsigned int elem;     /* typelem for arrays */
     int json_cast;         /* a user type with a cast to json: to_json() uses it */
+    apr_array_header_t *enum_labels;  /* an enum's labels (const char *), else NULL */
 } ar_type_info;
 
 /* Resolve encoders for a type from a table of ar_type_info keyed by oid. */
 void ar_type_encoding(apr_hash_t *types, unsigned int oid, ar_encoding *enc,
                       ar_encoding *elem_enc, int *sortable);
+/* An enum's labels, through domains and one array level; else NULL. */
+const apr_array_header_t *ar_type_enum_labels(apr_hash_t *types, unsigned int oid);
 
 const ar_relation *ar_schema_find(const ar_schema *s, const char *schema,
                                   const char *name);
@@ -367,7 +372,7 @@ typedef enum { AR_COUNT_NONE, AR_COUNT_EXACT, AR_COUNT_PLANNED, AR_COUNT_ESTIMAT
  * rows (application/vnd.pgrst.plan[+text|+json]). */
 typedef enum {
     AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV, AR_MEDIA_NDJSON, AR_MEDIA_PLAN_TEXT,
-    AR_MEDIA_PLAN_JSON
+    AR_MEDIA_PLAN_JSON, AR_MEDIA_OPENAPI
 } ar_media;
 
 /* How a Location answers: as PostgREST does, or as Flask-Restless 0.17 did. */
@@ -651,9 +656,9 @@ typedef struct {
     apr_array_header_t *params;     /* const char *: bound values, $1.. */
 } ar_sql;
 
-/* The statement whose rows name ("schema.name") the relations and functions
- * of the schemas that the role it runs as may not read or execute. */
-void ar_reflect_unreadable_sql(apr_pool_t *p, const apr_array_header_t *schemas, ar_sql *out);
+/* The statement whose rows are ("schema.name", may read or execute, AR_CAN_*
+ * bits) for each relation and function of the schemas, for the role it runs as. */
+void ar_reflect_privileges_sql(apr_pool_t *p, const apr_array_header_t *schemas, ar_sql *out);
 
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out);
 /* SELECT 1 from the parent of a relationship route, by its key. */
@@ -740,11 +745,14 @@ enum {
 
 /* The index document {"relations":[...]} for what x exposes; base_url is
  * the Location's path; methods: what the Location serves, which each
- * relation lists as far as the connecting role's privileges permit; rpc
+ * relation lists as far as the connecting role's privileges permit (or,
+ * when writable is not NULL, the request's role's: "schema.relation" -> int
+ * AR_CAN_* bits, see ar_openapi_options); rpc
  * (ar_rpc_mode): with functions served, "functions":[...] too. NULL when
  * out of memory. */
 char *ar_json_index(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                    const char *base_url, int methods, int rpc, apr_size_t *len);
+                    const char *base_url, int methods, int rpc, apr_hash_t *writable,
+                    apr_size_t *len);
 
 /* ----------------------------------------------------------------- write */
 

@@ -742,7 +742,7 @@ static void test_index_hidden_key(void)
     x.hidden = apr_hash_make(pool);
     apr_hash_set(x.hidden, "public.accounts.acct_secret_id", APR_HASH_KEY_STRING, "");
 
-    text = ar_json_index(pool, s, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, &len);
+    text = ar_json_index(pool, s, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, NULL, &len);
     doc = text ? json_loads(text, 0, NULL) : NULL;
     r = doc ? json_array_get(json_object_get(doc, "relations"), 0) : NULL;
     ok(r && json_array_size(json_object_get(r, "columns")) == 1, "hidden key column: 1 column");
@@ -799,7 +799,7 @@ static void test_index_urls_resolve(void)
     x.excluded = NULL;
     x.hidden = NULL;
 
-    text = ar_json_index(pool, s, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, &len);
+    text = ar_json_index(pool, s, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, NULL, &len);
     doc = text ? json_loads(text, 0, NULL) : NULL;
     arr = doc ? json_object_get(doc, "relations") : NULL;
     ok(arr && json_array_size(arr) == sizeof(rels) / sizeof(*rels), "all relations listed");
@@ -880,7 +880,7 @@ static void test_index(void)
     x.hidden = apr_hash_make(pool);
     apr_hash_set(x.hidden, "public.people.password", APR_HASH_KEY_STRING, "");
 
-    text = ar_json_index(pool, s, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, &len);
+    text = ar_json_index(pool, s, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, NULL, &len);
     ok(text != NULL, "index: document built");
     if (!text)
         return;
@@ -985,7 +985,7 @@ static void test_index(void)
         y.schemas = only;
         y.excluded = NULL;
         y.hidden = NULL;
-        text = ar_json_index(pool, s, &y, "", AR_METHOD_GET, AR_RPC_OFF, &len);
+        text = ar_json_index(pool, s, &y, "", AR_METHOD_GET, AR_RPC_OFF, NULL, &len);
         doc = text ? json_loads(text, 0, &err) : NULL;
         rels = doc ? json_object_get(doc, "relations") : NULL;
         ok(rels && json_array_size(rels) == 4, "index of schema other alone: 4 relations");
@@ -996,7 +996,7 @@ static void test_index(void)
     /* empty schema */
     {
         ar_schema *empty = ar_schema_create(pool);
-        text = ar_json_index(pool, empty, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, &len);
+        text = ar_json_index(pool, empty, &x, "/api", AR_METHOD_GET, AR_RPC_OFF, NULL, &len);
         is_str(text, "{\"relations\":[]}", "empty schema -> {\"relations\":[]}");
     }
     test_index_hidden_key();
