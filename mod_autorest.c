@@ -136,6 +136,10 @@ static ar_error *serve(context *cx, int write)
                              cx->s.plan ? "plans are served for reads of tables and views"
                                         : "plans are not served here",
                              cx->s.plan ? NULL : "AutoRestPlan On serves them");
+    /* reads of relations only (a write's representation and a function's
+     * rows are not grouped), and under a statement timeout: a GROUP BY
+     * over a large table is the costliest read a URL can ask for */
+    req.aggregates = cx->s.aggregates && !write && !req.routine && cx->s.timeout_ms > 0;
     if (req.media == AR_MEDIA_OPENAPI && cx->s.dialect != AR_DIALECT_POSTGREST)
         return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
                              "none of the accepted media types is produced here",

@@ -30,6 +30,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->max_select = AR_UNSET;
     c->max_url_part = AR_UNSET;
     c->plan = AR_UNSET;
+    c->aggregates = AR_UNSET;
     return c;
 }
 
@@ -85,6 +86,7 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->max_url_part = add->max_url_part != AR_UNSET ? add->max_url_part : base->max_url_part;
     c->cache_control = add->cache_control ? add->cache_control : base->cache_control;
     c->plan = add->plan != AR_UNSET ? add->plan : base->plan;
+    c->aggregates = add->aggregates != AR_UNSET ? add->aggregates : base->aggregates;
     return c;
 }
 
@@ -393,6 +395,9 @@ const command_rec ar_conf_cmds[] = {
                   (void *)APR_OFFSETOF(dir_conf, claims_env), ACCESS_CONF,
                   "the environment variable whose JSON object (or verified JWT) is "
                   "request.jwt.claims (default: mod_auth_openidc's OIDC_access_token)"),
+    AP_INIT_FLAG("AutoRestAggregates", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(dir_conf, aggregates), ACCESS_CONF,
+                 "On: select= may aggregate (col.sum(), avg, min, max, count(); default Off)"),
     AP_INIT_FLAG("AutoRestPlan", ap_set_flag_slot, (void *)APR_OFFSETOF(dir_conf, plan),
                  ACCESS_CONF, "On: Accept: application/vnd.pgrst.plan[+json] answers a read "
                  "with PostgreSQL's EXPLAIN of its statement (default Off)"),
@@ -450,6 +455,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->role_timeouts = c->role_timeouts;
     s->cache_control = c->cache_control;
     s->plan = c->plan == 1;
+    s->aggregates = c->aggregates == 1;
     s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
     s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
     s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;

@@ -79,6 +79,7 @@ typedef struct {
     int max_url_part;              /* bytes; AR_UNSET: unset */
     const char *cache_control;     /* NULL: unset */
     int plan;                      /* AR_UNSET: unset */
+    int aggregates;                /* AR_UNSET: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -134,6 +135,7 @@ typedef struct {
     ar_query_limits limits;        /* AutoRestMaxDepth, ...Filters, ...Select, ...UrlPart */
     const char *cache_control;     /* AutoRestCacheControl; NULL: none */
     int plan;                      /* AutoRestPlan: EXPLAIN served for Accept: ...plan */
+    int aggregates;                /* AutoRestAggregates: select= may aggregate */
 } settings;
 
 extern const command_rec ar_conf_cmds[];

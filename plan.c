@@ -22,6 +22,7 @@ typedef struct {
     apr_int64_t max_rows;   /* the Location's cap: also each embedded list's */
     int next_id;            /* the last embedded resource's id */
     apr_hash_t *automap;    /* relation -> ar_restless_relationships, as needed */
+    int aggregates;         /* AutoRestAggregates On */
 } planner;
 
 static const ar_column *column_at(const ar_relation *rel, int idx)
@@ -488,6 +489,128 @@ chosen:
     return NULL;
 }
 
+/* What a cast gives sum() and avg() to add up: 1 a number, 2 a value they
+ * add up as text (money, interval), 0 nothing they take, which PostgreSQL
+ * would refuse with an error that is not the client's to read. */
+static int summable_cast(const char *type)
+{
+    static const char *const numbers[] = {"smallint", "integer", "int", "bigint", "int2", "int4",
+                                          "int8", "numeric", "decimal", "real",
+                                          "double precision", "float4", "float8", NULL};
+    int i;
+
+    for (i = 0; numbers[i]; i++)
+        if (strcasecmp(type, numbers[i]) == 0 || (strncasecmp(type, numbers[i], strlen(numbers[i])) == 0
+                                                  && type[strlen(numbers[i])] == '('))
+            return 1;
+    return strcasecmp(type, "money") == 0 || strcasecmp(type, "interval") == 0 ? 2 : 0;
+}
+
+/* count() counts the rows: a column of its own, never the relation's. */
+static const ar_column rows_counted = {.name = "count", .type = "bigint", .enc = AR_ENC_NUMBER};
+
+/* col.sum() and the like, and count(): an output column whose value is the
+ * aggregate over each group of rows (the other columns make the groups). */
+static ar_error *plan_aggregate(planner *pl, const ar_relation *rel, const ar_select_item *item,
+                                int depth, apr_array_header_t *out)
+{
+    static const char *const names[] = {"", "count", "sum", "avg", "min", "max"};
+    apr_pool_t *p = pl->p;
+    ar_select_item it = *item;
+    const char *fn = names[it.agg];
+    ar_output_column *oc;
+    int number = it.agg == AR_AGG_COUNT;
+
+    if (!pl->aggregates)
+        return ar_error_make(p, AR_ERR_AGGREGATES_OFF, "aggregates are not served here",
+                             apr_psprintf(p, "%s() in select", fn),
+                             "AutoRestAggregates On serves them, for reads of relations, "
+                             "under a statement timeout (AutoRestTimeout above 0)");
+    if (depth > 1)
+        return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                             "aggregates inside an embedded resource are not supported",
+                             apr_psprintf(p, "%s() in an embedded select", fn), NULL);
+    if (!it.field.column) {
+        oc = apr_array_push(out);
+        memset(oc, 0, sizeof(*oc));
+        oc->column = &rows_counted;
+        oc->count_rows = 1;
+    }
+    else {
+        const ar_column *c;
+        ar_error *e;
+        int as_text;
+
+        if ((e = resolve_field(p, rel, pl->x, &it.field)) != NULL)
+            return e;
+        c = it.field.ref;
+        as_text = it.field.path && it.field.path->nelts
+                  && APR_ARRAY_IDX(it.field.path, it.field.path->nelts - 1, ar_path_step).as_text;
+        if (it.agg == AR_AGG_SUM || it.agg == AR_AGG_AVG) {
+            int kind = it.cast ? summable_cast(it.cast)
+                       : it.field.path && it.field.path->nelts ? 0
+                       : c->enc == AR_ENC_NUMBER ? 1
+                       : strcmp(c->type, "money") == 0 || strcmp(c->type, "interval") == 0 ? 2 : 0;
+            if (!kind)
+                return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                     apr_psprintf(p, "%s() adds up numbers; '%s' is %s", fn,
+                                                  c->name, it.cast ? it.cast : c->type),
+                                     NULL, apr_psprintf(p, "cast it: %s::numeric.%s()", c->name, fn));
+            number = kind == 1;
+        }
+        if ((it.agg == AR_AGG_MIN || it.agg == AR_AGG_MAX) && !it.cast
+            && (it.field.path && it.field.path->nelts ? !as_text : !c->sortable))
+            return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                 apr_psprintf(p, "%s() needs values with an order; '%s' has none",
+                                              fn, c->name),
+                                 NULL, apr_psprintf(p, "cast it: %s::text.%s()", c->name, fn));
+        add_output(out, c, NULL, it.field.path, NULL);
+        oc = &APR_ARRAY_IDX(out, out->nelts - 1, ar_output_column);
+        oc->cast = it.cast;
+    }
+    oc->agg = it.agg;
+    oc->agg_cast = it.agg_cast;
+    oc->name = it.alias ? it.alias : fn;
+    /* to_json() renders what no encoder of ours knows (the written SQL
+     * wraps AR_ENC_JSON aggregates in it, but for CSV) */
+    if (it.agg_cast)
+        oc->enc = AR_ENC_JSON;
+    else if (number)
+        oc->enc = AR_ENC_NUMBER;
+    else if (it.cast || oc->path)
+        oc->enc = AR_ENC_JSON;
+    else if (oc->enc == AR_ENC_ARRAY)
+        oc->enc = AR_ENC_JSON; /* min() of arrays: PostgreSQL's array text, as JSON */
+    return NULL;
+}
+
+/* With aggregates the rows are groups: ordered only as asked, and only by
+ * what makes the groups (an aggregate's argument is not one row's value). */
+static ar_error *plan_grouped_order(apr_pool_t *p, ar_read_plan *plan, int asked)
+{
+    int i, j;
+
+    plan->order->nelts = asked; /* no key to break ties: a group has none */
+    plan->keyset = 0;
+    for (i = 0; i < plan->order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+        int grouped = 0;
+
+        for (j = 0; j < plan->columns->nelts; j++) {
+            const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, j, ar_output_column);
+            grouped |= !oc->agg && !oc->embed && oc->column == t->column && !oc->path
+                       && !oc->cast && !t->path;
+        }
+        if (!grouped)
+            return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                 apr_psprintf(p, "order by '%s': with aggregates, rows are "
+                                                 "ordered only by the columns that group them",
+                                              t->column->name),
+                                 NULL, "select the column itself beside the aggregates");
+    }
+    return NULL;
+}
+
 /* The output columns of select over rel; embeds gets every rel(...) of this
  * level, with or without a key in the output. */
 static ar_error *plan_columns(planner *pl, const ar_relation *rel,
@@ -502,6 +625,12 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
         ar_select_item it;
         ar_error *e;
 
+        if (select && APR_ARRAY_IDX(select, i, ar_select_item).agg) {
+            if ((e = plan_aggregate(pl, rel, &APR_ARRAY_IDX(select, i, ar_select_item), depth,
+                                    out)) != NULL)
+                return e;
+            continue;
+        }
         if (select && APR_ARRAY_IDX(select, i, ar_select_item).embed) {
             const ar_embed_request *em = APR_ARRAY_IDX(select, i, ar_select_item).embed;
             ar_embed_plan *ep = NULL;
@@ -1122,6 +1251,7 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
 {
     ar_error *e;
     planner pl;
+    int i;
 
     memset(out, 0, sizeof(*out));
     memset(&pl, 0, sizeof(pl));
@@ -1129,6 +1259,7 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     pl.s = s;
     pl.x = x;
     pl.max_rows = max_rows;
+    pl.aggregates = req->aggregates;
     out->relation = rel;
     if (req->relationship) {
         if ((e = plan_related_route(&pl, rel, req, out)) != NULL)
@@ -1142,6 +1273,22 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     out->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
     if ((e = plan_columns(&pl, rel, req->select, 1, out->columns, out->embeds)))
         return e;
+    for (i = 0; i < out->columns->nelts; i++)
+        out->grouped |= APR_ARRAY_IDX(out->columns, i, ar_output_column).agg != AR_AGG_NONE;
+    for (i = 0; out->grouped && i < out->columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(out->columns, i, ar_output_column);
+        int as_text = oc->path && APR_ARRAY_IDX(oc->path, oc->path->nelts - 1, ar_path_step).as_text;
+
+        /* json has no equality: PostgreSQL could not group by it */
+        if (!oc->agg && !oc->embed && !oc->cast && !as_text && strcmp(oc->column->type, "json") == 0)
+            return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                 apr_psprintf(p, "rows cannot be grouped by '%s' (json)", oc->name),
+                                 NULL, apr_psprintf(p, "cast it: %s::jsonb", oc->column->name));
+    }
+    if (out->grouped && (out->embeds->nelts || req->related_objects || req->relationship))
+        return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                             "aggregates beside embedded resources are not supported", NULL,
+                             "aggregate the related relation's own rows: GET /related?select=...");
     if (req->related_objects)
         add_related_objects(&pl, rel, out);
     if (out->parent) {
@@ -1173,6 +1320,9 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     }
 
     if ((e = plan_order(&pl, rel, out->embeds, req->order, out->order, &out->keyset)) != NULL)
+        return e;
+    if (out->grouped
+        && (e = plan_grouped_order(p, out, req->order ? req->order->nelts : 0)) != NULL)
         return e;
     out->offset = req->offset;
     out->limit = req->limit;

@@ -478,6 +478,15 @@ static ar_error *as_bad_param(ar_error *e)
     return e;
 }
 
+/* A cast of select=, written into SQL: a type name or a 400 saying so. */
+static ar_error *check_cast(apr_pool_t *p, const char *cast, const char *example)
+{
+    if (valid_type_name(cast))
+        return NULL;
+    return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is not a type name", cast),
+                         NULL, apr_psprintf(p, "casts look like %s", example));
+}
+
 static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
                                  apr_array_header_t **out);
 
@@ -536,6 +545,62 @@ bad:
                          "embed as rel(cols), alias:rel(cols), rel!fk_name(cols)");
 }
 
+/* col.sum(), col::int.avg(), col.count(), count(), each with ::type after:
+ * PostgREST 12's aggregates (the planner says whether the Location allows
+ * them). it->agg stays AR_AGG_NONE for anything else. */
+static ar_error *parse_aggregate(apr_pool_t *p, const char *s, ar_select_item *it)
+{
+    static const struct {
+        const char *name;
+        ar_aggregate agg;
+    } fns[] = {{"count", AR_AGG_COUNT}, {"sum", AR_AGG_SUM}, {"avg", AR_AGG_AVG},
+               {"min", AR_AGG_MIN},     {"max", AR_AGG_MAX}, {NULL, AR_AGG_NONE}};
+    const char *call = NULL, *after = NULL, *q;
+    ar_aggregate agg = AR_AGG_NONE;
+    ar_error *e;
+    int i;
+
+    /* the item's last "fn()", at its start or after a '.' */
+    for (i = 0; fns[i].name; i++) {
+        size_t n = strlen(fns[i].name);
+
+        for (q = s; (q = strstr(q, fns[i].name)) != NULL; q++)
+            if (strncmp(q + n, "()", 2) == 0 && (q == s || q[-1] == '.') && (!call || q > call)) {
+                call = q;
+                after = q + n + 2;
+                agg = fns[i].agg;
+            }
+    }
+    if (!call || (*after && strncmp(after, "::", 2) != 0))
+        return NULL;
+    if (call == s && agg != AR_AGG_COUNT)
+        return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
+                             apr_psprintf(p, "'%s' aggregates no column", s),
+                             "col.sum(), col.avg(), col.min(), col.max(), col.count(), count()");
+    if (call > s) {
+        const char *arg = apr_pstrmemdup(p, s, (apr_size_t)(call - 1 - s)), *a = arg;
+
+        if ((e = parse_field(p, &a, ":", &it->field)) != NULL)
+            return as_bad_param(e);
+        if (a[0] == ':' && a[1] == ':') {
+            it->cast = apr_pstrdup(p, a + 2);
+            if ((e = check_cast(p, it->cast, "col::numeric.sum()")) != NULL)
+                return e;
+            a += strlen(a);
+        }
+        if (*a || !*arg)
+            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
+                                 apr_psprintf(p, "at '%s'", s), "col.sum() or col::int.sum()");
+    }
+    if (*after) {
+        it->agg_cast = apr_pstrdup(p, after + 2);
+        if ((e = check_cast(p, it->agg_cast, "col.sum()::text")) != NULL)
+            return e;
+    }
+    it->agg = agg;
+    return NULL;
+}
+
 static ar_error *parse_select(apr_pool_t *p, const char *text, apr_array_header_t **out)
 {
     return parse_select_at(p, text, 0, out);
@@ -579,6 +644,10 @@ static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
             it->alias = *a == '"' ? read_quoted(p, &a) : apr_pstrmemdup(p, s, (apr_size_t)(colon - s));
             s = colon + 1;
         }
+        if ((e = parse_aggregate(p, s, it)) != NULL)
+            return e;
+        if (it->agg)
+            continue;
         if (strncmp(s, "...", 3) == 0 || unquoted_char(s, "(!")) {
             if ((e = parse_embed(p, s, depth, &it->embed)) != NULL)
                 return e;
@@ -591,10 +660,8 @@ static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
             return as_bad_param(e);
         if (s[0] == ':' && s[1] == ':') {
             it->cast = apr_pstrdup(p, s + 2);
-            if (!valid_type_name(it->cast))
-                return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                     apr_psprintf(p, "'%s' is not a type name", it->cast), NULL,
-                                     "casts look like col::text or col::numeric");
+            if ((e = check_cast(p, it->cast, "col::text or col::numeric")) != NULL)
+                return e;
             s += strlen(s);
         }
         if (*s)

@@ -271,10 +271,42 @@ static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent
  * encoders need: PostgreSQL's text (CSV, and the plain column), to_json()
  * for casts and composites; inside an embedded resource (row_to_json takes
  * the values as they are) the column, cast, or path. */
+static void put_aggregate_expr(sql_writer *w, int top, ar_media media,
+                               const ar_output_column *oc)
+{
+    static const char *const names[] = {"", "count", "sum", "avg", "min", "max"};
+    int wrap = top && media != AR_MEDIA_CSV && oc->enc == AR_ENC_JSON;
+
+    if (wrap)
+        sqlw_put(w, "to_json(");
+    if (oc->agg_cast)
+        sqlw_put(w, "(");
+    sqlw_put(w, names[oc->agg]);
+    sqlw_put(w, "(");
+    if (oc->count_rows)
+        sqlw_put(w, "*");
+    else {
+        if (oc->cast)
+            sqlw_put(w, "(");
+        sqlw_field(w, oc->column, oc->path);
+        if (oc->cast)
+            sqlw_put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
+    }
+    sqlw_put(w, ")");
+    if (oc->agg_cast)
+        sqlw_put(w, apr_pstrcat(w->p, ")::", oc->agg_cast, NULL));
+    if (wrap)
+        sqlw_put(w, ")");
+}
+
 static void put_column_expr(sql_writer *w, int top, ar_media media, const ar_output_column *oc)
 {
     int wrap;
 
+    if (oc->agg) {
+        put_aggregate_expr(w, top, media, oc);
+        return;
+    }
     if (oc->embed) {
         put_embed(w, oc->embed, w->qual ? w->qual : w->top);
         return;
@@ -309,7 +341,7 @@ static void put_output_column(sql_writer *w, int top, ar_media media, const ar_o
     }
     else
         put_column_expr(w, top, media, oc);
-    if (!top || oc->spread || oc->embed || oc->cast || oc->path || media == AR_MEDIA_CSV
+    if (!top || oc->agg || oc->spread || oc->embed || oc->cast || oc->path || media == AR_MEDIA_CSV
         || oc->column->enc == AR_ENC_SQL_JSON || strcmp(oc->name, oc->column->name) != 0)
         sqlw_put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
 }
@@ -656,6 +688,25 @@ static void put_limit_offset(sql_writer *w, apr_int64_t limit, apr_int64_t offse
     }
 }
 
+/* With aggregates: GROUP BY every other column, as its expression is
+ * selected (but for to_json around it, which changes no group). */
+static void put_group_by(sql_writer *w, const ar_read_plan *plan)
+{
+    int i, first = 1;
+
+    if (!plan->grouped)
+        return;
+    for (i = 0; i < plan->columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, i, ar_output_column);
+
+        if (oc->agg)
+            continue;
+        sqlw_put(w, first ? " GROUP BY " : ", ");
+        first = 0;
+        put_column_expr(w, 0, plan->media, oc);
+    }
+}
+
 void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
 {
     sql_writer w;
@@ -671,6 +722,7 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
         sqlw_put(&w, where ? " AND " : " WHERE ");
         put_keyset(&w, plan);
     }
+    put_group_by(&w, plan);
     sqlw_order_by(&w, plan->order);
     put_limit_offset(&w, plan->limit == AR_UNSET ? AR_UNSET
                                                  : plan->limit + (plan->probe_next ? 1 : 0),
@@ -700,16 +752,27 @@ void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
     case AR_COUNT_PLANNED:
         sqlw_put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");
         sqlw_from_where(&w, plan);
+        put_group_by(&w, plan);
         break;
     case AR_COUNT_ESTIMATED:
         sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
         sqlw_from_where(&w, plan);
+        put_group_by(&w, plan);
         put_limit_offset(&w, threshold + 1, 0);
         sqlw_put(&w, ") AS bounded");
         break;
     default:
-        sqlw_put(&w, "SELECT count(*)");
-        sqlw_from_where(&w, plan);
+        if (plan->grouped) {
+            /* the groups are the rows */
+            sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
+            sqlw_from_where(&w, plan);
+            put_group_by(&w, plan);
+            sqlw_put(&w, ") AS groups");
+        }
+        else {
+            sqlw_put(&w, "SELECT count(*)");
+            sqlw_from_where(&w, plan);
+        }
     }
     sqlw_done(&w);
 }

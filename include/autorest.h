@@ -77,6 +77,7 @@ typedef enum {
                                 * serves (AutoRestMax*) */
     AR_ERR_REFUSED,            /* another module's before_statement hook refused:
                                 * its status (mod_autorest.h) */
+    AR_ERR_AGGREGATES_OFF,     /* select= aggregates where AutoRestAggregates is off */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -340,10 +341,19 @@ typedef struct ar_cond {
 
 struct ar_embed_request;
 
+/* PostgREST 12's aggregates in select=: col.sum(), col.avg(), col.min(),
+ * col.max(), col.count(), and count() of the rows. */
+typedef enum {
+    AR_AGG_NONE = 0, AR_AGG_COUNT, AR_AGG_SUM, AR_AGG_AVG, AR_AGG_MIN, AR_AGG_MAX
+} ar_aggregate;
+
 typedef struct {
     ar_field field;
     const char *alias;      /* NULL: the column's name, or the last path key */
-    const char *cast;       /* NULL, or a type name (letters, digits, _, space, dot, []) */
+    const char *cast;       /* NULL, or a type name (letters, digits, _, space, dot, []);
+                             * for an aggregate, the cast of its argument */
+    ar_aggregate agg;       /* col.sum() and the like; count(): field.column NULL */
+    const char *agg_cast;   /* col.sum()::type: the cast of the aggregate's value */
     const struct ar_embed_request *embed;  /* not NULL: rel(...) instead of a column */
 } ar_select_item;
 
@@ -458,6 +468,8 @@ typedef struct {
                                      * arguments or filters once the routine is known */
     int call_single_object;         /* Prefer: params=single-object */
     int call_post;                  /* POST: arguments in the body */
+    int aggregates;                 /* AutoRestAggregates On: select= may aggregate
+                                     * (set by the glue, for reads of relations) */
 } ar_read_request;
 
 /* The request headers the parser reads; NULL when absent. */
@@ -559,6 +571,9 @@ typedef struct {
     const char *name;       /* the key in the response (alias or column name) */
     const apr_array_header_t *path;  /* ar_path_step, or NULL */
     const char *cast;
+    ar_aggregate agg;       /* an aggregate over column (count(): column is the rows') */
+    const char *agg_cast;   /* the cast of the aggregate's value */
+    int count_rows;         /* count(): count(*) */
 } ar_output_column;
 
 /* An ORDER BY term, resolved. */
@@ -607,6 +622,7 @@ typedef struct {
                                      * rather than from the relation */
     const struct ar_call_plan *call; /* not NULL: the rows are a function's result,
                                      * called in the FROM clause (ar_call.h) */
+    int grouped;                    /* select= aggregates: GROUP BY the other columns */
 } ar_read_plan;
 
 /* An embedded resource: the rows of target related to each parent row,

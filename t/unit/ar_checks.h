@@ -22,7 +22,8 @@ static const char *kind_name(const ar_error *e)
         "UNKNOWN_PROFILE", "BAD_CURSOR", "NO_RELATIONSHIP", "AMBIGUOUS_EMBED",
         "BAD_BODY", "BODY_TOO_LARGE", "BAD_MEDIA", "UNFILTERED", "MAX_AFFECTED", "BAD_PUT",
         "DB_CONFLICT", "DB_CONSTRAINT", "DB_RETRY", "DB_RAISED", "DB_READ_ONLY",
-        "NO_ROUTINE", "AMBIGUOUS_ROUTINE", "DB_CUSTOM", "BAD_RAISE",
+        "NO_ROUTINE", "AMBIGUOUS_ROUTINE", "DB_CUSTOM", "BAD_RAISE", "NO_ROLE",
+        "ROLE_REFUSED", "DB_PRIVILEGE_ANON", "TOO_MUCH", "REFUSED", "AGGREGATES_OFF",
     };
     if (!e)
         return "(no error)";

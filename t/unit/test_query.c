@@ -579,6 +579,62 @@ static void test_plan(void)
     ok(plan.limit == 2 && plan.offset == 1, "hand-built request clamped to max_rows 2");
 }
 
+/* ---------------------------------------------------------- aggregates */
+
+static ar_error *agg_plan(const char *args, int allowed, ar_read_plan *plan)
+{
+    ar_read_request req;
+    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", args, &h, &req);
+
+    if (e)
+        return e;
+    req.aggregates = allowed;
+    return ar_plan_read(pool, schema, &expo, &req, 0, plan);
+}
+
+static void test_aggregates(void)
+{
+    ar_read_plan plan;
+    ar_sql sql;
+
+    statement_is(pool, agg_plan("select=count()", 1, &plan), &plan,
+                 "SELECT count(*) AS \"count\" FROM \"public\".\"people\"", "",
+                 "count(): the rows, no order, no key");
+    statement_is(pool, agg_plan("select=name,total:id.sum(),id.avg()&order=name.desc", 1, &plan),
+                 &plan,
+                 "SELECT \"name\", sum(\"id\") AS \"total\", avg(\"id\") AS \"avg\""
+                 " FROM \"public\".\"people\" GROUP BY \"name\" ORDER BY \"name\" DESC",
+                 "", "grouped by the other column, ordered as asked only");
+    statement_is(pool, agg_plan("select=id::numeric.max()::text,name.min()&limit=5", 1, &plan),
+                 &plan,
+                 "SELECT to_json((max((\"id\")::numeric))::text) AS \"max\","
+                 " min(\"name\") AS \"min\" FROM \"public\".\"people\" LIMIT 6",
+                 "", "casts of the argument and of the value; limit");
+    ok(plan.columns->nelts == 2
+           && APR_ARRAY_IDX(plan.columns, 0, ar_output_column).enc == AR_ENC_JSON
+           && APR_ARRAY_IDX(plan.columns, 1, ar_output_column).enc == AR_ENC_STRING,
+       "a cast value goes through to_json; min of text stays text");
+    no_err(agg_plan("select=name,count()&name=eq.x", 1, &plan), "a filter with aggregates");
+    ar_sql_render_count(pool, &plan, AR_COUNT_EXACT, 0, &sql);
+    is_str(sql.text,
+           "SELECT count(*) FROM (SELECT 1 FROM \"public\".\"people\" WHERE (\"name\" = $1)"
+           " GROUP BY \"name\") AS groups",
+           "count=exact counts the groups");
+    ok(!plan.keyset, "no keyset cursor over groups");
+    is_err(agg_plan("select=count()", 0, &plan), AR_ERR_AGGREGATES_OFF, "off: AR122");
+    is_err(agg_plan("select=name.sum()", 1, &plan), AR_ERR_BAD_PARAM, "sum of text: 400");
+    is_err(agg_plan("select=address.min()", 1, &plan), AR_ERR_BAD_PARAM,
+           "min of what has no order: 400");
+    is_err(agg_plan("select=name,count()&order=id", 1, &plan), AR_ERR_BAD_PARAM,
+           "order by what does not group: 400");
+    is_err(agg_plan("select=sum()", 1, &plan), AR_ERR_BAD_PARAM, "sum() of no column: 400");
+    is_err(agg_plan("select=id.sum()::x;drop", 1, &plan), AR_ERR_BAD_PARAM,
+           "a cast that is not a type name: 400");
+    is_err(agg_plan("select=nope.count()", 1, &plan), AR_ERR_UNKNOWN_COLUMN,
+           "an unknown column: 400 AR105");
+}
+
 /* -------------------------------------------------------------- render */
 
 
@@ -718,6 +774,7 @@ static void test_errors(void)
         {AR_ERR_DB_PRIVILEGE_ANON, 401, "42501"},
         {AR_ERR_TOO_MUCH, 400, "AR121"},
         {AR_ERR_REFUSED, 403, "AR703"},
+        {AR_ERR_AGGREGATES_OFF, 400, "AR122"},
     };
     size_t i;
     ar_error *e;
@@ -938,6 +995,7 @@ int main(void)
     build_schema();
     test_plan();
     test_render();
+    test_aggregates();
     test_errors();
     test_db_error();
 

@@ -1,0 +1,76 @@
+# 411_aggregates.t: aggregates in select= as PostgREST 12 has them (issue 14, point 4),
+# where the Location says AutoRestAggregates On (/agg): count(), col.count(), col.sum(),
+# col.avg(), col.min(), col.max(), an alias, a cast of the argument (col::numeric.avg())
+# and of the value (col.sum()::text), grouped by the other selected columns, with
+# filters, order by a grouping column, limit, the Location's row cap on the groups,
+# CSV, and Prefer: count=exact counting the groups. Every expected value is
+# PostgreSQL's own GROUP BY, run by psql. Refused, 400 with a stable code: /api (off)
+# AR122, a sum of text, min of json, an order by what is not grouped, a hidden column
+# (AR105, as any unknown one), grouping by json, aggregates beside an embed or in a
+# write's representation.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
+use Apache::Test qw(-withtestmore);
+use ARTest;
+
+plan tests => 22;
+
+# is_sql(PATH, SQL, NAME): a 200 whose rows are exactly SQL's, in SQL's order
+sub is_sql {
+    my ($path, $sql, $name) = @_;
+    ok(matches_sql(req(GET => $path), "SELECT coalesce(json_agg(q), '[]') FROM ($sql) q"), $name);
+}
+is_sql('/agg/people?select=count()', 'SELECT count(*) AS count FROM people', 'count(): the rows');
+is_sql('/agg/people?select=count()&active=eq.true',
+       'SELECT count(*) AS count FROM people WHERE active', '... after the filters');
+my $groups = decode_body(req(GET => '/agg/people?select=team_id,count()'));
+is(join(' ', sort map { ($_->{team_id} // 'null') . '=' . $_->{count} } @{ ref $groups eq 'ARRAY' ? $groups : [] }),
+   join(' ', sort split /\n/, psql(q{SELECT coalesce(team_id::text, 'null') || '=' || count(*) FROM people GROUP BY team_id})),
+   'team_id,count(): a row per team_id (in no order unless asked)');
+is_sql('/agg/people?select=team_id,id.sum(),id.avg(),born.min(),born.max(),n:id.count()&order=team_id.asc.nullslast',
+       q{SELECT team_id, sum(id) AS sum, avg(id) AS avg, min(born) AS min, max(born) AS max, count(id) AS n
+         FROM people GROUP BY team_id ORDER BY team_id NULLS LAST},
+       'sum, avg (every digit), min and max of dates, an alias; ordered by the grouping column');
+is_sql('/agg/people?select=team_id,id.sum()::text&order=team_id.desc.nullsfirst',
+       'SELECT team_id, sum(id)::text AS sum FROM people GROUP BY team_id ORDER BY team_id DESC NULLS FIRST',
+       'sum()::text: the value cast');
+is_sql('/agg/people?select=id::numeric.avg()', 'SELECT avg(id::numeric) AS avg FROM people',
+       'id::numeric.avg(): the argument cast');
+is_sql('/agg/people?select=active,name.min(),name.max()&order=active',
+       'SELECT active, min(name) AS min, max(name) AS max FROM people GROUP BY active ORDER BY active',
+       'min and max of text, grouped by a boolean');
+is_sql('/agg/people?select=team_id,count()&order=team_id&limit=2',
+       'SELECT team_id, count(*) AS count FROM people GROUP BY team_id ORDER BY team_id LIMIT 2',
+       'limit: the first groups');
+my $many = req(GET => '/agg/many?select=id,count()&order=id');
+is(scalar @{ decode_body($many) || [] }, 50, 'the Location\'s row cap bounds the groups (AutoRestMaxRows 50)');
+my $csv = req(GET => '/agg/people?select=team_id,count()&order=team_id.asc.nullslast', Accept => 'text/csv');
+is(body_of($csv), psql(q{SELECT string_agg(coalesce(team_id::text, '') || ',' || n, E'\r\n' ORDER BY team_id NULLS LAST)
+                         || E'\r\n' FROM (SELECT team_id, count(*) AS n FROM people GROUP BY team_id) g})
+                  =~ s/^/team_id,count\r\n/r, 'CSV: the header, then a line per group');
+my $counted = req(GET => '/agg/people?select=team_id,count()', Prefer => 'count=exact');
+is($counted->header('Content-Range'),
+   '0-' . (psql('SELECT count(DISTINCT team_id) + (count(*) FILTER (WHERE team_id IS NULL) > 0)::int FROM people') - 1)
+   . '/' . psql('SELECT count(DISTINCT team_id) + (count(*) FILTER (WHERE team_id IS NULL) > 0)::int FROM people'),
+   'Prefer: count=exact counts the groups');
+
+# --- refused
+ok(check_error(req(GET => '/api/people?select=count()'), 400, 'AR122'), 'AutoRestAggregates off (/api): 400 AR122');
+ok(check_error(req(GET => '/agg/people?select=name.sum()'), 400, 'AR102'), 'name.sum(): 400 AR102, text does not add up');
+ok(check_error(req(GET => '/agg/type_zoo?select=c_json.min()'), 400, 'AR102'), 'min() of json: 400 AR102, no order');
+ok(check_error(req(GET => '/agg/people?select=team_id,count()&order=name'), 400, 'AR102'),
+   'order by a column that does not group: 400 AR102');
+ok(check_error(req(GET => '/agg/people?select=ssn.count()'), 400, 'AR105'), 'a hidden column: 400 AR105, as an unknown one');
+ok(check_error(req(GET => '/agg/type_zoo?select=c_json,count()'), 400, 'AR102'), 'grouping by json: 400 AR102');
+ok(check_error(req(GET => '/agg/people?select=name,count(),teams!people_team_id_fkey(name)'), 400, 'AR106'),
+   'aggregates beside an embedded resource: 400 AR106 (not supported yet)');
+ok(check_error(req(GET => '/agg/people?select=sum()'), 400, 'AR102'), 'sum() of nothing: 400 AR102');
+ok(check_error(req(GET => '/agg/people?select=id.sum()::not%20a%20type'), 400, 'AR102'), 'a cast that is not a type name: 400');
+my $w = req(POST => '/agg/people?select=count()', 'Content-Type' => 'application/json',
+            Prefer => 'return=representation', Content => '{"name":"x"}');
+ok(check_error($w, 400, 'AR122'), 'a write\'s representation does not aggregate: 400 AR122');
+is(psql(q{SELECT count(*) FROM people WHERE name = 'x'}), 0, '... and nothing was written');
