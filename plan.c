@@ -425,6 +425,8 @@ static int key_named(const ar_schema *s, const ar_exposure *x, const ar_relation
 
 /* rel(...) of parent: the one relationship the name and hint pick, and the
  * embedded columns. None: 400; several: 300 listing them. */
+static int has_aggregate(const apr_array_header_t *columns);
+
 static ar_error *plan_embed(planner *pl, const ar_relation *parent, const ar_embed_request *em,
                             const char *key, int depth, ar_embed_plan **out)
 {
@@ -485,6 +487,7 @@ chosen:
     ep->inner = em->inner;
     if ((e = plan_columns(pl, target, em->select, depth + 1, ep->columns, ep->embeds)))
         return e;
+    ep->grouped = has_aggregate(ep->columns);
     *out = ep;
     return NULL;
 }
@@ -512,7 +515,7 @@ static const ar_column rows_counted = {.name = "count", .type = "bigint", .enc =
 /* col.sum() and the like, and count(): an output column whose value is the
  * aggregate over each group of rows (the other columns make the groups). */
 static ar_error *plan_aggregate(planner *pl, const ar_relation *rel, const ar_select_item *item,
-                                int depth, apr_array_header_t *out)
+                                apr_array_header_t *out)
 {
     static const char *const names[] = {"", "count", "sum", "avg", "min", "max"};
     apr_pool_t *p = pl->p;
@@ -526,10 +529,6 @@ static ar_error *plan_aggregate(planner *pl, const ar_relation *rel, const ar_se
                              apr_psprintf(p, "%s() in select", fn),
                              "AutoRestAggregates On serves them, for reads of relations, "
                              "under a statement timeout (AutoRestTimeout above 0)");
-    if (depth > 1)
-        return ar_error_make(p, AR_ERR_UNSUPPORTED,
-                             "aggregates inside an embedded resource are not supported",
-                             apr_psprintf(p, "%s() in an embedded select", fn), NULL);
     if (!it.field.column) {
         oc = apr_array_push(out);
         memset(oc, 0, sizeof(*oc));
@@ -584,20 +583,29 @@ static ar_error *plan_aggregate(planner *pl, const ar_relation *rel, const ar_se
     return NULL;
 }
 
-/* With aggregates the rows are groups: ordered only as asked, and only by
- * what makes the groups (an aggregate's argument is not one row's value). */
-static ar_error *plan_grouped_order(apr_pool_t *p, ar_read_plan *plan, int asked)
+/* With aggregates the rows are groups: ordered only by what makes the
+ * groups (an aggregate's argument is not one row's value), and grouped by
+ * what PostgreSQL can compare (json has no equality). */
+static ar_error *check_groups(apr_pool_t *p, const apr_array_header_t *columns,
+                              const apr_array_header_t *order)
 {
     int i, j;
 
-    plan->order->nelts = asked; /* no key to break ties: a group has none */
-    plan->keyset = 0;
-    for (i = 0; i < plan->order->nelts; i++) {
-        const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
+    for (i = 0; i < columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(columns, i, ar_output_column);
+        int as_text = oc->path && APR_ARRAY_IDX(oc->path, oc->path->nelts - 1, ar_path_step).as_text;
+
+        if (!oc->agg && !oc->embed && !oc->cast && !as_text && strcmp(oc->column->type, "json") == 0)
+            return ar_error_make(p, AR_ERR_BAD_PARAM,
+                                 apr_psprintf(p, "rows cannot be grouped by '%s' (json)", oc->name),
+                                 NULL, apr_psprintf(p, "cast it: %s::jsonb", oc->column->name));
+    }
+    for (i = 0; order && i < order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(order, i, ar_order_term);
         int grouped = 0;
 
-        for (j = 0; j < plan->columns->nelts; j++) {
-            const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, j, ar_output_column);
+        for (j = 0; j < columns->nelts; j++) {
+            const ar_output_column *oc = &APR_ARRAY_IDX(columns, j, ar_output_column);
             grouped |= !oc->agg && !oc->embed && oc->column == t->column && !oc->path
                        && !oc->cast && !t->path;
         }
@@ -607,6 +615,38 @@ static ar_error *plan_grouped_order(apr_pool_t *p, ar_read_plan *plan, int asked
                                                  "ordered only by the columns that group them",
                                               t->column->name),
                                  NULL, "select the column itself beside the aggregates");
+    }
+    return NULL;
+}
+
+static int has_aggregate(const apr_array_header_t *columns)
+{
+    int i;
+
+    for (i = 0; i < columns->nelts; i++)
+        if (APR_ARRAY_IDX(columns, i, ar_output_column).agg != AR_AGG_NONE)
+            return 1;
+    return 0;
+}
+
+/* The embedded levels that aggregate: their order (rel.order=) checked, and
+ * no deeper embed (its rows would have to group the level's). */
+static ar_error *check_embed_groups(apr_pool_t *p, const apr_array_header_t *embeds)
+{
+    int i;
+    ar_error *e;
+
+    for (i = 0; embeds && i < embeds->nelts; i++) {
+        const ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, const ar_embed_plan *);
+
+        if (ep->grouped && ep->embeds && ep->embeds->nelts)
+            return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                                 "aggregates beside embedded resources are not supported",
+                                 apr_psprintf(p, "in '%s'", ep->key), NULL);
+        if (ep->grouped && (e = check_groups(p, ep->columns, ep->order)) != NULL)
+            return e;
+        if ((e = check_embed_groups(p, ep->embeds)) != NULL)
+            return e;
     }
     return NULL;
 }
@@ -626,8 +666,8 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
         ar_error *e;
 
         if (select && APR_ARRAY_IDX(select, i, ar_select_item).agg) {
-            if ((e = plan_aggregate(pl, rel, &APR_ARRAY_IDX(select, i, ar_select_item), depth,
-                                    out)) != NULL)
+            if ((e = plan_aggregate(pl, rel, &APR_ARRAY_IDX(select, i, ar_select_item), out))
+                != NULL)
                 return e;
             continue;
         }
@@ -1130,7 +1170,7 @@ static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
             continue;
         if (pl->max_rows > 0 && (ep->limit == AR_UNSET || ep->limit > pl->max_rows))
             ep->limit = pl->max_rows;
-        if (!ep->order) {
+        if (!ep->order && !ep->grouped) { /* (a group has no key to order by) */
             /* hidden values do not shape what is shown */
             apr_array_header_t *key = default_order(pl->p, ep->rel.target, pl->x, 1, &total);
 
@@ -1251,7 +1291,6 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
 {
     ar_error *e;
     planner pl;
-    int i;
 
     memset(out, 0, sizeof(*out));
     memset(&pl, 0, sizeof(pl));
@@ -1273,18 +1312,7 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     out->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
     if ((e = plan_columns(&pl, rel, req->select, 1, out->columns, out->embeds)))
         return e;
-    for (i = 0; i < out->columns->nelts; i++)
-        out->grouped |= APR_ARRAY_IDX(out->columns, i, ar_output_column).agg != AR_AGG_NONE;
-    for (i = 0; out->grouped && i < out->columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(out->columns, i, ar_output_column);
-        int as_text = oc->path && APR_ARRAY_IDX(oc->path, oc->path->nelts - 1, ar_path_step).as_text;
-
-        /* json has no equality: PostgreSQL could not group by it */
-        if (!oc->agg && !oc->embed && !oc->cast && !as_text && strcmp(oc->column->type, "json") == 0)
-            return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                 apr_psprintf(p, "rows cannot be grouped by '%s' (json)", oc->name),
-                                 NULL, apr_psprintf(p, "cast it: %s::jsonb", oc->column->name));
-    }
+    out->grouped = has_aggregate(out->columns);
     if (out->grouped && (out->embeds->nelts || req->related_objects || req->relationship))
         return ar_error_make(p, AR_ERR_UNSUPPORTED,
                              "aggregates beside embedded resources are not supported", NULL,
@@ -1305,6 +1333,8 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     else if ((e = place_conditions(&pl, rel, req, out)) != NULL)
         return e;
     bound_embeds(&pl, out->embeds);
+    if ((e = check_embed_groups(p, out->embeds)) != NULL)
+        return e;
 
     if (req->relationship ? req->related_pk != NULL : req->pk_value != NULL) {
         const ar_column *c = single_key(x, rel);
@@ -1321,9 +1351,12 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
 
     if ((e = plan_order(&pl, rel, out->embeds, req->order, out->order, &out->keyset)) != NULL)
         return e;
-    if (out->grouped
-        && (e = plan_grouped_order(p, out, req->order ? req->order->nelts : 0)) != NULL)
-        return e;
+    if (out->grouped) {
+        out->order->nelts = req->order ? req->order->nelts : 0; /* no key breaks ties */
+        out->keyset = 0;
+        if ((e = check_groups(p, out->columns, out->order)) != NULL)
+            return e;
+    }
     out->offset = req->offset;
     out->limit = req->limit;
     if (max_rows > 0 && (out->limit == AR_UNSET || out->limit > max_rows))

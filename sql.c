@@ -224,6 +224,7 @@ static void put_embed_inner_conditions(sql_writer *w, const apr_array_header_t *
 
 static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent);
 static void put_output_column(sql_writer *w, int top, ar_media media, const ar_output_column *oc);
+static void put_group_by(sql_writer *w, const apr_array_header_t *columns);
 
 /* The select list of an embedded level: every column under its key, which
  * row_to_json and json_agg turn into the object's keys, in order. There is
@@ -255,6 +256,13 @@ static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent
                 : apr_pstrcat(w->p, "(SELECT ", row, " FROM (SELECT ", NULL));
     put_embed_columns(w, ep);
     put_embed_from_where(w, ep, parent);
+    if (ep->grouped) {
+        const char *saved = w->qual;
+
+        w->qual = embed_alias(w, "e", ep);
+        put_group_by(w, ep->columns);
+        w->qual = saved;
+    }
     if (ep->order || ep->limit != AR_UNSET || ep->offset > 0) {
         const char *saved = w->qual;
 
@@ -688,22 +696,21 @@ static void put_limit_offset(sql_writer *w, apr_int64_t limit, apr_int64_t offse
     }
 }
 
+
 /* With aggregates: GROUP BY every other column, as its expression is
  * selected (but for to_json around it, which changes no group). */
-static void put_group_by(sql_writer *w, const ar_read_plan *plan)
+static void put_group_by(sql_writer *w, const apr_array_header_t *columns)
 {
     int i, first = 1;
 
-    if (!plan->grouped)
-        return;
-    for (i = 0; i < plan->columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(plan->columns, i, ar_output_column);
+    for (i = 0; i < columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(columns, i, ar_output_column);
 
         if (oc->agg)
             continue;
         sqlw_put(w, first ? " GROUP BY " : ", ");
         first = 0;
-        put_column_expr(w, 0, plan->media, oc);
+        put_column_expr(w, 0, AR_MEDIA_JSON, oc);
     }
 }
 
@@ -722,7 +729,8 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
         sqlw_put(&w, where ? " AND " : " WHERE ");
         put_keyset(&w, plan);
     }
-    put_group_by(&w, plan);
+    if (plan->grouped)
+        put_group_by(&w, plan->columns);
     sqlw_order_by(&w, plan->order);
     put_limit_offset(&w, plan->limit == AR_UNSET ? AR_UNSET
                                                  : plan->limit + (plan->probe_next ? 1 : 0),
@@ -752,12 +760,14 @@ void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
     case AR_COUNT_PLANNED:
         sqlw_put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");
         sqlw_from_where(&w, plan);
-        put_group_by(&w, plan);
+        if (plan->grouped)
+        put_group_by(&w, plan->columns);
         break;
     case AR_COUNT_ESTIMATED:
         sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
         sqlw_from_where(&w, plan);
-        put_group_by(&w, plan);
+        if (plan->grouped)
+        put_group_by(&w, plan->columns);
         put_limit_offset(&w, threshold + 1, 0);
         sqlw_put(&w, ") AS bounded");
         break;
@@ -766,7 +776,8 @@ void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
             /* the groups are the rows */
             sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
             sqlw_from_where(&w, plan);
-            put_group_by(&w, plan);
+            if (plan->grouped)
+        put_group_by(&w, plan->columns);
             sqlw_put(&w, ") AS groups");
         }
         else {

@@ -636,6 +636,7 @@ typedef struct ar_embed_plan {
     apr_array_header_t *order;      /* ar_order_term, or NULL */
     apr_int64_t limit, offset;      /* AR_UNSET / 0 when not asked */
     const char *key;                /* what the client calls it: alias or name */
+    int grouped;                    /* aggregates in its select: GROUP BY the rest */
     int inner;
     int depth;                      /* 1 for the top level's embeds; names aliases */
     int id;                         /* unique in the statement; names aliases */

@@ -7,7 +7,8 @@
 # PostgreSQL's own GROUP BY, run by psql. Refused, 400 with a stable code: /api (off)
 # AR122, a sum of text, min of json, an order by what is not grouped, a hidden column
 # (AR105, as any unknown one), grouping by json, aggregates beside an embed or in a
-# write's representation.
+# write's representation. Inside embedded resources each parent's related rows are
+# grouped (rel.order= by the grouping columns).
 use strict;
 use warnings;
 
@@ -17,7 +18,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use ARTest;
 
-plan tests => 22;
+plan tests => 27;
 
 # is_sql(PATH, SQL, NAME): a 200 whose rows are exactly SQL's, in SQL's order
 sub is_sql {
@@ -58,6 +59,23 @@ is($counted->header('Content-Range'),
    . '/' . psql('SELECT count(DISTINCT team_id) + (count(*) FILTER (WHERE team_id IS NULL) > 0)::int FROM people'),
    'Prefer: count=exact counts the groups');
 
+# --- inside embedded resources: each parent's related rows grouped
+is_sql('/agg/teams?select=id,name,people!people_team_id_fkey(count())&order=id',
+       q{SELECT t.id, t.name, (SELECT json_agg(x) FROM (SELECT count(*) AS count FROM people p
+         WHERE p.team_id = t.id) x) AS people FROM teams t ORDER BY t.id},
+       'an embedded count(): one group per team, 0 for a team without people');
+is_sql('/agg/teams?select=id,people!people_team_id_fkey(active,n:count(),id.max())&people.order=active.desc&order=id',
+       q{SELECT t.id, (SELECT coalesce(json_agg(x), '[]') FROM (SELECT p.active, count(*) AS n, max(p.id) AS max
+         FROM people p WHERE p.team_id = t.id GROUP BY p.active ORDER BY p.active DESC) x) AS people
+         FROM teams t ORDER BY t.id},
+       'embedded groups by active, ordered as asked (people.order)');
+is_sql('/agg/people?select=id,teams!people_team_id_fkey(count())&order=id&limit=3',
+       q{SELECT p.id, (SELECT row_to_json(x) FROM (SELECT count(*) AS count FROM teams t
+         WHERE t.id = p.team_id) x) AS teams FROM people p ORDER BY p.id LIMIT 3},
+       'a to-one embed aggregated: one object');
+ok(check_error(req(GET => '/agg/teams?select=id,people!people_team_id_fkey(active,count())&people.order=name'), 400, 'AR102'),
+   'an embedded order by what does not group: 400 AR102');
+
 # --- refused
 ok(check_error(req(GET => '/api/people?select=count()'), 400, 'AR122'), 'AutoRestAggregates off (/api): 400 AR122');
 ok(check_error(req(GET => '/agg/people?select=name.sum()'), 400, 'AR102'), 'name.sum(): 400 AR102, text does not add up');
@@ -68,6 +86,8 @@ ok(check_error(req(GET => '/agg/people?select=ssn.count()'), 400, 'AR105'), 'a h
 ok(check_error(req(GET => '/agg/type_zoo?select=c_json,count()'), 400, 'AR102'), 'grouping by json: 400 AR102');
 ok(check_error(req(GET => '/agg/people?select=name,count(),teams!people_team_id_fkey(name)'), 400, 'AR106'),
    'aggregates beside an embedded resource: 400 AR106 (not supported yet)');
+ok(check_error(req(GET => '/agg/teams?select=id,people!people_team_id_fkey(count(),teams!people_team_id_fkey(id))'), 400, 'AR106'),
+   '... at an embedded level too');
 ok(check_error(req(GET => '/agg/people?select=sum()'), 400, 'AR102'), 'sum() of nothing: 400 AR102');
 ok(check_error(req(GET => '/agg/people?select=id.sum()::not%20a%20type'), 400, 'AR102'), 'a cast that is not a type name: 400');
 my $w = req(POST => '/agg/people?select=count()', 'Content-Type' => 'application/json',
