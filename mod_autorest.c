@@ -130,10 +130,10 @@ static ar_error *serve(context *cx, int write)
         || (err = ar_hooks_before(cx, &req)) != NULL)
         return err;
     if ((req.media == AR_MEDIA_PLAN_TEXT || req.media == AR_MEDIA_PLAN_JSON)
-        && (!cx->s.plan || write || req.routine || !req.relation))
+        && (!cx->s.plan || (write && !req.routine) || (!req.relation && !req.routine)))
         return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
                              "none of the accepted media types is produced here",
-                             cx->s.plan ? "plans are served for reads of tables and views"
+                             cx->s.plan ? "plans are served for reads and calls of functions"
                                         : "plans are not served here",
                              cx->s.plan ? NULL : "AutoRestPlan On serves them");
     /* reads of relations only (a write's representation and a function's

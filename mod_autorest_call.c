@@ -267,7 +267,9 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
     ar_db_query q;
     call_run c;
     ar_error *err;
+    ar_read_request json_req;
     int get = !req->call_post;
+    int explain = req->media == AR_MEDIA_PLAN_TEXT || req->media == AR_MEDIA_PLAN_JSON;
 
     *done = 0;
     if (!get && !cx->call_body) {
@@ -279,12 +281,33 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
     }
     if (!get)
         bodyp = cx->call_body;
-    err = ar_plan_call(r->pool, cx->schema, &cx->s.exposure, req, get, bodyp, cx->s.rpc,
-                       cx->s.max_rows, &plan);
+    if (explain) {
+        json_req = *req;
+        json_req.media = AR_MEDIA_JSON; /* the statement of the JSON answer */
+    }
+    err = ar_plan_call(r->pool, cx->schema, &cx->s.exposure, explain ? &json_req : req, get,
+                       bodyp, cx->s.rpc, cx->s.max_rows, &plan);
     if (err && err->kind == AR_ERR_METHOD)
         apr_table_setn(r->headers_out, "Allow", "OPTIONS, POST"); /* a VOLATILE function */
     if (err)
         return err;
+    if (explain) {
+        /* EXPLAIN of the call's statement; a CALL has none. In a READ ONLY
+         * transaction: ANALYZE runs the function, and a plan never writes. */
+        if (plan.routine->procedure)
+            return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
+                                 "none of the accepted media types is produced here",
+                                 "a procedure's CALL has no plan", NULL);
+        sql_plan = plan;
+        sql_plan.read.call = &sql_plan;
+        ar_sql_render_call(r->pool, &sql_plan, &sql);
+        if ((err = ar_serve_explain(cx, req, &sql, 1)) != NULL) {
+            withhold_hidden(cx, err);
+            return dropped_since(cx, &plan, err);
+        }
+        *done = 1;
+        return NULL;
+    }
 
     /* With a count, the rows before the page come too (the count is on
      * every row, the function runs once): the page starts after them. */

@@ -259,6 +259,8 @@ typedef struct {
 ar_error *ar_run_read(context *cx, ar_read_request *req, int *done);
 ar_error *ar_run_write(context *cx, ar_read_request *req, int *done);
 ar_error *ar_run_call(context *cx, ar_read_request *req, int *done);
+/* Accept: application/vnd.pgrst.plan: the EXPLAIN of sql as the answer. */
+ar_error *ar_serve_explain(context *cx, const ar_read_request *req, ar_sql *sql, int read_only);
 /* A body that could not be read (rv from the input filters): 413 past
  * LimitRequestBody, else 400. */
 ar_error *ar_body_read_error(context *cx, apr_status_t rv);

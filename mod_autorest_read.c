@@ -93,44 +93,55 @@ static int on_plan_row(void *ctx, const ar_row *row)
     return 0;
 }
 
-/* Accept: application/vnd.pgrst.plan: PostgreSQL's EXPLAIN of the very
- * statement the read would run (with the options asked: ANALYZE runs it),
- * in the request's transaction and role, instead of its rows. */
-static ar_error *run_plan(context *cx, ar_read_request *req, int *done)
+/* PostgreSQL's EXPLAIN of sql (with the options asked: ANALYZE runs it), in
+ * the request's transaction and role, as the answer. read_only: in a READ
+ * ONLY transaction, so that ANALYZE of a call never writes. */
+ar_error *ar_serve_explain(context *cx, const ar_read_request *req, ar_sql *sql, int read_only)
 {
     request_rec *r = cx->r;
-    ar_read_request rows_req = *req;
-    ar_read_plan plan;
-    ar_sql sql;
     ar_db_query q;
     plan_out po;
     ar_error *err;
     int json = req->media == AR_MEDIA_PLAN_JSON;
     const char *body;
 
-    *done = 0;
-    rows_req.media = AR_MEDIA_JSON; /* the statement of the JSON answer */
-    if ((err = plan_and_render(cx, &rows_req, &plan, &sql)) != NULL)
-        return err;
-    sql.text = apr_pstrcat(r->pool, "EXPLAIN (FORMAT ", json ? "JSON" : "TEXT",
-                           req->plan_options ? req->plan_options : "", ") ", sql.text, NULL);
+    sql->text = apr_pstrcat(r->pool, "EXPLAIN (FORMAT ", json ? "JSON" : "TEXT",
+                            req->plan_options ? req->plan_options : "", ") ", sql->text, NULL);
     po.p = r->pool;
     po.lines = apr_array_make(r->pool, 16, sizeof(const char *));
     memset(&q, 0, sizeof(q));
-    q.sql = &sql; /* state NULL: an EXPLAIN is not kept prepared */
+    q.sql = sql; /* state NULL: an EXPLAIN is not kept prepared */
     q.timeout_ms = cx->s.timeout_ms;
     q.request = &cx->request;
+    q.read_only = read_only;
     q.on_row = on_plan_row;
     q.ctx = &po;
     if ((err = ar_db_stream(r->pool, cx->conn, &q)) != NULL)
         return err;
-    *done = 1;
     body = apr_pstrcat(r->pool, apr_array_pstrcat(r->pool, po.lines, '\n'), "\n", NULL);
     ar_resp_send_body(r, json ? "application/vnd.pgrst.plan+json; for=\"application/json\"; "
                                 "charset=utf-8"
                               : "application/vnd.pgrst.plan+text; for=\"application/json\"; "
                                 "charset=utf-8",
                       body, strlen(body));
+    return NULL;
+}
+
+/* Accept: application/vnd.pgrst.plan: the EXPLAIN of the very statement
+ * the read would run, instead of its rows. */
+static ar_error *run_plan(context *cx, ar_read_request *req, int *done)
+{
+    ar_read_request rows_req = *req;
+    ar_read_plan plan;
+    ar_sql sql;
+    ar_error *err;
+
+    *done = 0;
+    rows_req.media = AR_MEDIA_JSON; /* the statement of the JSON answer */
+    if ((err = plan_and_render(cx, &rows_req, &plan, &sql)) != NULL
+        || (err = ar_serve_explain(cx, req, &sql, 0)) != NULL)
+        return err;
+    *done = 1;
     return NULL;
 }
 

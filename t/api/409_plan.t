@@ -3,7 +3,9 @@
 # statement it would run, as text (+text, or no suffix) or JSON (+json), with
 # options=analyze|verbose|... as EXPLAIN's options (only those). The plan shows the
 # request's filter and limit; ANALYZE's actual figures appear only when asked. /api
-# (no directive) answers 406 AR401; a write or a call asking for a plan is 406 too.
+# (no directive) answers 406 AR401; a write asking for a plan is 406 too. A call
+# (/r_planned) answers its statement's plan, in a READ ONLY transaction: ANALYZE of a
+# function that writes is refused, and nothing is written; a procedure has none (406).
 use strict;
 use warnings;
 
@@ -15,7 +17,7 @@ use Apache::TestRequest ();
 use JSON::PP ();
 use ARTest;
 
-plan tests => 13;
+plan tests => 18;
 
 my $TEXT = 'application/vnd.pgrst.plan';
 my $JSONP = 'application/vnd.pgrst.plan+json';
@@ -44,6 +46,22 @@ $r = req(GET => '/planned/people', Accept => "$JSONP; options=analyze|verbose|no
 $j = eval { JSON::PP->new->decode(body_of($r)) };
 ok(ref $j eq 'ARRAY' && exists $j->[0]{'Execution Time'} && exists $j->[0]{Plan}{Output},
    'analyze|verbose: both, the unknown option left out') or diag(body_of($r));
+
+# --- calls (/r_planned: calls' functions, AutoRestPlan On): the call's statement
+$r = req(GET => '/r_planned/rpc/items_over?min_qty=1', Accept => $TEXT);
+ok($r->code == 200 && ct($r) =~ m{^application/vnd\.pgrst\.plan\+text} && body_of($r) =~ /items/,
+   'a STABLE function by GET: its statement\'s plan') or diag($r->code . ' ' . body_of($r));
+my $qty = psql('SELECT qty FROM calls.items WHERE id = 1');
+$r = req(POST => '/r_planned/rpc/bump', Accept => $TEXT, 'Content-Type' => 'application/json',
+         Content => '{"item_id":1}');
+ok($r->code == 200 && body_of($r) =~ /Result|Scan/, 'a VOLATILE function by POST: a plan (EXPLAIN does not run it)')
+    or diag($r->code . ' ' . body_of($r));
+$r = req(POST => '/r_planned/rpc/bump', Accept => "$TEXT; options=analyze", 'Content-Type' => 'application/json',
+         Content => '{"item_id":1}');
+ok(check_error($r, 405, '25006'), '... with ANALYZE, which runs it: read-only, so its UPDATE is refused (405 25006)');
+is(psql('SELECT qty FROM calls.items WHERE id = 1'), $qty, '... and neither plan wrote anything');
+ok(check_error(req(POST => '/r_planned/rpc/log_note', Accept => $TEXT, 'Content-Type' => 'application/json',
+                   Content => '{"what":"x"}'), 406, 'AR401'), 'a procedure: its CALL has no plan, 406 AR401');
 
 ok(check_error(req(GET => '/api/people', Accept => $TEXT), 406, 'AR401'),
    'where AutoRestPlan is not On: 406 AR401');
