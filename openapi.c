@@ -504,9 +504,10 @@ static json_t *routine_path(apr_pool_t *p, const ar_exposure *x, const ar_openap
     }
     if (by_get) {
         json_t *params = getp ? getp : json_array();
-        json_array_extend(params, json_pack("[o,o,o]", ref(p, REF_PARAMS, "select"),
-                                            ref(p, REF_PARAMS, "order"),
-                                            ref(p, REF_PARAMS, "limit")));
+
+        json_array_append_new(params, ref(p, REF_PARAMS, "select"));
+        json_array_append_new(params, ref(p, REF_PARAMS, "order"));
+        json_array_append_new(params, ref(p, REF_PARAMS, "limit"));
         json_object_set_new(item, "get",
                             operation(apr_pstrcat(p, "call-get:", name, NULL),
                                       apr_pstrcat(p, "Call ", name, " (read only)", NULL),
