@@ -67,6 +67,7 @@ static const struct {
     [AR_ERR_TOO_MUCH]           = {400, "AR121"},
     [AR_ERR_REFUSED]            = {403, "AR703"},
     [AR_ERR_AGGREGATES_OFF]     = {400, "AR122"},
+    [AR_ERR_CROSS_SITE]         = {403, "AR704"},
 };
 
 const char *ar_error_code(ar_error_kind kind)

@@ -601,30 +601,16 @@ char *ar_relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation
     return out;
 }
 
-/* The methods of the Location that the role's privileges permit on rel
- * (PUT inserts or updates one row by its key: both, and a key). */
+/* The methods of the Location that the role's privileges permit on rel. */
 static json_t *index_methods(apr_pool_t *p, const ar_relation *rel, int methods,
                              apr_hash_t *writable)
 {
     json_t *list = json_array();
-    int can = rel->writable;
+    int bits = ar_relation_methods(rel, methods, ar_role_can(p, rel, writable)), bit;
 
-    if (writable) {
-        const int *bits = apr_hash_get(writable, apr_pstrcat(p, rel->schema, ".", rel->name, NULL),
-                                       APR_HASH_KEY_STRING);
-        can = bits ? *bits & rel->writable : 0; /* the role may, and the relation can */
-    }
-
-    json_array_append_new(list, json_string("GET"));
-    if ((methods & AR_METHOD_POST) && (can & AR_CAN_INSERT))
-        json_array_append_new(list, json_string("POST"));
-    if ((methods & AR_METHOD_PATCH) && (can & AR_CAN_UPDATE))
-        json_array_append_new(list, json_string("PATCH"));
-    if ((methods & AR_METHOD_PUT) && rel->primary_key
-        && (can & (AR_CAN_INSERT | AR_CAN_UPDATE)) == (AR_CAN_INSERT | AR_CAN_UPDATE))
-        json_array_append_new(list, json_string("PUT"));
-    if ((methods & AR_METHOD_DELETE) && (can & AR_CAN_DELETE))
-        json_array_append_new(list, json_string("DELETE"));
+    for (bit = AR_METHOD_GET; bit <= AR_METHOD_DELETE; bit <<= 1)
+        if (bits & bit)
+            json_array_append_new(list, json_string(ar_method_name(bit)));
     return list;
 }
 

@@ -95,7 +95,7 @@ static ar_error *serve(context *cx, int write)
     ap_dbd_t *dbd;
     ar_error *err;
     const char *path;
-    int done, attempt;
+    int done, attempt, method;
     unsigned long mark;
 
     path = path_below(r, cx->s.location);
@@ -109,11 +109,17 @@ static ar_error *serve(context *cx, int write)
     h.accept_profile = apr_table_get(r->headers_in, write ? "Content-Profile" : "Accept-Profile");
     h.content_type = apr_table_get(r->headers_in, "Content-Type");
     h.calls = 1; /* /rpc/ is reserved, as in PostgREST; served per AutoRestRPC */
-    h.method = r->method_number == M_POST    ? AR_WRITE_INSERT
-               : r->method_number == M_PATCH ? AR_WRITE_UPDATE
-               : r->method_number == M_PUT   ? AR_WRITE_PUT
-               : r->method_number == M_DELETE ? AR_WRITE_DELETE
-                                              : AR_WRITE_NONE;
+    method = cx->form_method ? cx->form_method : r->method_number;
+    h.method = method == M_POST     ? AR_WRITE_INSERT
+               : method == M_PATCH  ? AR_WRITE_UPDATE
+               : method == M_PUT    ? AR_WRITE_PUT
+               : method == M_DELETE ? AR_WRITE_DELETE
+                                    : AR_WRITE_NONE;
+    /* A browser's page: a submitted form sends its empty fields too, which
+     * mean nothing here (they go before the Link headers are built on it). */
+    h.html = ar_browse_wanted(r, &cx->s);
+    if (h.html)
+        r->args = ar_html_drop_empty(r->pool, r->args);
     if (cx->s.dialect == AR_DIALECT_RESTLESS)
         h.range = h.range_unit = h.prefer = h.accept_profile = NULL;
     /* GET /api/openapi.json: the index's OpenAPI document, as if by Accept */
@@ -140,6 +146,15 @@ static ar_error *serve(context *cx, int write)
      * rows are not grouped), and under a statement timeout: a GROUP BY
      * over a large table is the costliest read a URL can ask for */
     req.aggregates = cx->s.aggregates && !write && !req.routine && cx->s.timeout_ms > 0;
+    if (req.media == AR_MEDIA_HTML && req.routine)
+        req.media = AR_MEDIA_JSON; /* a function's result has no page (yet) */
+    if (req.media == AR_MEDIA_HTML) {
+        ar_browse_headers(r);
+        if (!write && req.limit == AR_UNSET)
+            req.limit = AR_HTML_PAGE_ROWS;
+    }
+    if (cx->form_method == M_POST)
+        req.write.key_back = 1; /* the new row's page is where the form leads */
     if (req.media == AR_MEDIA_OPENAPI && cx->s.dialect != AR_DIALECT_POSTGREST)
         return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
                              "none of the accepted media types is produced here",
@@ -170,7 +185,7 @@ static ar_error *serve(context *cx, int write)
                                           r->method),
                              NULL, "write to a relation: POST /relation");
     if (!req.relation && !req.routine)
-        return ar_serve_description(cx, req.media == AR_MEDIA_OPENAPI);
+        return ar_serve_description(cx, req.media);
     if (req.media == AR_MEDIA_OPENAPI)
         return ar_error_make(r->pool, AR_ERR_NOT_ACCEPTABLE,
                              "none of the accepted media types is produced here",
@@ -224,7 +239,8 @@ static int autorest_handler(request_rec *r)
 {
     context cx;
     ar_error *err;
-    int write_bit, call;
+    int write_bit, call, method;
+    const char *method_name;
 
     if (!r->handler || strcmp(r->handler, "autorest") != 0)
         return DECLINED;
@@ -232,8 +248,9 @@ static int autorest_handler(request_rec *r)
     memset(&cx, 0, sizeof(cx));
     cx.r = r;
     ar_conf_effective(ap_get_module_config(r->per_dir_config, &autorest_module), &cx.s);
-    write_bit = write_method_bit(r->method_number);
     call = is_call(r, &cx.s);
+    method = r->method_number;
+    method_name = r->method;
     r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_OPTIONS)
                  | ((cx.s.methods & AR_METHOD_POST) || call ? AP_METHOD_BIT << M_POST : 0)
                  | ((cx.s.methods & AR_METHOD_PATCH) ? AP_METHOD_BIT << M_PATCH : 0)
@@ -256,13 +273,24 @@ static int autorest_handler(request_rec *r)
                           apr_psprintf(r->pool, "Cannot use the %s method on RPC", r->method),
                           NULL, "call a function with GET, HEAD or POST"));
     }
+    /* A browsable page's form: a POST whose _method says what it does. */
+    if (!call && (cx.s.methods & (AR_METHOD_POST | AR_METHOD_PATCH | AR_METHOD_DELETE))
+        && ar_browse_form_posted(r, &cx.s)) {
+        if ((err = ar_browse_read_form(&cx)) != NULL)
+            return ar_resp_send_error(r, &cx.s, err);
+        method = cx.form_method;
+        method_name = ar_method_name(method == M_PATCH    ? AR_METHOD_PATCH
+                                     : method == M_DELETE ? AR_METHOD_DELETE
+                                                          : AR_METHOD_POST);
+    }
+    write_bit = write_method_bit(method);
     /* AutoRestRPC opens POST to /rpc/ whatever AutoRestMethods opens */
-    if (r->method_number != M_GET && !(write_bit & cx.s.methods) && !call) {
+    if (method != M_GET && !(write_bit & cx.s.methods) && !call) {
         ap_discard_request_body(r);
         return ar_resp_send_error(
             r, &cx.s,
             ar_error_make(r->pool, AR_ERR_METHOD,
-                          apr_psprintf(r->pool, "method %s is not allowed here", r->method),
+                          apr_psprintf(r->pool, "method %s is not allowed here", method_name),
                           NULL, apr_pstrcat(r->pool, "this Location serves ",
                                             ar_conf_allow_header(r->pool, cx.s.methods), NULL)));
     }
@@ -297,6 +325,8 @@ static int autorest_handler(request_rec *r)
         err->kind = AR_ERR_DB_PRIVILEGE_ANON;
     if (cx.body_answered)
         return AP_FILTER_ERROR; /* httpd's input filter has answered (413) */
+    if (!err && cx.form_method)
+        ar_browse_form_done(&cx);
     if (err && write_bit) {
         /* Whatever of the body an error left unread is not read through
          * the filters (a LimitRequestBody check there would answer a second

@@ -62,33 +62,23 @@ static ar_error *take_fields(void *ctx, apr_int64_t row, const ar_body_field *fi
 /* A form's name=value pairs as string fields, as PostgREST reads them. */
 static ar_error *form_fields(apr_pool_t *p, ar_call_body *body)
 {
-    apr_array_header_t *fields = apr_array_make(p, 4, sizeof(ar_body_field));
-    const char *s = body->text, *end = body->text + body->len;
+    apr_array_header_t *pairs = ar_form_pairs(p, body->text, body->len);
+    ar_body_field *fields;
+    int i;
 
-    while (s < end) {
-        const char *amp = memchr(s, '&', (apr_size_t)(end - s)), *stop = amp ? amp : end;
-        const char *eq = memchr(s, '=', (apr_size_t)(stop - s));
-        ar_body_field *f;
-        char *name, *value;
-
-        if (stop > s) {
-            name = ar_form_decode(p, s, (apr_size_t)((eq ? eq : stop) - s));
-            value = eq ? ar_form_decode(p, eq + 1, (apr_size_t)(stop - eq - 1)) : "";
-            if (!name || !value)
-                return ar_error_make(p, AR_ERR_BAD_BODY, "the form has a malformed %-escape",
-                                     NULL, NULL);
-            f = apr_array_push(fields);
-            memset(f, 0, sizeof(*f));
-            f->name = name;
-            f->name_len = strlen(name);
-            f->kind = AR_VAL_STRING;
-            f->text = f->raw = value; /* a json argument takes the text as JSON */
-            f->len = f->raw_len = strlen(value);
-        }
-        s = stop + 1;
+    if (!pairs)
+        return ar_error_make(p, AR_ERR_BAD_BODY, "the form has a malformed %-escape", NULL, NULL);
+    fields = apr_pcalloc(p, sizeof(ar_body_field) * (apr_size_t)(pairs->nelts + 1));
+    for (i = 0; i < pairs->nelts; i++) {
+        const ar_call_param *a = &APR_ARRAY_IDX(pairs, i, ar_call_param);
+        fields[i].name = a->name;
+        fields[i].name_len = strlen(a->name);
+        fields[i].kind = AR_VAL_STRING;
+        fields[i].text = fields[i].raw = a->value; /* a json argument takes the text as JSON */
+        fields[i].len = fields[i].raw_len = strlen(a->value);
     }
-    body->fields = (const ar_body_field *)fields->elts;
-    body->nfields = fields->nelts;
+    body->fields = fields;
+    body->nfields = pairs->nelts;
     return NULL;
 }
 
@@ -105,14 +95,10 @@ static ar_error *read_call_body(context *cx, ar_call_body *body)
 {
     request_rec *r = cx->r;
     const char *type = apr_table_get(r->headers_in, "Content-Type");
-    const char *length = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t limit = ap_get_limit_req_body(r);
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    apr_bucket_brigade *all = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     char *text = NULL;
     apr_size_t len = 0;
     body_fields bf;
-    int eos = 0;
+    ar_error *err;
 
     memset(body, 0, sizeof(*body));
     if (!type || !*type || media_is(type, "application/json"))
@@ -133,27 +119,8 @@ static ar_error *read_call_body(context *cx, ar_call_body *body)
                              "a call takes application/json, text/csv, "
                              "application/x-www-form-urlencoded, text/plain, text/xml or "
                              "application/octet-stream");
-    if (limit > 0 && length && apr_atoi64(length) > limit)
-        return ar_body_read_error(cx, APR_ENOSPC);
-    while (!eos) {
-        apr_bucket *b;
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                                         APR_BLOCK_READ, READ_BYTES);
-        if (rv != APR_SUCCESS)
-            return ar_body_read_error(cx, rv);
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b))
-            if (APR_BUCKET_IS_EOS(b)) {
-                eos = 1;
-                apr_brigade_split_ex(bb, b, NULL); /* drop the EOS and past it */
-                break;
-            }
-        /* set aside: the filters may reuse what they lent */
-        if ((rv = ap_save_brigade(NULL, &all, &bb, r->pool)) != APR_SUCCESS)
-            return ar_body_read_error(cx, rv);
-        apr_brigade_cleanup(bb);
-    }
-    if (apr_brigade_pflatten(all, &text, &len, r->pool) != APR_SUCCESS)
-        return ar_body_read_error(cx, APR_EGENERAL);
+    if ((err = ar_body_read_whole(cx, 0, &text, &len)) != NULL)
+        return err;
     body->text = text;
     body->len = len;
     if (body->media == AR_CALL_BODY_FORM)

@@ -31,6 +31,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->max_url_part = AR_UNSET;
     c->plan = AR_UNSET;
     c->aggregates = AR_UNSET;
+    c->browsable = AR_UNSET;
     return c;
 }
 
@@ -87,6 +88,7 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->cache_control = add->cache_control ? add->cache_control : base->cache_control;
     c->plan = add->plan != AR_UNSET ? add->plan : base->plan;
     c->aggregates = add->aggregates != AR_UNSET ? add->aggregates : base->aggregates;
+    c->browsable = add->browsable != AR_UNSET ? add->browsable : base->browsable;
     return c;
 }
 
@@ -398,6 +400,10 @@ const command_rec ar_conf_cmds[] = {
     AP_INIT_FLAG("AutoRestAggregates", ap_set_flag_slot,
                  (void *)APR_OFFSETOF(dir_conf, aggregates), ACCESS_CONF,
                  "On: select= may aggregate (col.sum(), avg, min, max, count(); default Off)"),
+    AP_INIT_FLAG("AutoRestBrowsable", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(dir_conf, browsable), ACCESS_CONF,
+                 "Off: no HTML pages for browsers (default On: a request whose Accept "
+                 "lists text/html first gets the browsable API)"),
     AP_INIT_FLAG("AutoRestPlan", ap_set_flag_slot, (void *)APR_OFFSETOF(dir_conf, plan),
                  ACCESS_CONF, "On: Accept: application/vnd.pgrst.plan[+json] answers a read "
                  "with PostgreSQL's EXPLAIN of its statement (default Off)"),
@@ -456,6 +462,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->cache_control = c->cache_control;
     s->plan = c->plan == 1;
     s->aggregates = c->aggregates == 1;
+    s->browsable = c->browsable != 0; /* on unless turned off */
     s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
     s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
     s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;

@@ -19,16 +19,9 @@
 
 #define OPENAPI_TYPE "application/openapi+json; charset=utf-8"
 
-/* The role's privileges, from ar_reflect_privileges_sql's rows. */
-typedef struct {
-    apr_hash_t *excluded;   /* what it may not read or execute, joined to the Location's */
-    apr_hash_t *writable;   /* "schema.relation" -> int AR_CAN_* */
-    apr_array_header_t *rows;  /* const char *: the rows as text, for the cache key */
-} privileges;
-
 static int privilege_row(void *ctx, const ar_row *row)
 {
-    privileges *pv = ctx;
+    ar_privileges *pv = ctx;
     apr_pool_t *p = apr_hash_pool_get(pv->excluded);
     int len, rlen, wlen;
     const char *name = ar_db_row_value(row, 0, &len);
@@ -51,7 +44,7 @@ static int privilege_row(void *ctx, const ar_row *row)
     return 0;
 }
 
-static ar_error *role_privileges(context *cx, privileges *pv)
+ar_error *ar_role_privileges(context *cx, ar_privileges *pv)
 {
     apr_pool_t *p = cx->r->pool;
     ar_db_query q;
@@ -89,23 +82,30 @@ static ar_auth_scheme auth_scheme(request_rec *r)
     return AR_AUTH_NONE;
 }
 
-ar_error *ar_serve_description(context *cx, int openapi)
+ar_error *ar_serve_description(context *cx, ar_media media)
 {
+    int openapi = media == AR_MEDIA_OPENAPI;
     request_rec *r = cx->r;
     apr_size_t len;
     const char *base = apr_pstrmemdup(r->pool, cx->s.location, ar_location_base_len(cx->s.location));
     ar_exposure exposure = cx->s.exposure;
-    privileges pv = {NULL, NULL, NULL};
+    ar_privileges pv = {NULL, NULL, NULL};
     ar_error *err;
     const char *body, *key;
 
     if (cx->s.role_source != ROLE_NONE) {
-        if ((err = role_privileges(cx, &pv)) != NULL)
+        if ((err = ar_role_privileges(cx, &pv)) != NULL)
             return err;
         exposure.excluded = pv.excluded;
     }
     if (cx->outcome)
         cx->outcome->rows = -1; /* no rows: a description of what is served */
+    if (media == AR_MEDIA_HTML) {
+        body = ar_html_index(r->pool, cx->schema, &exposure, base, cx->s.methods, cx->s.rpc,
+                             pv.writable, &len);
+        ar_resp_send_body(r, ar_media_types[AR_MEDIA_HTML], body, len);
+        return NULL;
+    }
     if (!openapi) {
         body = ar_json_index(r->pool, cx->schema, &exposure, base, cx->s.methods, cx->s.rpc,
                              pv.writable, &len);

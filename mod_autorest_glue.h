@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "autorest.h"
+#include "ar_html.h"
 #include "mod_autorest.h"
 
 /* Per-module LogLevel in every glue file; mod_autorest.c gets the same
@@ -80,6 +81,7 @@ typedef struct {
     const char *cache_control;     /* NULL: unset */
     int plan;                      /* AR_UNSET: unset */
     int aggregates;                /* AR_UNSET: unset */
+    int browsable;                 /* AR_UNSET: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -136,6 +138,7 @@ typedef struct {
     const char *cache_control;     /* AutoRestCacheControl; NULL: none */
     int plan;                      /* AutoRestPlan: EXPLAIN served for Accept: ...plan */
     int aggregates;                /* AutoRestAggregates: select= may aggregate */
+    int browsable;                 /* AutoRestBrowsable: text/html pages for browsers */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -203,6 +206,7 @@ typedef struct {
     int scalar;                /* a function's values: each row is its one value, bare */
     struct ar_outcome *outcome; /* NULL, or what the after_statement hooks are told */
     int no_links;              /* no Link headers: the page is no GET's (a POST call's) */
+    ar_html_page *html;        /* an HTML page (ar_html.h), else NULL */
 } response;
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
@@ -253,6 +257,11 @@ typedef struct {
     ar_call_body *call_body;    /* a call's body once read: a second attempt (after
                                  * the snapshot was refreshed) takes it from here */
     struct ar_outcome *outcome; /* NULL: no after_statement hook is registered */
+    /* a browser's form (application/x-www-form-urlencoded, same origin): its
+     * one row, and the method its _method field asked */
+    const ar_body_field *form_fields;
+    int form_nfields;
+    int form_method;            /* M_POST, M_PATCH, M_DELETE; 0: no form */
 } context;
 
 /* *done: the response went out (or began to): no retry. */
@@ -264,13 +273,39 @@ ar_error *ar_serve_explain(context *cx, const ar_read_request *req, ar_sql *sql,
 /* A body that could not be read (rv from the input filters): 413 past
  * LimitRequestBody, else 400. */
 ar_error *ar_body_read_error(context *cx, apr_status_t rv);
+/* The whole body into *text (NUL-terminated), at most max bytes (0: as
+ * LimitRequestBody allows): 413 past either. */
+ar_error *ar_body_read_whole(context *cx, apr_off_t max, char **text, apr_size_t *len);
 
 /* ------------------------------------------------------------ describing */
 
 /* The Location's path without trailing slashes: what URLs are built on. */
 apr_size_t ar_location_base_len(const char *location);
-/* The index, or with openapi the OpenAPI document, for the caller's role. */
-ar_error *ar_serve_description(context *cx, int openapi);
+/* The index as JSON or HTML, or the OpenAPI document, for the caller's role. */
+ar_error *ar_serve_description(context *cx, ar_media media);
+
+/* The privileges of the request's role, read in its transaction as that role. */
+typedef struct {
+    apr_hash_t *excluded;   /* what it may not read or execute, joined to the Location's */
+    apr_hash_t *writable;   /* "schema.relation" -> int AR_CAN_* */
+    apr_array_header_t *rows;  /* const char *: the rows as text, for a cache key */
+} ar_privileges;
+ar_error *ar_role_privileges(context *cx, ar_privileges *pv);
+
+/* ----------------------------------------------------- the browsable API */
+
+/* A browser asking text/html first where pages are served (ar_html.h). */
+int ar_browse_wanted(request_rec *r, const settings *s);
+/* The headers of every page: its Content-Security-Policy, and no sniffing. */
+void ar_browse_headers(request_rec *r);
+/* A POST of a browsable page's form (application/x-www-form-urlencoded). */
+int ar_browse_form_posted(request_rec *r, const settings *s);
+/* Reads the form (same origin only) into cx->form_*. */
+ar_error *ar_browse_read_form(context *cx);
+/* The form's write went well: 303 See Other to the page that shows it. */
+void ar_browse_form_done(context *cx);
+/* resp->html for a page of resp's plan, with the forms the caller may use. */
+ar_error *ar_browse_page(context *cx, response *resp);
 
 /* ------------------------------------------------------- other modules' hooks */
 

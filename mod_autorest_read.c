@@ -167,6 +167,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
     npre = count_statements(cx, &plan, &pre);
 
     ar_resp_init(&resp, r, &cx->s, req, &plan);
+    if (plan.media == AR_MEDIA_HTML && (err = ar_browse_page(cx, &resp)) != NULL)
+        return err;
     memset(&q, 0, sizeof(q));
     q.state = cx->conn_state;
     q.pre = pre;
@@ -225,8 +227,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
                                           APR_INT64_T_FMT " rows", plan.offset,
                                           ar_resp_total_rows(&resp)), NULL);
     }
-    ar_resp_close_document(&resp);
     ar_resp_collection_headers(&resp, 1);
+    ar_resp_close_document(&resp); /* after the headers: a page shows its links */
     if (req->profile)
         apr_table_setn(r->headers_out, "Content-Profile", req->profile);
     ar_resp_send_held(&resp);

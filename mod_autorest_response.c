@@ -21,6 +21,8 @@ const char *const ar_media_types[] = {
     [AR_MEDIA_OBJECT] = "application/vnd.pgrst.object+json; charset=utf-8",
     [AR_MEDIA_CSV] = "text/csv; charset=utf-8",
     [AR_MEDIA_NDJSON] = "application/x-ndjson; charset=utf-8",
+    [AR_MEDIA_PLAN_TEXT] = NULL, [AR_MEDIA_PLAN_JSON] = NULL, [AR_MEDIA_OPENAPI] = NULL,
+    [AR_MEDIA_HTML] = "text/html; charset=utf-8",
 };
 
 const char *ar_resp_single_type(ar_media planned, ar_media asked)
@@ -155,9 +157,12 @@ void ar_resp_before_first_byte(request_rec *r, ar_response_settings *asked,
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
 {
-    const char *body = s->dialect == AR_DIALECT_RESTLESS ? restless_error_json(r->pool, err)
-                                                      : ar_error_json(r->pool, err);
-    int status = ar_error_status(err);
+    int status = ar_error_status(err), html = ar_browse_wanted(r, s);
+    apr_size_t len = 0;
+    const char *body = html ? ar_html_error(r->pool, status, err, apr_pstrmemdup(
+                                  r->pool, s->location, ar_location_base_len(s->location)), &len)
+                       : s->dialect == AR_DIALECT_RESTLESS ? restless_error_json(r->pool, err)
+                                                           : ar_error_json(r->pool, err);
 
     if (err->log)
         /* a role refused is the admin's to see: a map or a grant is missing */
@@ -178,7 +183,9 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
         raised_status(r, err, status);
     ar_cond_forget(r);
     r->status = status;
-    ap_set_content_type(r, JSON_TYPE);
+    if (html)
+        ar_browse_headers(r);
+    ap_set_content_type(r, html ? ar_media_types[AR_MEDIA_HTML] : JSON_TYPE);
     ap_set_content_length(r, (apr_off_t)strlen(body));
     ap_rputs(body, r);
     return OK;
@@ -294,7 +301,10 @@ apr_int64_t ar_resp_total_rows(const response *resp)
 void ar_resp_open_document(response *resp)
 {
     resp->opened = 1;
-    if (resp->plan->media == AR_MEDIA_CSV) {
+    if (resp->html) {
+        ar_html_open(&resp->out, resp->html);
+    }
+    else if (resp->plan->media == AR_MEDIA_CSV) {
         ar_csv_write_header(&resp->out, resp->plan->columns);
     }
     else if (restless_collection(resp)) {
@@ -313,6 +323,12 @@ void ar_resp_close_document(response *resp)
 {
     if (!resp->opened)
         ar_resp_open_document(resp);
+    if (resp->html) { /* its links and range: the headers are set by now */
+        ar_html_close(&resp->out, resp->html, resp->rows,
+                      apr_table_get(resp->r->headers_out, "Link"),
+                      apr_table_get(resp->r->headers_out, "Content-Range"));
+        return;
+    }
     if (resp->plan->media == AR_MEDIA_CSV || resp->plan->media == AR_MEDIA_NDJSON)
         return;
     if (restless_collection(resp))
@@ -405,7 +421,10 @@ int ar_resp_on_row(void *ctx, const ar_row *row)
     if (!resp->opened)
         ar_resp_open_document(resp);
     ar_db_row_values(row, resp->format->ncols, resp->values, resp->lens);
-    if (plan->media == AR_MEDIA_CSV) {
+    if (resp->html) {
+        ar_html_row(&resp->out, resp->html, resp->format, resp->values, resp->lens);
+    }
+    else if (plan->media == AR_MEDIA_CSV) {
         ar_csv_write_row(&resp->out, resp->format->ncols, resp->values, resp->lens);
     }
     else {

@@ -347,6 +347,46 @@ ar_error *ar_body_read_error(context *cx, apr_status_t rv)
                          NULL, NULL);
 }
 
+ar_error *ar_body_read_whole(context *cx, apr_off_t max, char **text, apr_size_t *len)
+{
+    request_rec *r = cx->r;
+    const char *length = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t limit = ap_get_limit_req_body(r), seen = 0;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_bucket_brigade *all = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    int eos = 0;
+
+    if (max > 0 && (limit <= 0 || max < limit))
+        limit = max;
+    if (limit > 0 && length && apr_atoi64(length) > limit)
+        return ar_body_read_error(cx, APR_ENOSPC);
+    while (!eos) {
+        apr_bucket *b;
+        apr_off_t got = 0;
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                                         APR_BLOCK_READ, READ_BYTES);
+        if (rv != APR_SUCCESS)
+            return ar_body_read_error(cx, rv);
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b))
+            if (APR_BUCKET_IS_EOS(b)) {
+                eos = 1;
+                apr_brigade_split_ex(bb, b, NULL); /* drop the EOS and past it */
+                break;
+            }
+        apr_brigade_length(bb, 1, &got);
+        if (limit > 0 && (seen += got) > limit)
+            return ar_body_read_error(cx, APR_ENOSPC);
+        /* set aside: the filters may reuse what they lent */
+        if ((rv = ap_save_brigade(NULL, &all, &bb, r->pool)) != APR_SUCCESS)
+            return ar_body_read_error(cx, rv);
+        apr_brigade_cleanup(bb);
+    }
+    if (apr_brigade_pflatten(all, text, len, r->pool) != APR_SUCCESS)
+        return ar_body_read_error(cx, APR_EGENERAL);
+    *text = apr_pstrmemdup(r->pool, *text, *len);
+    return NULL;
+}
+
 /* Reads the body as it arrives into the parser, which fills and runs
  * batches; the last batch runs when the body has ended. */
 static ar_error *read_body(write_run *w, ar_body_format format)
@@ -388,6 +428,18 @@ static ar_error *read_body(write_run *w, ar_body_format format)
         err = ar_body_finish(bp);
     if (!err && w->plan.kind != AR_WRITE_INSERT && ar_body_rows(bp) == 0)
         err = ar_error_make(r->pool, AR_ERR_BAD_BODY, "the body holds no object", NULL, NULL);
+    if (!err && (w->batch->nelts > 0 || w->statements == 0))
+        err = flush_batch(w, 1);
+    if (!err && w->copy_open)
+        err = end_copy(w, NULL);
+    return err;
+}
+
+/* A browsable page's form, read already (ar_browse_read_form): one row. */
+static ar_error *take_form(write_run *w)
+{
+    ar_error *err = take_row(w, 0, w->cx->form_fields, w->cx->form_nfields);
+
     if (!err && (w->batch->nelts > 0 || w->statements == 0))
         err = flush_batch(w, 1);
     if (!err && w->copy_open)
@@ -582,7 +634,7 @@ ar_error *ar_run_write(context *cx, ar_read_request *req, int *done)
     w->cx = cx;
     if (cx->s.dialect == AR_DIALECT_RESTLESS && (err = ar_restless_prepare(w, req, type)) != NULL)
         return err;
-    if (wr->kind != AR_WRITE_DELETE && type && *type && !wr->csv
+    if (wr->kind != AR_WRITE_DELETE && type && *type && !wr->csv && !cx->form_method
         && strncasecmp(type, "application/json", 16) != 0)
         return ar_error_make(r->pool, AR_ERR_BAD_MEDIA,
                              apr_psprintf(r->pool, "Content-Type '%s' is not read here", type),
@@ -641,6 +693,8 @@ ar_error *ar_run_write(context *cx, ar_read_request *req, int *done)
     *done = 1;
     if (wr->kind == AR_WRITE_DELETE)
         err = flush_batch(w, 1);
+    else if (cx->form_method)
+        err = take_form(w);
     else
         err = read_body(w, wr->csv ? AR_BODY_CSV : AR_BODY_JSON);
     if (!err && w->plan.read.single && w->affected != 1)

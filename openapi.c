@@ -190,17 +190,6 @@ static const char *component_key(apr_pool_t *p, apr_hash_t *taken, const char *n
     return key;
 }
 
-static int writable_bits(const ar_openapi_options *o, apr_pool_t *p, const ar_relation *rel)
-{
-    const int *bits;
-
-    if (!o->writable)
-        return rel->writable;
-    bits = apr_hash_get(o->writable, apr_pstrcat(p, rel->schema, ".", rel->name, NULL),
-                        APR_HASH_KEY_STRING);
-    return bits ? *bits & rel->writable : 0; /* the role may, and the relation can */
-}
-
 /* The relation's object: its shown columns; required lists what an insert
  * must give (NOT NULL, no default, not generated). */
 static json_t *relation_schema(const ar_exposure *x, const ar_relation *rel, json_t **required)
@@ -364,7 +353,7 @@ static json_t *relation_path(apr_pool_t *p, const ar_exposure *x, const ar_opena
 {
     json_t *item = json_object(), *op, *pk_filters = NULL;
     json_t *filters = filter_refs(p, x, rel, key, sh, &pk_filters);
-    int can = writable_bits(o, p, rel);
+    int can = ar_role_can(p, rel, o->writable);
     const char *name = apr_pstrcat(p, rel->schema, ".", rel->name, NULL);
     json_t *row = ref(p, REF_SCHEMAS, key);
     json_t *rows = ref(p, REF_RESPONSES, key);

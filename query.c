@@ -61,6 +61,27 @@ char *ar_form_decode(apr_pool_t *p, const char *s, apr_size_t len)
     return out;
 }
 
+apr_array_header_t *ar_form_pairs(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    apr_array_header_t *pairs = apr_array_make(p, 8, sizeof(ar_call_param));
+    const char *end = s + len;
+
+    while (s < end) {
+        const char *amp = memchr(s, '&', (apr_size_t)(end - s)), *stop = amp ? amp : end;
+        const char *eq = memchr(s, '=', (apr_size_t)(stop - s));
+
+        if (stop > s) {
+            ar_call_param *a = apr_array_push(pairs);
+            a->name = ar_form_decode(p, s, (apr_size_t)((eq ? eq : stop) - s));
+            a->value = eq ? ar_form_decode(p, eq + 1, (apr_size_t)(stop - eq - 1)) : "";
+            if (!a->name || !a->value)
+                return NULL;
+        }
+        s = stop + 1;
+    }
+    return pairs;
+}
+
 static ar_error *bad_param(apr_pool_t *p, const char *name, const char *value)
 {
     return ar_error_make(p, AR_ERR_BAD_PARAM,
@@ -1033,7 +1054,7 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
     if (h && h->prefer && (e = ar_query_prefer(p, h->prefer, out)) != NULL)
         return e;
     if (h && h->accept && *h->accept && (e = ar_query_accept(p, h->accept, &out->media,
-                                                             &out->plan_options)) != NULL)
+                                                             &out->plan_options, h->html)) != NULL)
         return e;
     if (h && h->accept_profile && *h->accept_profile)
         out->profile = apr_pstrdup(p, h->accept_profile);

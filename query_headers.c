@@ -11,6 +11,7 @@
 
 #include "autorest.h"
 #include "query_headers.h"
+#include "ar_html.h"
 
 /* "items=0-9", "0-9", "10-" (items). */
 ar_error *ar_query_range(apr_pool_t *p, const char *range, const char *unit,
@@ -154,11 +155,15 @@ static const char *plan_options(apr_pool_t *p, const char *params)
 /* Accept with q-values: the most preferred type we produce wins; ties go
  * to the one listed first. No Accept at all means JSON. */
 ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out,
-                          const char **plan_opts)
+                          const char **plan_opts, int html)
 {
     char *copy = apr_pstrdup(p, header), *state = NULL, *range;
     double best_q = -1;
 
+    if (html && ar_html_accepted_first(header)) {
+        *out = AR_MEDIA_HTML;
+        return NULL;
+    }
     for (range = apr_strtok(copy, ",", &state); range; range = apr_strtok(NULL, ",", &state)) {
         char *params = strchr(range, ';'), *type;
         double q = 1.0;

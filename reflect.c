@@ -218,6 +218,45 @@ int ar_exposed_column(const ar_exposure *x, const ar_relation *rel,
     return ar_exposed_name(x, rel, col->name);
 }
 
+int ar_role_can(apr_pool_t *p, const ar_relation *rel, apr_hash_t *writable)
+{
+    const int *bits;
+
+    if (!writable)
+        return rel->writable;
+    bits = apr_hash_get(writable, apr_pstrcat(p, rel->schema, ".", rel->name, NULL),
+                        APR_HASH_KEY_STRING);
+    return bits ? *bits & rel->writable : 0;
+}
+
+const char *ar_method_name(int bit)
+{
+    switch (bit) {
+    case AR_METHOD_GET: return "GET";
+    case AR_METHOD_POST: return "POST";
+    case AR_METHOD_PATCH: return "PATCH";
+    case AR_METHOD_PUT: return "PUT";
+    case AR_METHOD_DELETE: return "DELETE";
+    }
+    return NULL;
+}
+
+int ar_relation_methods(const ar_relation *rel, int methods, int can)
+{
+    int out = AR_METHOD_GET;
+
+    if ((methods & AR_METHOD_POST) && (can & AR_CAN_INSERT))
+        out |= AR_METHOD_POST;
+    if ((methods & AR_METHOD_PATCH) && (can & AR_CAN_UPDATE))
+        out |= AR_METHOD_PATCH;
+    if ((methods & AR_METHOD_PUT) && rel->primary_key
+        && (can & (AR_CAN_INSERT | AR_CAN_UPDATE)) == (AR_CAN_INSERT | AR_CAN_UPDATE))
+        out |= AR_METHOD_PUT;
+    if ((methods & AR_METHOD_DELETE) && (can & AR_CAN_DELETE))
+        out |= AR_METHOD_DELETE;
+    return out;
+}
+
 static int names_exposed(const ar_exposure *x, const ar_relation *rel,
                          const apr_array_header_t *names)
 {

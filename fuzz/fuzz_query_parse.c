@@ -40,7 +40,14 @@
  *     bound value of 8+ characters holding a quote or a semicolon appears
  *     in the text outside quoted identifiers (inside them it may
  *     legitimately, as an alias);
- *   - ar_restless_window keeps offset + limit + 1 in range.
+ *   - ar_restless_window keeps offset + limit + 1 in range;
+ *   - the browsable API (mode bit 6: text/html served): a browser's Accept
+ *     plans an HTML page, whose rendering (the query string in its filter
+ *     form, the Range field as its Link header, the body field as every
+ *     cell) opens no tag of the input's: every '<' starts one of the page's
+ *     own; a form body (the body field) gives no empty field and no
+ *     _method; the query string without its empty fields keeps no empty
+ *     field.
  *
  * The target found (and now guards against) casts that let SQL words
  * through after the type name, unbounded q= limits overflowing limit+1, an
@@ -61,6 +68,7 @@
 #include <jansson.h>
 
 #include "autorest.h"
+#include "ar_html.h"
 #include "../t/unit/schema_kit.h"
 
 static apr_pool_t *root, *pool;
@@ -815,6 +823,61 @@ static void check_write(const ar_read_request *r)
         check_sql(&(ar_sql){ar_sql_render_copy(pool, &wp), apr_array_make(pool, 1, 1)}, "copy");
 }
 
+/* What the HTML checks take from the input besides the request. */
+static const char *html_args, *html_links, *html_value;
+
+/* Every '<' of a page starts one of the page's own tags. */
+static void check_tags(const char *page)
+{
+    static const char *const tags[] = {
+        "!DOCTYPE html>", "html ", "/html>", "head>", "/head>", "meta ", "title>", "/title>",
+        "style>", "/style>", "body>", "/body>", "nav ", "/nav>", "h1>", "/h1>", "h2>", "/h2>",
+        "p>", "p id=", "/p>", "form ", "/form>", "label>", "/label>", "input ", "br>",
+        "button ", "/button>", "a ", "/a>", "table ", "/table>", "thead>", "/thead>",
+        "tbody>", "/tbody>", "tr>", "/tr>", "th>", "/th>", "td>", "td ", "/td>", "select ",
+        "/select>", "option>", "option ", "/option>", "small>", "/small>", "span ", "/span>",
+        NULL};
+    const char *lt;
+
+    for (lt = strchr(page, '<'); lt; lt = strchr(lt + 1, '<')) {
+        int i;
+        for (i = 0; tags[i] && strncmp(lt + 1, tags[i], strlen(tags[i])) != 0; i++)
+            ;
+        if (!tags[i])
+            fail("an HTML page opens a tag of the input's", lt);
+    }
+}
+
+static void check_html(const ar_read_plan *p)
+{
+    ar_html_page pg;
+    ar_out o;
+    const ar_row_format *f = ar_row_format_make(pool, p->columns);
+    const char **values = apr_pcalloc(pool, sizeof(char *) * (apr_size_t)(f->ncols + 1));
+    int *lens = apr_pcalloc(pool, sizeof(int) * (apr_size_t)(f->ncols + 1)), i;
+
+    for (i = 0; i < f->ncols; i++) {
+        values[i] = i % 3 == 2 ? NULL : html_value ? html_value : "";
+        lens[i] = values[i] ? (int)strlen(values[i]) : 0;
+    }
+    memset(&pg, 0, sizeof(pg));
+    pg.location = "/api";
+    pg.path = "/api/x";
+    pg.relation = p->relation;
+    pg.exposure = &expo;
+    pg.columns = p->columns;
+    pg.args = ar_html_args(pool, html_args);
+    pg.methods = AR_METHOD_GET | AR_METHOD_POST | AR_METHOD_PATCH | AR_METHOD_DELETE;
+    pg.can = AR_CAN_INSERT | AR_CAN_UPDATE | AR_CAN_DELETE;
+    ar_html_page_init(pool, &pg);
+    ar_out_init(&o, pool, 0, NULL, NULL);
+    ar_html_open(&o, &pg);
+    ar_html_row(&o, &pg, f, values, lens);
+    ar_html_close(&o, &pg, 1, html_links, html_links);
+    ar_out_write(&o, "", 1);
+    check_tags(o.buf);
+}
+
 static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max_rows)
 {
     ar_read_plan p;
@@ -841,6 +904,8 @@ static void check_render(const ar_read_request *r, ar_dialect d, apr_int64_t max
         return;
     }
     check_plan(&p, max_rows);
+    if (p.media == AR_MEDIA_HTML)
+        check_html(&p);
     ar_sql_render_read(pool, &p, &sql);
     if (strncmp(sql.text, "SELECT ", 7) != 0)
         fail("rendered SQL does not start with SELECT", sql.text);
@@ -981,6 +1046,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h.accept_profile = f[F_PROFILE];
     h.content_type = NULL;
     h.calls = 1;
+    h.html = (data[0] & 0x40) != 0;
+    html_args = f[F_ARGS];
+    html_links = f[F_RANGE];
+    html_value = f[F_BODY];
     /* bits 2-4 of the first byte: the method */
     h.method = (data[0] >> 2) % 8 <= AR_WRITE_DELETE ? (ar_write_kind)((data[0] >> 2) % 8)
                                                      : AR_WRITE_NONE;
@@ -995,6 +1064,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_write(&req);
         else if (req.relation)
             check_render(&req, d, max_rows);
+    }
+    if (!e && h.html && h.accept && ar_html_accepted_first(h.accept) && req.media != AR_MEDIA_HTML)
+        fail("a browser's Accept did not plan a page", h.accept);
+    if (f[F_ARGS]) {
+        const char *kept = ar_html_drop_empty(pool, f[F_ARGS]), *pair;
+        for (pair = kept; pair && *pair; pair += strcspn(pair, "&") + (pair[strcspn(pair, "&")] != 0)) {
+            apr_size_t n = strcspn(pair, "&"), eq = strcspn(pair, "=&");
+            if (n == 0 || (eq < n && eq + 1 == n))
+                fail("ar_html_drop_empty kept an empty field", kept);
+        }
+    }
+    if (f[F_BODY]) {
+        const ar_body_field *fields;
+        const char *method;
+        int n;
+        if (!ar_html_form_row(pool, f[F_BODY], strlen(f[F_BODY]), &fields, &n, &method))
+            for (i = 0; i < n; i++)
+                if (!fields[i].len || strcmp(fields[i].name, AR_HTML_METHOD_FIELD) == 0)
+                    fail("ar_html_form_row kept an empty or _method field", fields[i].name);
     }
     /* The query string doubles as EXPLAIN output: never negative. */
     if (f[F_ARGS] && ar_sql_plan_rows(f[F_ARGS]) < 0)

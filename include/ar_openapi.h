@@ -36,8 +36,5 @@ char *ar_openapi_document(apr_pool_t *p, const ar_schema *s, const ar_exposure *
 struct json_t;
 struct json_t *ar_openapi_type_schema(const char *type, const apr_array_header_t *labels);
 
-/* A relation's path segment as the URL carries it: "name" in the default
- * schema, else "schema.name", percent-encoded (json_out.c). */
-char *ar_relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel);
 
 #endif

@@ -78,6 +78,7 @@ typedef enum {
     AR_ERR_REFUSED,            /* another module's before_statement hook refused:
                                 * its status (mod_autorest.h) */
     AR_ERR_AGGREGATES_OFF,     /* select= aggregates where AutoRestAggregates is off */
+    AR_ERR_CROSS_SITE,         /* a browsable page's form posted from another origin */
     AR_ERR__COUNT
 } ar_error_kind;
 
@@ -379,10 +380,12 @@ typedef enum { AR_COUNT_NONE, AR_COUNT_EXACT, AR_COUNT_PLANNED, AR_COUNT_ESTIMAT
 /* What the client wants back. */
 /* NDJSON: one JSON value per line, no array around them (application/x-ndjson).
  * PLAN_TEXT, PLAN_JSON: PostgreSQL's EXPLAIN of the statement instead of its
- * rows (application/vnd.pgrst.plan[+text|+json]). */
+ * rows (application/vnd.pgrst.plan[+text|+json]).
+ * HTML: the browsable API's pages (ar_html.h), for a browser asking text/html
+ * first where AutoRestBrowsable is on. */
 typedef enum {
     AR_MEDIA_JSON, AR_MEDIA_OBJECT, AR_MEDIA_CSV, AR_MEDIA_NDJSON, AR_MEDIA_PLAN_TEXT,
-    AR_MEDIA_PLAN_JSON, AR_MEDIA_OPENAPI
+    AR_MEDIA_PLAN_JSON, AR_MEDIA_OPENAPI, AR_MEDIA_HTML
 } ar_media;
 
 /* How a Location answers: as PostgREST does, or as Flask-Restless 0.17 did. */
@@ -482,6 +485,7 @@ typedef struct {
     const char *content_type;
     ar_write_kind method;           /* AR_WRITE_NONE: GET or HEAD */
     int calls;                      /* /rpc/<function> is a call (AutoRestRPC on) */
+    int html;                       /* text/html is served (AutoRestBrowsable On) */
 } ar_request_headers;
 
 /* path: what follows the Location ("" "/" "/rel" "/rel/" "/rel/pk"), already
@@ -492,6 +496,9 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
 /* application/x-www-form-urlencoded text (a query string, a form body): +
  * for space and %XX; NULL on a bad escape or %00. */
 char *ar_form_decode(apr_pool_t *p, const char *s, apr_size_t len);
+/* Its name=value pairs (ar_call_param, decoded, in order; a name without =
+ * has the value ""); NULL on a bad escape. */
+apr_array_header_t *ar_form_pairs(apr_pool_t *p, const char *s, apr_size_t len);
 /* One filter name=[not.]op.value into out->where. */
 ar_error *ar_query_parse_filter(apr_pool_t *p, const char *name, const char *value,
                                 ar_read_request *out);
@@ -760,6 +767,20 @@ enum {
     AR_METHOD_DELETE = 1 << 4
 };
 
+/* What the caller may do to rel: AR_CAN_* of its role (writable:
+ * "schema.relation" -> int, from ar_reflect_privileges_sql run as the role; NULL:
+ * the connecting role's, which the reflection read) as far as the relation
+ * itself can (a view that is not updatable). reflect.c. */
+int ar_role_can(apr_pool_t *p, const ar_relation *rel, apr_hash_t *writable);
+/* The AR_METHOD_* of a Location's methods that can do something to rel:
+ * GET always, PUT only by a key and with both INSERT and UPDATE. */
+int ar_relation_methods(const ar_relation *rel, int methods, int can);
+/* "GET" for AR_METHOD_GET, and so on; NULL for anything else. */
+const char *ar_method_name(int bit);
+
+/* A relation's path segment as the URL carries it: "name" in the default
+ * schema, else "schema.name", percent-encoded (json_out.c). */
+char *ar_relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel);
 /* The index document {"relations":[...]} for what x exposes; base_url is
  * the Location's path; methods: what the Location serves, which each
  * relation lists as far as the connecting role's privileges permit (or,

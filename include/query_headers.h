@@ -14,8 +14,9 @@ ar_error *ar_query_range(apr_pool_t *p, const char *range, const char *unit,
 /* Prefer, into out's count, strict and write preferences. */
 ar_error *ar_query_prefer(apr_pool_t *p, const char *header, ar_read_request *out);
 /* Accept with q-values, into the media type produced; for a plan, its
- * EXPLAIN options (", ANALYZE, VERBOSE", or "") into *plan_options. */
+ * EXPLAIN options (", ANALYZE, VERBOSE", or "") into *plan_options. html:
+ * text/html, when listed first, is a browser's and wins (ar_html.h). */
 ar_error *ar_query_accept(apr_pool_t *p, const char *header, ar_media *out,
-                          const char **plan_options);
+                          const char **plan_options, int html);
 
 #endif

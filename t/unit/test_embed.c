@@ -248,7 +248,7 @@ static void build_schema(void)
 static ar_error *plan_q(ar_dialect d, apr_int64_t max_rows, const char *path, const char *args,
                         ar_read_plan *out)
 {
-    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0, 0};
     ar_read_request req;
     ar_error *e = ar_query_parse(pool, d, path, args, &h, &req);
 
@@ -772,7 +772,7 @@ static void test_restless_objects(void)
     no_err(plan_q(AR_DIALECT_RESTLESS, 0, "/people/1", NULL, &p), "restless /people/1 plans");
     is_int(p.columns->nelts, 8, "one object carries them too");
     {
-        ar_request_headers h = {NULL, NULL, NULL, "text/csv", NULL, NULL, AR_WRITE_NONE, 0};
+        ar_request_headers h = {NULL, NULL, NULL, "text/csv", NULL, NULL, AR_WRITE_NONE, 0, 0};
         ar_read_request req;
         no_err(ar_query_parse(pool, AR_DIALECT_RESTLESS, "/people", NULL, &h, &req), "csv parses");
         is_int(req.related_objects, 0, "CSV rows stay flat");

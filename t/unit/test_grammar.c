@@ -34,7 +34,7 @@ static ar_error *parse_full(ar_dialect d, const char *path, const char *args,
                             const char *prefer, const char *accept, const char *profile,
                             ar_read_request *r)
 {
-    ar_request_headers h = {NULL, NULL, prefer, accept, profile, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {NULL, NULL, prefer, accept, profile, NULL, AR_WRITE_NONE, 0, 0};
 
     return ar_query_parse(pool, d, path, args, &h, r);
 }
@@ -1204,7 +1204,7 @@ static void test_numbers(void)
         "000000000000000000000000000001000000000000000001",
     };
     ar_read_request r;
-    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0, 0};
     size_t i;
 
     no_err(pg(apr_psprintf(pool, "limit=%" APR_INT64_T_FMT "&offset=%" APR_INT64_T_FMT,

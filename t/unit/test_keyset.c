@@ -615,7 +615,7 @@ static ar_error *plan_h(const char *path, const char *args, const char *accept,
                         ar_read_plan *plan)
 {
     ar_read_request req;
-    ar_request_headers h = {NULL, NULL, NULL, accept, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {NULL, NULL, NULL, accept, NULL, NULL, AR_WRITE_NONE, 0, 0};
     ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
 
     if (e)
@@ -807,7 +807,7 @@ static void test_apply(void)
     is_err(ar_query_parse(pool, AR_DIALECT_POSTGREST, "/items", "cursor=a.b&offset=4", NULL,
                           &req), AR_ERR_BAD_PARAM, "parse: offset after the cursor -> BAD_PARAM");
     {
-        ar_request_headers h = {"3-5", NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+        ar_request_headers h = {"3-5", NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0, 0};
         ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/items", "cursor=a.b", &h,
                                      &req);
         is_err(e, AR_ERR_BAD_PARAM, "parse: cursor with a Range from 3 (an offset) -> BAD_PARAM");

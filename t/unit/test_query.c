@@ -24,7 +24,7 @@ static apr_pool_t *pool;
 static ar_error *parse(const char *path, const char *args, const char *range,
                        const char *unit, ar_read_request *req)
 {
-    ar_request_headers h = {range, unit, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {range, unit, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0, 0};
 
     return ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, req);
 }
@@ -383,7 +383,7 @@ static ar_error *plan_for(const char *path, const char *args, const char *range,
                           apr_int64_t max_rows, ar_read_plan *plan)
 {
     ar_read_request req;
-    ar_request_headers h = {range, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {range, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0, 0};
     ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, path, args, &h, &req);
 
     if (e)
@@ -556,7 +556,7 @@ static void test_plan(void)
     ok(plan.keyset == 0, "keyset: single row by pk -> 0");
     {
         ar_request_headers h = {NULL, NULL, NULL, "application/vnd.pgrst.object+json", NULL,
-                                NULL, AR_WRITE_NONE, 0};
+                                NULL, AR_WRITE_NONE, 0, 0};
         ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", "limit=5", &h, &req);
         if (!e)
             e = ar_plan_read(pool, schema, &expo, &req, 0, &plan);
@@ -584,7 +584,7 @@ static void test_plan(void)
 static ar_error *agg_plan(const char *args, int allowed, ar_read_plan *plan)
 {
     ar_read_request req;
-    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0};
+    ar_request_headers h = {NULL, NULL, NULL, NULL, NULL, NULL, AR_WRITE_NONE, 0, 0};
     ar_error *e = ar_query_parse(pool, AR_DIALECT_POSTGREST, "/people", args, &h, &req);
 
     if (e)
@@ -775,6 +775,7 @@ static void test_errors(void)
         {AR_ERR_TOO_MUCH, 400, "AR121"},
         {AR_ERR_REFUSED, 403, "AR703"},
         {AR_ERR_AGGREGATES_OFF, 400, "AR122"},
+        {AR_ERR_CROSS_SITE, 403, "AR704"},
     };
     size_t i;
     ar_error *e;
