@@ -5,21 +5,8 @@
 # on it. Starts the demo in a scratch directory ($1) and stops it again; as
 # root (the demo's servers then run as nobody, Chromium without its sandbox)
 # or as anyone. TAP output; a screenshot of the page is left in $1/docs.png.
-set -u
-dir=${1:?usage: t/shell/docs.sh SCRATCH_DIR}
-dir=$(cd "$dir" && pwd) || exit 1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-n=0 failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-done_tap() { echo "1..$n"; [ $failed -eq 0 ]; exit $?; }
-
-demo=$dir/demo
-stop_demo() { AR_DEMO_DIR=$demo "$top/scripts/demo" stop >/dev/null 2>&1; }
-trap stop_demo EXIT
-
-browser=$(command -v chromium || command -v chromium-browser || true)
-ok "$([ -n "$browser" ] && echo 0 || echo 1)" "headless Chromium is installed"
-[ -n "$browser" ] || done_tap
+# shellcheck source=t/shell/chromium_demo.sh
+. "$(dirname "$0")/chromium_demo.sh"
 
 AR_DEMO_DIR=$demo "$top/scripts/demo" >"$dir/demo.log" 2>&1
 ok $? "scripts/demo starts (log: $dir/demo.log)"
