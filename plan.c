@@ -629,8 +629,8 @@ static int has_aggregate(const apr_array_header_t *columns)
     return 0;
 }
 
-/* The embedded levels that aggregate: their order (rel.order=) checked, and
- * no deeper embed (its rows would have to group the level's). */
+/* The embedded levels that aggregate: their order (rel.order=) checked. A
+ * deeper embedded resource is one of the level's grouping columns. */
 static ar_error *check_embed_groups(apr_pool_t *p, const apr_array_header_t *embeds)
 {
     int i;
@@ -639,10 +639,6 @@ static ar_error *check_embed_groups(apr_pool_t *p, const apr_array_header_t *emb
     for (i = 0; embeds && i < embeds->nelts; i++) {
         const ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, const ar_embed_plan *);
 
-        if (ep->grouped && ep->embeds && ep->embeds->nelts)
-            return ar_error_make(p, AR_ERR_UNSUPPORTED,
-                                 "aggregates beside embedded resources are not supported",
-                                 apr_psprintf(p, "in '%s'", ep->key), NULL);
         if (ep->grouped && (e = check_groups(p, ep->columns, ep->order)) != NULL)
             return e;
         if ((e = check_embed_groups(p, ep->embeds)) != NULL)
@@ -686,6 +682,11 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
             if (em->spread) {
                 int k;
 
+                /* its aggregates are the parent's: over the parent's rows
+                 * (of each parent group), the related row's value their
+                 * argument */
+                ep->grouped = 0;
+
                 if (is_many(&ep->rel))
                     return ar_error_make(p, AR_ERR_UNSUPPORTED,
                                          "only a to-one resource can be spread",
@@ -702,6 +703,11 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
                         return ar_error_make(p, AR_ERR_UNSUPPORTED,
                                              "a spread inside a spread is not supported",
                                              apr_psprintf(p, "in '...%s'", em->name), NULL);
+                    if (sc->count_rows)
+                        return ar_error_make(p, AR_ERR_UNSUPPORTED,
+                                             "count() inside a spread resource is not supported",
+                                             apr_psprintf(p, "in '...%s'", em->name),
+                                             "count() beside it counts the rows of each group");
                     oc = apr_array_push(out);
                     *oc = *sc;
                     oc->spread = ep;
@@ -1313,9 +1319,9 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     if ((e = plan_columns(&pl, rel, req->select, 1, out->columns, out->embeds)))
         return e;
     out->grouped = has_aggregate(out->columns);
-    if (out->grouped && (out->embeds->nelts || req->related_objects || req->relationship))
+    if (out->grouped && (req->related_objects || req->relationship))
         return ar_error_make(p, AR_ERR_UNSUPPORTED,
-                             "aggregates beside embedded resources are not supported", NULL,
+                             "aggregates on a relationship's route are not supported", NULL,
                              "aggregate the related relation's own rows: GET /related?select=...");
     if (req->related_objects)
         add_related_objects(&pl, rel, out);

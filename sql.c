@@ -59,6 +59,7 @@ void sqlw_init(sql_writer *w, apr_pool_t *p, const ar_read_plan *plan, ar_sql *s
 {
     w->p = p;
     w->qual = NULL;
+    w->grouped = 0;
     w->top = plan->call ? SQLW_CALL_ALIAS
              : plan->source ? plan->source : sqlw_table(w, plan->relation);
     w->parts = apr_array_make(p, 32, sizeof(const char *));
@@ -250,7 +251,9 @@ static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent
     const char *r = embed_alias(w, "r", ep);
     int many = ep->rel.card == AR_CARD_O2M || ep->rel.card == AR_CARD_M2M;
     const char *row = many ? r : apr_pstrcat(w->p, "row_to_json(", r, ")", NULL);
+    int parent_grouped = w->grouped;
 
+    w->grouped = ep->grouped;
     sqlw_put(w, many ? apr_pstrcat(w->p, "(SELECT coalesce(json_agg(", row, "), json_build_array())",
                               " FROM (SELECT ", NULL)
                 : apr_pstrcat(w->p, "(SELECT ", row, " FROM (SELECT ", NULL));
@@ -272,8 +275,43 @@ static void put_embed(sql_writer *w, const ar_embed_plan *ep, const char *parent
         put_limit_offset(w, ep->limit, ep->offset);
     }
     sqlw_put(w, apr_pstrcat(w->p, ") AS ", r, ")", NULL));
+    w->grouped = parent_grouped;
 }
 
+/* A column of a spread to-one resource (...rel(cols)) is read from the
+ * parent row's one related row: "(SELECT " before its expression, which
+ * the resource's alias qualifies, and its FROM after. What a level groups
+ * by is this whole subquery, as its select list has it. */
+static const char *open_spread(sql_writer *w, const ar_output_column *oc)
+{
+    const char *saved = w->qual;
+
+    sqlw_put(w, "(SELECT ");
+    w->qual = embed_alias(w, "e", oc->spread);
+    return saved;
+}
+
+static void close_spread(sql_writer *w, const ar_output_column *oc, const char *saved)
+{
+    w->qual = saved;
+    put_embed_from_where(w, oc->spread, w->qual ? w->qual : w->top);
+    sqlw_put(w, ")");
+}
+
+/* A column's value: the column or path, cast where asked, through its
+ * spread resource's subquery where it has one. */
+static void put_value(sql_writer *w, const ar_output_column *oc)
+{
+    const char *saved = oc->spread ? open_spread(w, oc) : NULL;
+
+    if (oc->cast)
+        sqlw_put(w, "(");
+    sqlw_field(w, oc->column, oc->path);
+    if (oc->cast)
+        sqlw_put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
+    if (oc->spread)
+        close_spread(w, oc, saved);
+}
 
 /* One output column's expression, without its name. At the top the
  * encoders need: PostgreSQL's text (CSV, and the plain column), to_json()
@@ -293,13 +331,8 @@ static void put_aggregate_expr(sql_writer *w, int top, ar_media media,
     sqlw_put(w, "(");
     if (oc->count_rows)
         sqlw_put(w, "*");
-    else {
-        if (oc->cast)
-            sqlw_put(w, "(");
-        sqlw_field(w, oc->column, oc->path);
-        if (oc->cast)
-            sqlw_put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
-    }
+    else
+        put_value(w, oc);
     sqlw_put(w, ")");
     if (oc->agg_cast)
         sqlw_put(w, apr_pstrcat(w->p, ")::", oc->agg_cast, NULL));
@@ -316,39 +349,38 @@ static void put_column_expr(sql_writer *w, int top, ar_media media, const ar_out
         return;
     }
     if (oc->embed) {
-        put_embed(w, oc->embed, w->qual ? w->qual : w->top);
+        /* grouped by: json has no equality, its text has */
+        int as_text = w->grouped;
+        const char *saved = oc->spread ? open_spread(w, oc) : NULL;
+
+        put_embed(w, oc->embed, w->qual ? w->qual : w->top); /* (SELECT ...) */
+        if (as_text)
+            sqlw_put(w, "::text");
+        if (oc->spread)
+            close_spread(w, oc, saved);
         return;
     }
     wrap = top && media != AR_MEDIA_CSV
            && (oc->cast || (!oc->path && oc->column->enc == AR_ENC_SQL_JSON));
     if (wrap)
         sqlw_put(w, "to_json(");
-    if (oc->cast)
-        sqlw_put(w, "(");
-    sqlw_field(w, oc->column, oc->path);
-    if (oc->cast)
-        sqlw_put(w, apr_pstrcat(w->p, ")::", oc->cast, NULL));
+    put_value(w, oc);
     if (wrap)
         sqlw_put(w, ")");
 }
 
-/* A column as the select list has it: its expression, or, for a column of
- * a spread to-one resource (...rel(cols)), the expression over that
- * resource's one related row; then AS its name where that differs. */
+/* A column as the select list has it: its expression (an embedded
+ * resource that groups the rows back from its text to JSON), then AS its
+ * name where that differs. */
 static void put_output_column(sql_writer *w, int top, ar_media media, const ar_output_column *oc)
 {
-    if (oc->spread) {
-        const char *saved = w->qual;
+    int grouped_embed = oc->embed && w->grouped;
 
-        sqlw_put(w, "(SELECT ");
-        w->qual = embed_alias(w, "e", oc->spread);
-        put_column_expr(w, top, media, oc);
-        w->qual = saved;
-        put_embed_from_where(w, oc->spread, w->qual ? w->qual : w->top);
-        sqlw_put(w, ")");
-    }
-    else
-        put_column_expr(w, top, media, oc);
+    if (grouped_embed)
+        sqlw_put(w, "(");
+    put_column_expr(w, top, media, oc);
+    if (grouped_embed)
+        sqlw_put(w, ")::json");
     if (!top || oc->agg || oc->spread || oc->embed || oc->cast || oc->path || media == AR_MEDIA_CSV
         || oc->column->enc == AR_ENC_SQL_JSON || strcmp(oc->name, oc->column->name) != 0)
         sqlw_put(w, apr_pstrcat(w->p, " AS ", ar_sql_quote_ident(w->p, oc->name), NULL));
@@ -698,7 +730,9 @@ static void put_limit_offset(sql_writer *w, apr_int64_t limit, apr_int64_t offse
 
 
 /* With aggregates: GROUP BY every other column, as its expression is
- * selected (but for to_json around it, which changes no group). */
+ * selected (but for to_json around it, which changes no group, and an
+ * embedded resource's ::json), so that PostgreSQL finds each selected
+ * expression among the groups'. */
 static void put_group_by(sql_writer *w, const apr_array_header_t *columns)
 {
     int i, first = 1;
@@ -720,6 +754,7 @@ void ar_sql_render_read(apr_pool_t *p, const ar_read_plan *plan, ar_sql *out)
     int where;
 
     sqlw_init(&w, p, plan, out);
+    w.grouped = plan->grouped;
     sqlw_put(&w, "SELECT ");
     sqlw_select_list(&w, plan);
     if (plan->call && plan->count != AR_COUNT_NONE)
@@ -756,18 +791,19 @@ void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
     sql_writer w;
 
     sqlw_init(&w, p, plan, out);
+    w.grouped = plan->grouped;
     switch (how) {
     case AR_COUNT_PLANNED:
         sqlw_put(&w, "EXPLAIN (FORMAT JSON) SELECT 1");
         sqlw_from_where(&w, plan);
         if (plan->grouped)
-        put_group_by(&w, plan->columns);
+            put_group_by(&w, plan->columns);
         break;
     case AR_COUNT_ESTIMATED:
         sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
         sqlw_from_where(&w, plan);
         if (plan->grouped)
-        put_group_by(&w, plan->columns);
+            put_group_by(&w, plan->columns);
         put_limit_offset(&w, threshold + 1, 0);
         sqlw_put(&w, ") AS bounded");
         break;
@@ -776,8 +812,7 @@ void ar_sql_render_count(apr_pool_t *p, const ar_read_plan *plan, ar_count how,
             /* the groups are the rows */
             sqlw_put(&w, "SELECT count(*) FROM (SELECT 1");
             sqlw_from_where(&w, plan);
-            if (plan->grouped)
-        put_group_by(&w, plan->columns);
+            put_group_by(&w, plan->columns);
             sqlw_put(&w, ") AS groups");
         }
         else {

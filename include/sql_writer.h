@@ -17,6 +17,7 @@ typedef struct {
     const char *qual;       /* inside an embedded resource: its alias, which
                              * qualifies every column; NULL at the top */
     const char *top;        /* the top relation as embedded subqueries name it */
+    int grouped;            /* the level being written groups its rows (aggregates) */
 } sql_writer;
 
 /* "schema"."name": the top relation as embedded subqueries name it, and

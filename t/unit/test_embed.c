@@ -252,6 +252,7 @@ static ar_error *plan_q(ar_dialect d, apr_int64_t max_rows, const char *path, co
     ar_read_request req;
     ar_error *e = ar_query_parse(pool, d, path, args, &h, &req);
 
+    req.aggregates = 1; /* as AutoRestAggregates On: only select= can ask for them */
     return e ? e : ar_plan_read(pool, schema, &expo, &req, max_rows, out);
 }
 
@@ -473,11 +474,24 @@ static void test_sql(void)
            "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\") ORDER BY \"id\"",
            "", "rel!inner(): filters, adds no key");
+    sql_is("/subsidies", "select=count(),projects(name)",
+           "SELECT count(*) AS \"count\", ((SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS "
+           "\"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+           "\"embed\".\"subsidies\".\"project_id\") AS \"r1\")::text)::json AS \"projects\" FROM "
+           "\"embed\".\"subsidies\" GROUP BY (SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" "
+           "AS \"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
+           "\"embed\".\"subsidies\".\"project_id\") AS \"r1\")::text",
+           "", "aggregates beside an embedded resource: grouped by its JSON's text");
+    sql_is("/subsidies", "select=...projects(name.max())",
+           "SELECT max((SELECT \"e1\".\"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE "
+           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\")) AS \"max\" FROM "
+           "\"embed\".\"subsidies\"",
+           "", "an aggregate in a spread: over the parent's rows, of the related row's value");
     sql_is("/subsidies", "select=id,...projects(pname:name,name::text)",
            "SELECT \"id\", (SELECT \"e1\".\"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE "
-           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"pname\", (SELECT "
-           "to_json((\"e1\".\"name\")::text) FROM \"embed\".\"projects\" AS \"e1\" WHERE "
-           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"name\" FROM "
+           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\") AS \"pname\", to_json((SELECT "
+           "(\"e1\".\"name\")::text FROM \"embed\".\"projects\" AS \"e1\" WHERE "
+           "\"e1\".\"id\" = \"embed\".\"subsidies\".\"project_id\")) AS \"name\" FROM "
            "\"embed\".\"subsidies\" ORDER BY \"id\"",
            "", "spread: each field read from the one related row, encoded as a top-level column");
     sql_is("/projects", "select=id,subsidies(id,...projects(name))",
