@@ -6,35 +6,14 @@
  * SQL renderer (sql.c) then only ever writes identifiers it finds in the
  * plan. Also decided here: the output columns and their encoders, the order
  * (with the default key as tie-breaker, so pages never overlap), and the
- * window of rows.
+ * window of rows. Embedded resources, aggregates and Flask-Restless's
+ * relationships have their own files (planner.h).
  */
 #include <string.h>
 
 #include <apr_strings.h>
 
-#include "autorest.h"
-
-/* What planning one request needs at every level. */
-typedef struct {
-    apr_pool_t *p;
-    const ar_schema *s;
-    const ar_exposure *x;
-    apr_int64_t max_rows;   /* the Location's cap: also each embedded list's */
-    int next_id;            /* the last embedded resource's id */
-    apr_hash_t *automap;    /* relation -> ar_restless_relationships, as needed */
-    int aggregates;         /* AutoRestAggregates On */
-} planner;
-
-static const ar_column *column_at(const ar_relation *rel, int idx)
-{
-    return &APR_ARRAY_IDX(rel->columns, idx, ar_column);
-}
-
-/* A relationship whose embedded value is a list. */
-static int is_many(const ar_relationship *r)
-{
-    return r->card == AR_CARD_O2M || r->card == AR_CARD_M2M;
-}
+#include "planner.h"
 
 static ar_error *unknown_column(apr_pool_t *p, const ar_relation *rel, const char *name)
 {
@@ -44,14 +23,14 @@ static ar_error *unknown_column(apr_pool_t *p, const ar_relation *rel, const cha
 }
 
 /* A hidden column is unknown: the error must not tell it apart. */
-static ar_error *resolve_field(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
-                               ar_field *f)
+ar_error *plan_resolve_field(apr_pool_t *p, const ar_relation *rel, const ar_exposure *x,
+                             ar_field *f)
 {
     int idx = ar_relation_column_index(rel, f->column);
 
-    if (idx < 0 || !ar_exposed_column(x, rel, column_at(rel, idx)))
+    if (idx < 0 || !ar_exposed_column(x, rel, plan_column_at(rel, idx)))
         return unknown_column(p, rel, f->column);
-    f->ref = column_at(rel, idx);
+    f->ref = plan_column_at(rel, idx);
     return NULL;
 }
 
@@ -80,11 +59,9 @@ static ar_embed_plan *embed_test(const ar_relation *rel, const apr_array_header_
     return find_embed(embeds, leaf->field.column);
 }
 
-static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c, int *done);
-
-static ar_error *resolve_cond(planner *pl, const ar_relation *rel,
-                              const apr_array_header_t *embeds, const ar_cond *in,
-                              ar_cond **out)
+ar_error *plan_resolve_cond(planner *pl, const ar_relation *rel,
+                            const apr_array_header_t *embeds, const ar_cond *in,
+                            ar_cond **out)
 {
     apr_pool_t *p = pl->p;
     const ar_exposure *x = pl->x;
@@ -93,21 +70,21 @@ static ar_error *resolve_cond(planner *pl, const ar_relation *rel,
     int i, done = 0;
 
     if (c->kind == AR_COND_LEAF) {
-        /* q= names relationships by automap's names (resolve_related), not
+        /* q= names relationships by automap's names (plan_resolve_related), not
          * by the keys of select's embedded resources */
         if (!c->field.restless && (c->embed = embed_test(rel, embeds, c)) != NULL) {
             *out = c;
             return NULL;
         }
-        if (c->field.restless && ((e = resolve_related(pl, rel, c, &done)) || done)) {
+        if (c->field.restless && ((e = plan_resolve_related(pl, rel, c, &done)) || done)) {
             *out = c;
             return e;
         }
-        if ((e = resolve_field(p, rel, x, &c->field)) != NULL)
+        if ((e = plan_resolve_field(p, rel, x, &c->field)) != NULL)
             return e;
         if (c->other) {
             ar_field *other = apr_pmemdup(p, c->other, sizeof(*c->other));
-            if ((e = resolve_field(p, rel, x, other)) != NULL)
+            if ((e = plan_resolve_field(p, rel, x, other)) != NULL)
                 return e;
             c->other = other;
         }
@@ -117,8 +94,8 @@ static ar_error *resolve_cond(planner *pl, const ar_relation *rel,
     c->children = apr_array_make(p, in->children->nelts + 1, sizeof(ar_cond *));
     for (i = 0; i < in->children->nelts; i++) {
         ar_cond *child;
-        if ((e = resolve_cond(pl, rel, embeds, APR_ARRAY_IDX(in->children, i, ar_cond *),
-                              &child)))
+        if ((e = plan_resolve_cond(pl, rel, embeds, APR_ARRAY_IDX(in->children, i, ar_cond *),
+                                   &child)))
             return e;
         APR_ARRAY_PUSH(c->children, ar_cond *) = child;
     }
@@ -143,7 +120,7 @@ static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
         const ar_key *k = &APR_ARRAY_IDX(rel->unique_keys, i, ar_key);
         int all_not_null = 1;
         for (j = 0; j < k->cols->nelts; j++)
-            if (column_at(rel, APR_ARRAY_IDX(k->cols, j, int))->nullable)
+            if (plan_column_at(rel, APR_ARRAY_IDX(k->cols, j, int))->nullable)
                 all_not_null = 0;
         if (all_not_null)
             key = k;
@@ -154,9 +131,12 @@ static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
         /* a key with a hidden column is no key here: the fallback below */
         const ar_key *chosen = key ? key : nullable_key;
 
-        for (i = 0; chosen && i < chosen->cols->nelts; i++)
-            if (!ar_exposed_column(x, rel, column_at(rel, APR_ARRAY_IDX(chosen->cols, i, int))))
+        for (i = 0; chosen && i < chosen->cols->nelts; i++) {
+            const ar_column *c = plan_column_at(rel, APR_ARRAY_IDX(chosen->cols, i, int));
+
+            if (!ar_exposed_column(x, rel, c))
                 key = nullable_key = NULL;
+        }
     }
     *total = key != NULL;
     if (!key)
@@ -164,11 +144,11 @@ static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
     if (key)
         for (i = 0; i < key->cols->nelts; i++)
             APR_ARRAY_PUSH(order, const ar_column *) =
-                column_at(rel, APR_ARRAY_IDX(key->cols, i, int));
+                plan_column_at(rel, APR_ARRAY_IDX(key->cols, i, int));
     if (key && key != nullable_key)
         return order;
     for (i = 0; i < rel->columns->nelts; i++) {
-        const ar_column *c = column_at(rel, i);
+        const ar_column *c = plan_column_at(rel, i);
         int already = 0;
 
         for (j = 0; j < order->nelts; j++)
@@ -179,8 +159,8 @@ static apr_array_header_t *default_order(apr_pool_t *p, const ar_relation *rel,
     return order;
 }
 
-static void add_output(apr_array_header_t *cols, const ar_column *c, const char *name,
-                       const apr_array_header_t *path, const char *cast)
+void plan_add_output(apr_array_header_t *cols, const ar_column *c, const char *name,
+                     const apr_array_header_t *path, const char *cast)
 {
     ar_output_column *oc = apr_array_push(cols);
 
@@ -198,460 +178,11 @@ static void add_output(apr_array_header_t *cols, const ar_column *c, const char 
         oc->enc = c->enc == AR_ENC_SQL_JSON ? AR_ENC_JSON : c->enc;
 }
 
-/* ------------------------------------------------------------ embedding */
-
-/* Whether a foreign key points at rel (never at a function's own result,
- * which may share a table's name). */
-static int references(const ar_foreign_key *fk, const ar_relation *rel)
-{
-    return rel->kind != AR_KIND_RESULT && strcmp(fk->ref_schema, rel->schema) == 0 && strcmp(fk->ref_relation, rel->name) == 0;
-}
-
-static int name_in(const apr_array_header_t *names, const char *name)
-{
-    int i;
-
-    for (i = 0; i < names->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(names, i, const char *), name) == 0)
-            return 1;
-    return 0;
-}
-
-/* Whether key's columns are all among names (and, exact, no others). */
-static int key_within(const ar_relation *rel, const ar_key *key,
-                      const apr_array_header_t *names, int exact)
-{
-    int i;
-
-    if (!key || (exact && key->cols->nelts != names->nelts))
-        return 0;
-    for (i = 0; i < key->cols->nelts; i++)
-        if (!name_in(names, column_at(rel, APR_ARRAY_IDX(key->cols, i, int))->name))
-            return 0;
-    return 1;
-}
-
-/* Whether names are unique in rel: its primary key or a unique key is made
- * of exactly those columns (then a foreign key on them is one-to-one). */
-static int unique_on(const ar_relation *rel, const apr_array_header_t *names)
-{
-    int i;
-
-    if (key_within(rel, rel->primary_key, names, 1))
-        return 1;
-    for (i = 0; rel->unique_keys && i < rel->unique_keys->nelts; i++)
-        if (key_within(rel, &APR_ARRAY_IDX(rel->unique_keys, i, ar_key), names, 1))
-            return 1;
-    return 0;
-}
-
-/* Whether two keys are over the same columns (in any order). */
-static int same_columns(const apr_array_header_t *a, const apr_array_header_t *b)
-{
-    int i;
-
-    if (a->nelts != b->nelts)
-        return 0;
-    for (i = 0; i < a->nelts; i++)
-        if (!name_in(b, APR_ARRAY_IDX(a, i, const char *)))
-            return 0;
-    return 1;
-}
-
-/* Whether every column of both keys belongs to one key of the junction:
- * the rows of the junction are then the pairs, as PostgREST requires. A
- * key and the copy a view took of it (ar_schema_link_views: same name), or
- * two keys over the same columns, relate a value to itself: no pairs. */
-static int junction_key(const ar_relation *j, const ar_foreign_key *a, const ar_foreign_key *b,
-                        apr_pool_t *p)
-{
-    apr_array_header_t *both = apr_array_append(p, a->cols, b->cols);
-    const ar_key *pk = j->primary_key;
-    int i;
-
-    if (strcmp(a->name, b->name) == 0 || same_columns(a->cols, b->cols))
-        return 0;
-
-    /* the key's columns must cover both foreign keys: check the other way */
-    for (i = -1; i < (j->unique_keys ? j->unique_keys->nelts : 0); i++) {
-        const ar_key *k = i < 0 ? pk : &APR_ARRAY_IDX(j->unique_keys, i, ar_key);
-        int n, covered = k != NULL;
-
-        for (n = 0; covered && n < both->nelts; n++) {
-            int idx = ar_relation_column_index(j, APR_ARRAY_IDX(both, n, const char *)), m;
-            covered = 0;
-            for (m = 0; idx >= 0 && m < k->cols->nelts; m++)
-                covered |= APR_ARRAY_IDX(k->cols, m, int) == idx;
-        }
-        if (covered)
-            return 1;
-    }
-    return 0;
-}
-
-static void add_candidate(apr_array_header_t *out, ar_cardinality card, const ar_relation *parent,
-                          const ar_relation *target, const ar_foreign_key *fk, int fk_on_parent,
-                          const ar_relation *junction, const ar_foreign_key *fk_target)
-{
-    ar_relationship *c = apr_array_push(out);
-
-    c->card = card;
-    c->parent = parent;
-    c->target = target;
-    c->fk = fk;
-    c->fk_on_parent = fk_on_parent;
-    c->junction = junction;
-    c->fk_target = fk_target;
-}
-
-/* Every relationship between parent and target through foreign keys:
- * parent's keys to target (many-to-one, or one-to-one when unique),
- * target's keys to parent (one-to-many, or one-to-one), and junctions with
- * a key to each (many-to-many). A self-referencing key gives both of the
- * first two. Junctions must be exposed: a hidden table is not walked. */
-static apr_array_header_t *relationships(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
-                                         const ar_relation *parent, const ar_relation *target)
-{
-    apr_array_header_t *out = apr_array_make(p, 2, sizeof(ar_relationship));
-    int i, a, b;
-
-    /* A table's key to itself is one-to-many when embedded by the table's
-     * name, as in PostgREST: the many-to-one side (the manager of a
-     * person) is embedded by the key's column or name instead
-     * (manager_id(...), see plan_embed). */
-    for (i = 0; parent != target && parent->foreign_keys && i < parent->foreign_keys->nelts; i++) {
-        const ar_foreign_key *fk = &APR_ARRAY_IDX(parent->foreign_keys, i, ar_foreign_key);
-        if (references(fk, target))
-            add_candidate(out, unique_on(parent, fk->cols) ? AR_CARD_O2O : AR_CARD_M2O, parent,
-                          target, fk, 1, NULL, NULL);
-    }
-    for (i = 0; target->foreign_keys && i < target->foreign_keys->nelts; i++) {
-        const ar_foreign_key *fk = &APR_ARRAY_IDX(target->foreign_keys, i, ar_foreign_key);
-        if (references(fk, parent))
-            add_candidate(out, unique_on(target, fk->cols) ? AR_CARD_O2O : AR_CARD_O2M, parent,
-                          target, fk, 0, NULL, NULL);
-    }
-    for (i = 0; i < s->relations->nelts; i++) {
-        const ar_relation *j = APR_ARRAY_IDX(s->relations, i, const ar_relation *);
-
-        if (j == parent || j == target || !j->foreign_keys || !ar_exposed_relation(x, j))
-            continue;
-        for (a = 0; a < j->foreign_keys->nelts; a++) {
-            const ar_foreign_key *fa = &APR_ARRAY_IDX(j->foreign_keys, a, ar_foreign_key);
-            if (!references(fa, parent))
-                continue;
-            for (b = 0; b < j->foreign_keys->nelts; b++) {
-                const ar_foreign_key *fb = &APR_ARRAY_IDX(j->foreign_keys, b, ar_foreign_key);
-                if (b != a && references(fb, target) && junction_key(j, fa, fb, p))
-                    add_candidate(out, AR_CARD_M2M, parent, target, fa, 0, j, fb);
-            }
-        }
-    }
-    /* one through a hidden column is not there (its values would show) */
-    for (i = a = 0; i < out->nelts; i++)
-        if (ar_exposed_relationship(x, &APR_ARRAY_IDX(out, i, ar_relationship)))
-            APR_ARRAY_IDX(out, a++, ar_relationship) = APR_ARRAY_IDX(out, i, ar_relationship);
-    out->nelts = a;
-    return out;
-}
-
-/* How well a hint names a relationship: 2 for its key's name, the
- * junction's name, or a column on the parent's side of the key; 1 for a
- * column on the target's side; 0 not at all. */
-static int hint_score(const ar_relationship *c, const char *hint)
-{
-    const ar_foreign_key *fk = c->fk;
-
-    if (c->card == AR_CARD_M2M)
-        return strcmp(c->junction->name, hint) == 0 || strcmp(fk->name, hint) == 0
-                       || strcmp(c->fk_target->name, hint) == 0
-                   ? 2 : 0;
-    if (strcmp(fk->name, hint) == 0)
-        return 2;
-    if (name_in(c->fk_on_parent ? fk->cols : fk->ref_cols, hint))
-        return 2;
-    if (name_in(c->fk_on_parent ? fk->ref_cols : fk->cols, hint))
-        return 1;
-    return 0;
-}
-
-static ar_error *plan_columns(planner *pl, const ar_relation *rel,
-                              const apr_array_header_t *select, int depth,
-                              apr_array_header_t *out, apr_array_header_t *embeds);
-
-/* A new embedded resource over r, with no columns, filters or order yet. */
-static ar_embed_plan *new_embed(planner *pl, const ar_relationship *r, const char *key,
-                                int depth)
-{
-    ar_embed_plan *ep = apr_pcalloc(pl->p, sizeof(*ep));
-
-    ep->rel = *r;
-    ep->key = key;
-    ep->limit = AR_UNSET;
-    ep->depth = depth;
-    ep->id = ++pl->next_id;
-    ep->columns = apr_array_make(pl->p, r->target->columns->nelts + 1, sizeof(ar_output_column));
-    ep->embeds = apr_array_make(pl->p, 1, sizeof(const ar_embed_plan *));
-    return ep;
-}
-
-/* The parent's foreign key named by name, its constraint's name or its one
- * column (subsidies?select=project_id(name), people?select=manager_id(name)),
- * whose target is exposed and whose columns are shown: pushed onto out as
- * the one relationship it names (many-to-one, or one-to-one); 0 when none. */
-static int key_named(const ar_schema *s, const ar_exposure *x, const ar_relation *parent,
-                     const char *name, apr_array_header_t *out)
-{
-    int i;
-
-    for (i = 0; parent->foreign_keys && i < parent->foreign_keys->nelts; i++) {
-        const ar_foreign_key *fk = &APR_ARRAY_IDX(parent->foreign_keys, i, ar_foreign_key);
-        const ar_relation *target;
-
-        if (strcmp(fk->name, name) != 0
-            && !(fk->cols->nelts == 1 && strcmp(APR_ARRAY_IDX(fk->cols, 0, const char *), name) == 0))
-            continue;
-        target = ar_schema_find(s, fk->ref_schema, fk->ref_relation);
-        if (!target || !ar_exposed_relation(x, target))
-            continue;
-        add_candidate(out, unique_on(parent, fk->cols) ? AR_CARD_O2O : AR_CARD_M2O, parent,
-                      target, fk, 1, NULL, NULL);
-        if (ar_exposed_relationship(x, &APR_ARRAY_IDX(out, out->nelts - 1, ar_relationship)))
-            return 1;
-        out->nelts--;
-    }
-    return 0;
-}
-
-/* rel(...) of parent: the one relationship the name and hint pick, and the
- * embedded columns. None: 400; several: 300 listing them. */
-static int has_aggregate(const apr_array_header_t *columns);
-
-static ar_error *plan_embed(planner *pl, const ar_relation *parent, const ar_embed_request *em,
-                            const char *key, int depth, ar_embed_plan **out)
-{
-    apr_pool_t *p = pl->p;
-    const ar_schema *s = pl->s;
-    const ar_exposure *x = pl->x;
-    const ar_relation *target = ar_resolve_relation(s, x, parent->schema, em->name);
-    apr_array_header_t *cands = apr_array_make(p, 2, sizeof(ar_relationship)), *best;
-    ar_embed_plan *ep;
-    ar_error *e;
-    int i, top = 0;
-
-    /* Not a relation: the parent's key by column or constraint name, the
-     * one relationship it names (many-to-one, or one-to-one). */
-    if ((!target || !ar_exposed_relation(x, target)) && !em->hint
-        && key_named(s, x, parent, em->name, cands)) {
-        target = APR_ARRAY_IDX(cands, 0, ar_relationship).target;
-        goto chosen;
-    }
-    if (!target || !ar_exposed_relation(x, target))
-        return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
-                             apr_psprintf(p, "could not find a relationship between '%s' and '%s'",
-                                          parent->name, em->name),
-                             apr_psprintf(p, "'%s' is not a relation of this API", em->name),
-                             "GET the index of this API to see the relations");
-    cands = relationships(p, s, x, parent, target);
-chosen:
-    best = apr_array_make(p, cands->nelts + 1, sizeof(ar_relationship));
-    for (i = 0; i < cands->nelts; i++) {
-        const ar_relationship *c = &APR_ARRAY_IDX(cands, i, ar_relationship);
-        int score = em->hint ? hint_score(c, em->hint) : 1;
-
-        if (score > top) {
-            top = score;
-            best->nelts = 0;
-        }
-        if (score && score == top)
-            *(ar_relationship *)apr_array_push(best) = *c;
-    }
-    if (best->nelts == 0)
-        return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
-                             apr_psprintf(p, "could not find a relationship between '%s' and '%s'",
-                                          parent->name, target->name),
-                             em->hint ? apr_psprintf(p, "no foreign key fits the hint '%s'", em->hint)
-                                      : "no foreign key relates them",
-                             NULL);
-    if (best->nelts > 1) {
-        e = ar_error_make(p, AR_ERR_AMBIGUOUS_EMBED,
-                          apr_psprintf(p, "more than one relationship was found for '%s' and '%s'",
-                                       parent->name, target->name),
-                          NULL,
-                          apr_psprintf(p, "pick one with %s!<hint>(...), a hint from the details",
-                                       target->name));
-        e->candidates = best;
-        return e;
-    }
-    ep = new_embed(pl, &APR_ARRAY_IDX(best, 0, ar_relationship), key, depth);
-    ep->inner = em->inner;
-    if ((e = plan_columns(pl, target, em->select, depth + 1, ep->columns, ep->embeds)))
-        return e;
-    ep->grouped = has_aggregate(ep->columns);
-    *out = ep;
-    return NULL;
-}
-
-/* What a cast gives sum() and avg() to add up: 1 a number, 2 a value they
- * add up as text (money, interval), 0 nothing they take, which PostgreSQL
- * would refuse with an error that is not the client's to read. */
-static int summable_cast(const char *type)
-{
-    static const char *const numbers[] = {"smallint", "integer", "int", "bigint", "int2", "int4",
-                                          "int8", "numeric", "decimal", "real",
-                                          "double precision", "float4", "float8", NULL};
-    int i;
-
-    for (i = 0; numbers[i]; i++)
-        if (strcasecmp(type, numbers[i]) == 0 || (strncasecmp(type, numbers[i], strlen(numbers[i])) == 0
-                                                  && type[strlen(numbers[i])] == '('))
-            return 1;
-    return strcasecmp(type, "money") == 0 || strcasecmp(type, "interval") == 0 ? 2 : 0;
-}
-
-/* count() counts the rows: a column of its own, never the relation's. */
-static const ar_column rows_counted = {.name = "count", .type = "bigint", .enc = AR_ENC_NUMBER};
-
-/* col.sum() and the like, and count(): an output column whose value is the
- * aggregate over each group of rows (the other columns make the groups). */
-static ar_error *plan_aggregate(planner *pl, const ar_relation *rel, const ar_select_item *item,
-                                apr_array_header_t *out)
-{
-    static const char *const names[] = {"", "count", "sum", "avg", "min", "max"};
-    apr_pool_t *p = pl->p;
-    ar_select_item it = *item;
-    const char *fn = names[it.agg];
-    ar_output_column *oc;
-    int number = it.agg == AR_AGG_COUNT;
-
-    if (!pl->aggregates)
-        return ar_error_make(p, AR_ERR_AGGREGATES_OFF, "aggregates are not served here",
-                             apr_psprintf(p, "%s() in select", fn),
-                             "AutoRestAggregates On serves them, for reads of relations, "
-                             "under a statement timeout (AutoRestTimeout above 0)");
-    if (!it.field.column) {
-        oc = apr_array_push(out);
-        memset(oc, 0, sizeof(*oc));
-        oc->column = &rows_counted;
-        oc->count_rows = 1;
-    }
-    else {
-        const ar_column *c;
-        ar_error *e;
-        int as_text;
-
-        if ((e = resolve_field(p, rel, pl->x, &it.field)) != NULL)
-            return e;
-        c = it.field.ref;
-        as_text = it.field.path && it.field.path->nelts
-                  && APR_ARRAY_IDX(it.field.path, it.field.path->nelts - 1, ar_path_step).as_text;
-        if (it.agg == AR_AGG_SUM || it.agg == AR_AGG_AVG) {
-            int kind = it.cast ? summable_cast(it.cast)
-                       : it.field.path && it.field.path->nelts ? 0
-                       : c->enc == AR_ENC_NUMBER ? 1
-                       : strcmp(c->type, "money") == 0 || strcmp(c->type, "interval") == 0 ? 2 : 0;
-            if (!kind)
-                return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                     apr_psprintf(p, "%s() adds up numbers; '%s' is %s", fn,
-                                                  c->name, it.cast ? it.cast : c->type),
-                                     NULL, apr_psprintf(p, "cast it: %s::numeric.%s()", c->name, fn));
-            number = kind == 1;
-        }
-        if ((it.agg == AR_AGG_MIN || it.agg == AR_AGG_MAX) && !it.cast
-            && (it.field.path && it.field.path->nelts ? !as_text : !c->sortable))
-            return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                 apr_psprintf(p, "%s() needs values with an order; '%s' has none",
-                                              fn, c->name),
-                                 NULL, apr_psprintf(p, "cast it: %s::text.%s()", c->name, fn));
-        add_output(out, c, NULL, it.field.path, NULL);
-        oc = &APR_ARRAY_IDX(out, out->nelts - 1, ar_output_column);
-        oc->cast = it.cast;
-    }
-    oc->agg = it.agg;
-    oc->agg_cast = it.agg_cast;
-    oc->name = it.alias ? it.alias : fn;
-    /* to_json() renders what no encoder of ours knows (the written SQL
-     * wraps AR_ENC_JSON aggregates in it, but for CSV) */
-    if (it.agg_cast)
-        oc->enc = AR_ENC_JSON;
-    else if (number)
-        oc->enc = AR_ENC_NUMBER;
-    else if (it.cast || oc->path)
-        oc->enc = AR_ENC_JSON;
-    else if (oc->enc == AR_ENC_ARRAY)
-        oc->enc = AR_ENC_JSON; /* min() of arrays: PostgreSQL's array text, as JSON */
-    return NULL;
-}
-
-/* With aggregates the rows are groups: ordered only by what makes the
- * groups (an aggregate's argument is not one row's value), and grouped by
- * what PostgreSQL can compare (json has no equality). */
-static ar_error *check_groups(apr_pool_t *p, const apr_array_header_t *columns,
-                              const apr_array_header_t *order)
-{
-    int i, j;
-
-    for (i = 0; i < columns->nelts; i++) {
-        const ar_output_column *oc = &APR_ARRAY_IDX(columns, i, ar_output_column);
-        int as_text = oc->path && APR_ARRAY_IDX(oc->path, oc->path->nelts - 1, ar_path_step).as_text;
-
-        if (!oc->agg && !oc->embed && !oc->cast && !as_text && strcmp(oc->column->type, "json") == 0)
-            return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                 apr_psprintf(p, "rows cannot be grouped by '%s' (json)", oc->name),
-                                 NULL, apr_psprintf(p, "cast it: %s::jsonb", oc->column->name));
-    }
-    for (i = 0; order && i < order->nelts; i++) {
-        const ar_order_term *t = &APR_ARRAY_IDX(order, i, ar_order_term);
-        int grouped = 0;
-
-        for (j = 0; j < columns->nelts; j++) {
-            const ar_output_column *oc = &APR_ARRAY_IDX(columns, j, ar_output_column);
-            grouped |= !oc->agg && !oc->embed && oc->column == t->column && !oc->path
-                       && !oc->cast && !t->path;
-        }
-        if (!grouped)
-            return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                 apr_psprintf(p, "order by '%s': with aggregates, rows are "
-                                                 "ordered only by the columns that group them",
-                                              t->column->name),
-                                 NULL, "select the column itself beside the aggregates");
-    }
-    return NULL;
-}
-
-static int has_aggregate(const apr_array_header_t *columns)
-{
-    int i;
-
-    for (i = 0; i < columns->nelts; i++)
-        if (APR_ARRAY_IDX(columns, i, ar_output_column).agg != AR_AGG_NONE)
-            return 1;
-    return 0;
-}
-
-/* The embedded levels that aggregate: their order (rel.order=) checked. A
- * deeper embedded resource is one of the level's grouping columns. */
-static ar_error *check_embed_groups(apr_pool_t *p, const apr_array_header_t *embeds)
-{
-    int i;
-    ar_error *e;
-
-    for (i = 0; embeds && i < embeds->nelts; i++) {
-        const ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, const ar_embed_plan *);
-
-        if (ep->grouped && (e = check_groups(p, ep->columns, ep->order)) != NULL)
-            return e;
-        if ((e = check_embed_groups(p, ep->embeds)) != NULL)
-            return e;
-    }
-    return NULL;
-}
-
 /* The output columns of select over rel; embeds gets every rel(...) of this
  * level, with or without a key in the output. */
-static ar_error *plan_columns(planner *pl, const ar_relation *rel,
-                              const apr_array_header_t *select, int depth,
-                              apr_array_header_t *out, apr_array_header_t *embeds)
+ar_error *plan_columns(planner *pl, const ar_relation *rel,
+                       const apr_array_header_t *select, int depth,
+                       apr_array_header_t *out, apr_array_header_t *embeds)
 {
     apr_pool_t *p = pl->p;
     const ar_exposure *x = pl->x;
@@ -687,7 +218,7 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
                  * argument */
                 ep->grouped = 0;
 
-                if (is_many(&ep->rel))
+                if (plan_is_many(&ep->rel))
                     return ar_error_make(p, AR_ERR_UNSUPPORTED,
                                          "only a to-one resource can be spread",
                                          apr_psprintf(p, "'%s' is %s", em->name,
@@ -726,29 +257,24 @@ static ar_error *plan_columns(planner *pl, const ar_relation *rel,
         }
         if (!select || strcmp(APR_ARRAY_IDX(select, i, ar_select_item).field.column, "*") == 0) {
             for (j = 0; j < rel->columns->nelts; j++)
-                if (ar_exposed_column(x, rel, column_at(rel, j)))
-                    add_output(out, column_at(rel, j), NULL, NULL, NULL);
+                if (ar_exposed_column(x, rel, plan_column_at(rel, j)))
+                    plan_add_output(out, plan_column_at(rel, j), NULL, NULL, NULL);
             if (!select)
                 return NULL;
             continue;
         }
         it = APR_ARRAY_IDX(select, i, ar_select_item);
-        if ((e = resolve_field(p, rel, x, &it.field)) != NULL)
+        if ((e = plan_resolve_field(p, rel, x, &it.field)) != NULL)
             return e;
-        add_output(out, it.field.ref,
-                   it.alias ? it.alias
-                   : it.field.path && it.field.path->nelts
-                       ? APR_ARRAY_IDX(it.field.path, it.field.path->nelts - 1, ar_path_step).key
-                       : NULL,
-                   it.field.path, it.cast);
+        plan_add_output(out, it.field.ref,
+                        it.alias ? it.alias
+                        : it.field.path && it.field.path->nelts
+                        ? APR_ARRAY_IDX(it.field.path, it.field.path->nelts - 1, ar_path_step).key
+                        : NULL,
+                        it.field.path, it.cast);
     }
     return NULL;
 }
-
-static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
-                                                      const char *name);
-static const ar_named_relationship *split_related(planner *pl, const ar_relation *rel,
-                                                 const char *name, const char **field);
 
 /* q='s order_by "rel__field": a field of a to-one related object, by
  * automap's name for the relationship (Flask-Restless joins it). */
@@ -756,18 +282,18 @@ static ar_error *related_order_field(planner *pl, const ar_relation *rel, ar_fie
                                      const ar_embed_plan **ep)
 {
     const char *field;
-    const ar_named_relationship *nr = split_related(pl, rel, f->column, &field);
+    const ar_named_relationship *nr = plan_split_related(pl, rel, f->column, &field);
 
     if (!nr || !field)
         return unknown_column(pl->p, rel, f->column);
-    if (is_many(&nr->rel))
+    if (plan_is_many(&nr->rel))
         return ar_error_make(pl->p, AR_ERR_BAD_Q,
                              apr_psprintf(pl->p, "'%s' is a list of objects: rows cannot be "
                                                  "ordered by it", nr->name),
                              NULL, NULL);
-    *ep = new_embed(pl, &nr->rel, nr->name, 1);
+    *ep = plan_new_embed(pl, &nr->rel, nr->name, 1);
     f->column = field;
-    return resolve_field(pl->p, nr->rel.target, pl->x, f);
+    return plan_resolve_field(pl->p, nr->rel.target, pl->x, f);
 }
 
 /* order=rel(col): a column of a to-one embedded resource of the request. */
@@ -784,20 +310,20 @@ static ar_error *embedded_order_field(planner *pl, const ar_relation *rel,
     if (f->restless && strstr(name, "__") && ar_relation_column_index(rel, name) < 0)
         return related_order_field(pl, rel, f, ep);
     if (!open || open == name || name[n - 1] != ')' || ar_relation_column_index(rel, name) >= 0)
-        return resolve_field(p, rel, x, f);
+        return plan_resolve_field(p, rel, x, f);
     *ep = find_embed(embeds, apr_pstrmemdup(p, name, (apr_size_t)(open - name)));
     if (!*ep)
         return ar_error_make(p, AR_ERR_BAD_PARAM,
                              apr_psprintf(p, "'%.*s' is not an embedded resource of this request",
                                           (int)(open - name), name),
                              NULL, "embed it in select first: select=...,rel(...)");
-    if (is_many(&(*ep)->rel))
+    if (plan_is_many(&(*ep)->rel))
         return ar_error_make(p, AR_ERR_BAD_PARAM,
                              apr_psprintf(p, "'%.*s' is to-many: rows cannot be ordered by it",
                                           (int)(open - name), name),
                              NULL, "order the embedded rows with rel.order instead");
     f->column = apr_pstrmemdup(p, open + 1, n - (apr_size_t)(open - name) - 2);
-    return resolve_field(p, (*ep)->rel.target, x, f);
+    return plan_resolve_field(p, (*ep)->rel.target, x, f);
 }
 
 /* *keyset: the order ends in a key that makes it total, and no term is a
@@ -879,7 +405,7 @@ static void plan_key_columns(apr_pool_t *p, ar_read_plan *plan)
     }
 }
 
-static ar_cond *and_node(apr_pool_t *p)
+ar_cond *plan_and_node(apr_pool_t *p)
 {
     ar_cond *c = apr_pcalloc(p, sizeof(*c));
 
@@ -909,10 +435,10 @@ static ar_error *place_leaf(planner *pl, const ar_relation *rel,
         c->field.column = dot + 1;
         return place_leaf(pl, ep->rel.target, ep->embeds, c, &ep->where);
     }
-    if ((e = resolve_cond(pl, rel, embeds, leaf, &c)) != NULL)
+    if ((e = plan_resolve_cond(pl, rel, embeds, leaf, &c)) != NULL)
         return e;
     if (!*and_root)
-        *and_root = and_node(p);
+        *and_root = plan_and_node(p);
     APR_ARRAY_PUSH((*and_root)->children, ar_cond *) = c;
     return NULL;
 }
@@ -952,10 +478,10 @@ static ar_error *place_embed_option(planner *pl, const apr_array_header_t *embed
         ep->offset = o->count;
         break;
     case AR_EOPT_TREE:
-        if ((e = resolve_cond(pl, ep->rel.target, ep->embeds, o->tree, &c)) != NULL)
+        if ((e = plan_resolve_cond(pl, ep->rel.target, ep->embeds, o->tree, &c)) != NULL)
             return e;
         if (!ep->where)
-            ep->where = and_node(p);
+            ep->where = plan_and_node(p);
         APR_ARRAY_PUSH(ep->where->children, ar_cond *) = c;
         break;
     case AR_EOPT_ORDER:
@@ -964,7 +490,7 @@ static ar_error *place_embed_option(planner *pl, const apr_array_header_t *embed
             ar_order_item it = APR_ARRAY_IDX(o->order, i, ar_order_item);
             ar_order_term *t;
 
-            if ((e = resolve_field(p, ep->rel.target, pl->x, &it.field)) != NULL)
+            if ((e = plan_resolve_field(p, ep->rel.target, pl->x, &it.field)) != NULL)
                 return e;
             t = apr_array_push(ep->order);
             t->column = it.field.ref;
@@ -992,9 +518,9 @@ static ar_error *place_conditions(planner *pl, const ar_relation *rel,
             e = place_leaf(pl, rel, out->embeds, c, &top);
         else {
             ar_cond *tree;
-            if ((e = resolve_cond(pl, rel, out->embeds, c, &tree)) == NULL) {
+            if ((e = plan_resolve_cond(pl, rel, out->embeds, c, &tree)) == NULL) {
                 if (!top)
-                    top = and_node(p);
+                    top = plan_and_node(p);
                 APR_ARRAY_PUSH(top->children, ar_cond *) = tree;
             }
         }
@@ -1009,157 +535,6 @@ static ar_error *place_conditions(planner *pl, const ar_relation *rel,
     return NULL;
 }
 
-/* ------------------------------------------------- Flask-Restless */
-
-/* rel's relationships as automap names them, worked out once per request. */
-static const apr_array_header_t *automap_list(planner *pl, const ar_relation *rel)
-{
-    const apr_array_header_t *list;
-
-    if (!pl->automap)
-        pl->automap = apr_hash_make(pl->p);
-    list = apr_hash_get(pl->automap, &rel, sizeof(rel));
-    if (!list) {
-        list = ar_restless_relationships(pl->p, pl->s, pl->x, rel);
-        apr_hash_set(pl->automap, apr_pmemdup(pl->p, &rel, sizeof(rel)), sizeof(rel), list);
-    }
-    return list;
-}
-
-static const ar_named_relationship *named_relationship(planner *pl, const ar_relation *rel,
-                                                      const char *name)
-{
-    const apr_array_header_t *list = automap_list(pl, rel);
-    int i;
-
-    for (i = 0; i < list->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(list, i, ar_named_relationship).name, name) == 0)
-            return &APR_ARRAY_IDX(list, i, ar_named_relationship);
-    return NULL;
-}
-
-/* name as "relationship" or "relationship__field", by automap's names,
- * which may hold "__" themselves: the relationship is all of name, else the
- * longest part before a "__" that is one; *field what follows that "__"
- * (NULL for all of name). NULL when no part is a relationship. */
-static const ar_named_relationship *split_related(planner *pl, const ar_relation *rel,
-                                                 const char *name, const char **field)
-{
-    const ar_named_relationship *nr = named_relationship(pl, rel, name);
-    apr_size_t i;
-
-    *field = NULL;
-    for (i = strlen(name); !nr && i-- > 1;) {
-        if (name[i - 1] != '_' || name[i] != '_')
-            continue;
-        nr = named_relationship(pl, rel, apr_pstrmemdup(pl->p, name, i - 1));
-        if (nr)
-            *field = name + i + 1;
-    }
-    return nr;
-}
-
-/* A q= leaf about a relationship, by automap's name: has/any (the related
- * rows that match children[0] exist), or is_null/is_not_null on the
- * relationship (none exist / some do), as SQLAlchemy's has(), any() and
- * == None read them. *done when c was one; other operators on a
- * relationship are refused, as Flask-Restless refused them. */
-static ar_error *resolve_related(planner *pl, const ar_relation *rel, ar_cond *c, int *done)
-{
-    apr_pool_t *p = pl->p;
-    const char *name = c->field.column, *field;
-    const ar_named_relationship *nr;
-    int idx = ar_relation_column_index(rel, name);
-    const ar_cond *asked;
-    ar_embed_plan *ep;
-    ar_cond *inner;
-    ar_error *e;
-
-    *done = 0;
-    if (c->op != AR_OP_HAS && c->op != AR_OP_ANY) {
-        if ((idx >= 0 && ar_exposed_column(pl->x, rel, column_at(rel, idx))) || c->other
-            || (c->field.path && c->field.path->nelts))
-            return NULL; /* a column, as ever */
-        if ((nr = split_related(pl, rel, name, &field)) != NULL && field) {
-            *done = 1;
-            return ar_error_make(p, AR_ERR_BAD_Q,
-                                 apr_psprintf(p, "'%s' is a related object's field: filter "
-                                                 "it with has or any", name),
-                                 NULL, "{\"name\":\"rel__field\",\"op\":\"any\",\"val\":1}");
-        }
-        if (!nr)
-            return NULL; /* an unknown column: resolve_field says so */
-        *done = 1;
-        if (c->op != AR_OP_IS || (c->is_value != AR_IS_NULL && c->is_value != AR_IS_NOT_NULL))
-            return ar_error_make(p, AR_ERR_BAD_Q,
-                                 apr_psprintf(p, "'%s' is a relationship: filter its objects "
-                                                 "with has or any, or test it with is_null", name),
-                                 NULL, NULL);
-        c->embed = new_embed(pl, &nr->rel, nr->name, 1);
-        return NULL;
-    }
-    *done = 1;
-    if (!(nr = split_related(pl, rel, name, &field)))
-        return ar_error_make(p, AR_ERR_NO_RELATIONSHIP,
-                             apr_psprintf(p, "'%s' has no relationship '%s'", rel->name, name),
-                             NULL, "relationships are named as SQLAlchemy's automap names "
-                                   "them: <table> for one object, <table>_collection for a list");
-    if (c->op == AR_OP_HAS && is_many(&nr->rel))
-        return ar_error_make(p, AR_ERR_BAD_Q,
-                             apr_psprintf(p, "'%s' is a list of objects: use any", name),
-                             NULL, NULL);
-    if (c->op == AR_OP_ANY && !is_many(&nr->rel))
-        return ar_error_make(p, AR_ERR_BAD_Q,
-                             apr_psprintf(p, "'%s' is one object: use has", name), NULL, NULL);
-    asked = APR_ARRAY_IDX(c->children, 0, const ar_cond *);
-    if (asked->kind == AR_COND_LEAF && !asked->field.column) {
-        /* "rel__field" with a value: the field is what follows the name */
-        ar_cond *leaf;
-
-        if (!field)
-            return ar_error_make(p, AR_ERR_BAD_Q,
-                                 apr_psprintf(p, "'%s' with a value needs \"name\": "
-                                                 "\"%s__<field>\"", nr->name, nr->name),
-                                 NULL, NULL);
-        leaf = apr_pmemdup(p, asked, sizeof(*asked));
-        leaf->field.column = field;
-        asked = leaf;
-    }
-    ep = new_embed(pl, &nr->rel, nr->name, 1);
-    if ((e = resolve_cond(pl, nr->rel.target, NULL, asked, &inner)) != NULL)
-        return e;
-    ep->where = and_node(p);
-    APR_ARRAY_PUSH(ep->where->children, ar_cond *) = inner;
-    c->embed = ep;
-    return NULL;
-}
-
-/* Flask-Restless's objects: every relationship one level deep, under its
- * automap name after the columns; a related object has its columns only. */
-static void add_related_objects(planner *pl, const ar_relation *rel, ar_read_plan *out)
-{
-    const apr_array_header_t *list = automap_list(pl, rel);
-    int i, j;
-
-    for (i = 0; i < list->nelts; i++) {
-        const ar_named_relationship *nr = &APR_ARRAY_IDX(list, i, ar_named_relationship);
-        const ar_relation *t = nr->rel.target;
-        ar_embed_plan *ep = new_embed(pl, &nr->rel, nr->name, 1);
-        ar_output_column *oc;
-
-        for (j = 0; j < t->columns->nelts; j++)
-            if (ar_exposed_column(pl->x, t, column_at(t, j)))
-                add_output(ep->columns, column_at(t, j), NULL, NULL, NULL);
-        APR_ARRAY_PUSH(out->embeds, const ar_embed_plan *) = ep;
-        oc = apr_array_push(out->columns);
-        memset(oc, 0, sizeof(*oc));
-        oc->embed = ep;
-        oc->name = nr->name;
-        oc->enc = AR_ENC_EMBED;
-        oc->elem_enc = AR_ENC_STRING;
-    }
-}
-
 /* Every embedded list ends at the Location's row cap, as the top level
  * does, and comes in an order: the client's, else the target's key
  * (default_order) when it is shown, so that what the cap keeps is the
@@ -1172,7 +547,7 @@ static void bound_embeds(planner *pl, const apr_array_header_t *embeds)
         ar_embed_plan *ep = APR_ARRAY_IDX(embeds, i, ar_embed_plan *);
 
         bound_embeds(pl, ep->embeds);
-        if (!is_many(&ep->rel))
+        if (!plan_is_many(&ep->rel))
             continue;
         if (pl->max_rows > 0 && (ep->limit == AR_UNSET || ep->limit > pl->max_rows))
             ep->limit = pl->max_rows;
@@ -1195,7 +570,7 @@ static const ar_column *single_key(const ar_exposure *x, const ar_relation *rel)
 {
     const ar_key *pk = rel->primary_key;
     const ar_column *c = pk && pk->cols->nelts == 1
-                             ? column_at(rel, APR_ARRAY_IDX(pk->cols, 0, int))
+                             ? plan_column_at(rel, APR_ARRAY_IDX(pk->cols, 0, int))
                              : NULL;
 
     /* A hidden key column cannot be probed by value either. */
@@ -1241,7 +616,7 @@ static ar_error *plan_related_route(planner *pl, const ar_relation *parent,
 
     if (!(out->parent_pk = single_key(pl->x, parent)))
         return no_single_key(p, parent);
-    if (!(nr = named_relationship(pl, parent, req->relationship)))
+    if (!(nr = plan_named_relationship(pl, parent, req->relationship)))
         return ar_error_make(p, AR_ERR_NO_ROUTE, "no such resource",
                              apr_psprintf(p, "'%s' has no relationship '%s'", parent->name,
                                           req->relationship),
@@ -1249,7 +624,7 @@ static ar_error *plan_related_route(planner *pl, const ar_relation *parent,
     out->parent = parent;
     out->parent_value = req->pk_value;
     out->relation = nr->rel.target;
-    out->related_one = !is_many(&nr->rel);
+    out->related_one = !plan_is_many(&nr->rel);
 
     key = apr_pcalloc(p, sizeof(*key));
     key->kind = AR_COND_LEAF;
@@ -1258,15 +633,15 @@ static ar_error *plan_related_route(planner *pl, const ar_relation *parent,
     key->op = AR_OP_EQ;
     key->value = req->pk_value;
     back = reversed(&nr->rel);
-    ep = new_embed(pl, &back, parent->name, 1);
-    ep->where = and_node(p);
+    ep = plan_new_embed(pl, &back, parent->name, 1);
+    ep->where = plan_and_node(p);
     APR_ARRAY_PUSH(ep->where->children, ar_cond *) = key;
     test = apr_pcalloc(p, sizeof(*test));
     test->kind = AR_COND_LEAF;
     test->field.column = parent->name;
-    test->op = is_many(&back) ? AR_OP_ANY : AR_OP_HAS;
+    test->op = plan_is_many(&back) ? AR_OP_ANY : AR_OP_HAS;
     test->embed = ep;
-    out->where = and_node(p);
+    out->where = plan_and_node(p);
     APR_ARRAY_PUSH(out->where->children, ar_cond *) = test;
     return NULL;
 }
@@ -1318,13 +693,13 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     out->embeds = apr_array_make(p, 1, sizeof(const ar_embed_plan *));
     if ((e = plan_columns(&pl, rel, req->select, 1, out->columns, out->embeds)))
         return e;
-    out->grouped = has_aggregate(out->columns);
+    out->grouped = plan_has_aggregate(out->columns);
     if (out->grouped && (req->related_objects || req->relationship))
         return ar_error_make(p, AR_ERR_UNSUPPORTED,
                              "aggregates on a relationship's route are not supported", NULL,
                              "aggregate the related relation's own rows: GET /related?select=...");
     if (req->related_objects)
-        add_related_objects(&pl, rel, out);
+        plan_add_related_objects(&pl, rel, out);
     if (out->parent) {
         /* place_conditions wrote the request's own filters: the relation to
          * the parent's row comes first */
@@ -1339,7 +714,7 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     else if ((e = place_conditions(&pl, rel, req, out)) != NULL)
         return e;
     bound_embeds(&pl, out->embeds);
-    if ((e = check_embed_groups(p, out->embeds)) != NULL)
+    if ((e = plan_check_embed_groups(p, out->embeds)) != NULL)
         return e;
 
     if (req->relationship ? req->related_pk != NULL : req->pk_value != NULL) {
@@ -1360,7 +735,7 @@ ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_expo
     if (out->grouped) {
         out->order->nelts = req->order ? req->order->nelts : 0; /* no key breaks ties */
         out->keyset = 0;
-        if ((e = check_groups(p, out->columns, out->order)) != NULL)
+        if ((e = plan_check_groups(p, out->columns, out->order)) != NULL)
             return e;
     }
     out->offset = req->offset;
