@@ -375,6 +375,21 @@ static void put_record(ar_out *o, ar_html_page *pg, const ar_row_format *f,
         ar_out_puts(o, "<button type=\"submit\">Save</button> <small>(an empty field is left "
                        "as it is)</small></form>\n");
     }
+    if ((pg->methods & AR_METHOD_PUT) && (pg->can & AR_CAN_INSERT) && (pg->can & AR_CAN_UPDATE)) {
+        /* PUT replaces the whole row: every column the form can give, the
+         * key included (PUT's body repeats it) */
+        ar_out_puts(o, "<form class=\"replace\" method=\"post\" action=\"");
+        put_row_url(o, pg, values);
+        ar_out_puts(o, "\"><input type=\"hidden\" name=\"" AR_HTML_METHOD_FIELD
+                       "\" value=\"PUT\">\n");
+        for (i = 0; i < f->ncols; i++) {
+            const ar_column *c = plain_column(&APR_ARRAY_IDX(pg->columns, i, ar_output_column));
+            if (c && c->insertable)
+                put_input(o, c, values[i], 0);
+        }
+        ar_out_puts(o, "<button type=\"submit\">Replace</button> <small>(PUT: an empty field "
+                       "is NULL)</small></form>\n");
+    }
     if ((pg->methods & AR_METHOD_DELETE) && (pg->can & AR_CAN_DELETE)) {
         ar_out_puts(o, "<form class=\"delete\" method=\"post\" action=\"");
         put_row_url(o, pg, values);
@@ -691,27 +706,35 @@ ar_error *ar_html_form_row(apr_pool_t *p, const char *body, apr_size_t len,
 {
     apr_array_header_t *pairs = ar_form_pairs(p, body, len);
     apr_array_header_t *out;
-    int i;
+    int i, replace;
 
     *method = NULL;
     if (!pairs)
         return ar_error_make(p, AR_ERR_BAD_BODY, "the form has a malformed %-escape", NULL,
                              NULL);
+    for (i = 0; i < pairs->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(pairs, i, ar_call_param).name, AR_HTML_METHOD_FIELD) == 0)
+            *method = APR_ARRAY_IDX(pairs, i, ar_call_param).value;
+    replace = *method && strcmp(*method, "PUT") == 0;
     out = apr_array_make(p, pairs->nelts + 1, sizeof(ar_body_field));
     for (i = 0; i < pairs->nelts; i++) {
         const ar_call_param *a = &APR_ARRAY_IDX(pairs, i, ar_call_param);
         ar_body_field *f;
 
-        if (strcmp(a->name, AR_HTML_METHOD_FIELD) == 0) {
-            *method = a->value;
+        if (strcmp(a->name, AR_HTML_METHOD_FIELD) == 0)
             continue;
-        }
-        if (!*a->value)
-            continue; /* an empty field: the default, or the value as it is */
+        /* An empty field is the default (insert) or the value as it is
+         * (edit); a PUT gives the whole row, so there it is NULL. */
+        if (!*a->value && !replace)
+            continue;
         f = apr_array_push(out);
         memset(f, 0, sizeof(*f));
         f->name = a->name;
         f->name_len = strlen(a->name);
+        if (!*a->value) {
+            f->kind = AR_VAL_NULL;
+            continue;
+        }
         f->kind = AR_VAL_STRING;
         /* a json column takes the text as JSON, as a call's argument does */
         f->text = f->raw = a->value;

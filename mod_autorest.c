@@ -274,12 +274,12 @@ static int autorest_handler(request_rec *r)
                           NULL, "call a function with GET, HEAD or POST"));
     }
     /* A browsable page's form: a POST whose _method says what it does. */
-    if (!call && (cx.s.methods & (AR_METHOD_POST | AR_METHOD_PATCH | AR_METHOD_DELETE))
-        && ar_browse_form_posted(r, &cx.s)) {
+    if (!call && (cx.s.methods & ~AR_METHOD_GET) && ar_browse_form_posted(r, &cx.s)) {
         if ((err = ar_browse_read_form(&cx)) != NULL)
             return ar_resp_send_error(r, &cx.s, err);
         method = cx.form_method;
         method_name = ar_method_name(method == M_PATCH    ? AR_METHOD_PATCH
+                                     : method == M_PUT    ? AR_METHOD_PUT
                                      : method == M_DELETE ? AR_METHOD_DELETE
                                                           : AR_METHOD_POST);
     }

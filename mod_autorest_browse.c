@@ -103,24 +103,26 @@ ar_error *ar_browse_read_form(context *cx)
         cx->form_method = M_POST;
     else if (strcmp(method, "PATCH") == 0)
         cx->form_method = M_PATCH;
+    else if (strcmp(method, "PUT") == 0)
+        cx->form_method = M_PUT;
     else if (strcmp(method, "DELETE") == 0)
         cx->form_method = M_DELETE;
     else
         return ar_error_make(r->pool, AR_ERR_BAD_BODY,
                              apr_psprintf(r->pool, "a form cannot ask for method '%s'", method),
-                             NULL, "_method is POST, PATCH or DELETE");
+                             NULL, "_method is POST, PATCH, PUT or DELETE");
     return NULL;
 }
 
 /* Post, redirect, get: the page to see what the form did. An insert's is
- * its new row's (the Location the write set), an edit's the row's own, a
- * delete's the collection. */
+ * its new row's (the Location the write set), an edit's or a replacement's
+ * the row's own, a delete's the collection. */
 void ar_browse_form_done(context *cx)
 {
     request_rec *r = cx->r;
     const char *to = apr_table_get(r->headers_out, "Location");
 
-    if (cx->form_method == M_PATCH && r->args)
+    if ((cx->form_method == M_PATCH || cx->form_method == M_PUT) && r->args)
         to = apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "?", r->args, NULL);
     else if (!to || cx->form_method != M_POST)
         to = ap_escape_uri(r->pool, r->uri);

@@ -7,7 +7,7 @@
  * AR_HTML_CSP: no script, no external asset. Forms do what script would:
  * the filter form rebuilds the URL (GET, empty fields left out by the
  * server), the write forms POST application/x-www-form-urlencoded with a
- * _method field (PATCH, DELETE) that the glue honours for same-origin
+ * _method field (PATCH, PUT, DELETE) that the glue honours for same-origin
  * requests only.
  */
 #ifndef AR_HTML_H
@@ -76,9 +76,10 @@ char *ar_html_drop_empty(apr_pool_t *p, const char *args);
  * that does not decode is left out (the parser has refused it already). */
 apr_array_header_t *ar_html_args(apr_pool_t *p, const char *args);
 /* An application/x-www-form-urlencoded body as one row of string fields
- * for the writer: empty fields and AR_HTML_METHOD_FIELD left out, the
- * method's value into *method (NULL when none). AR_ERR_BAD_BODY when an
- * escape is malformed. */
+ * for the writer: AR_HTML_METHOD_FIELD and empty fields left out (for PUT,
+ * which gives the whole row, an empty field is NULL), the method's value
+ * into *method (NULL when none). AR_ERR_BAD_BODY when an escape is
+ * malformed. */
 ar_error *ar_html_form_row(apr_pool_t *p, const char *body, apr_size_t len,
                            const ar_body_field **fields, int *nfields, const char **method);
 

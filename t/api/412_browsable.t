@@ -23,7 +23,7 @@ use JSON::PP ();
 use MIME::Base64 ();
 use ARTest;
 
-plan tests => 56;
+plan tests => 60;
 
 my $BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 my $RUN = sprintf 't412-%d-%d', $$, time;
@@ -220,8 +220,24 @@ ok(check_html_error($r, 400, '23514') && items_where("id = $new AND qty = 5") ==
    'a value the table refuses: its error page, nothing written');
 $r = form_post("/w/items?id=eq.$new", [['_method', 'PATCH'], ['qty', 'many']], origin());
 ok(check_html_error($r, 400, '22P02'), 'a value that is no integer: 400');
-$r = form_post("/w/items?id=eq.$new", [['_method', 'PUT'], ['qty', '1']], origin());
-ok(check_html_error($r, 400, 'AR115'), '_method=PUT: 400');
+$r = form_post("/w/items?id=eq.$new", [['_method', 'MOVE'], ['qty', '1']], origin());
+ok(check_html_error($r, 400, 'AR115'), '_method=MOVE: 400');
+
+# PUT: the whole row, from the replace form as the page fills it
+$in = inputs(body_of(page("/w/items?id=eq.$new")), 'class="replace"');
+ok($in && $in->{_method} eq 'PUT' && $in->{id} eq $new && $in->{qty} eq '5' && !exists $in->{secret},
+   'the replace form: PUT, every shown column prefilled, the key too');
+my %put = (%$in, name => "$RUN replaced", price => '', tags => '');
+$r = form_post("/w/items?id=eq.$new", [map { [$_, $put{$_}] } '_method', grep { $_ ne '_method' } sort keys %put],
+               origin());
+is($r->code . ' ' . hdr($r, 'Location'), "303 /w/items?id=eq.$new", 'a replacement: 303 to the row');
+is(psql("SELECT concat_ws('|', name, qty, coalesce(price::text, 'NULL'), coalesce(tags::text, 'NULL'), created) "
+        . "FROM writes.items WHERE id = $new"),
+   "$RUN replaced|5|NULL|NULL|2024-01-01 00:00:00+00", '... written whole: an empty field is NULL, the rest as the form had it');
+$r = form_post("/w/items?id=eq.$new", [['_method', 'PUT'], ['name', 'keyless'], ['qty', '1'],
+               ['created', '2024-01-01 00:00:00+00']], origin());
+ok(check_html_error($r, 400, 'AR115') && items_where("name = 'keyless'") == 0,
+   'a PUT form without the key: refused as a JSON PUT is, nothing written');
 $r = form_post('/w/items', [['_method', 'DELETE']], origin());
 ok(check_html_error($r, 400, '21000') && items_where('true') > 2, 'a delete without a filter: refused, as in JSON');
 $r = form_post('/api/people', [['name', 'x']], origin());

@@ -116,6 +116,10 @@ static void requests(apr_pool_t *p)
            && strcmp(fields[0].text, "a&b") == 0 && fields[0].kind == AR_VAL_STRING
            && strcmp(fields[1].text, "{x}") == 0,
        "a form: its method apart, empty fields left out, values decoded");
+    e = ar_html_form_row(p, "name=x&sku=&_method=PUT", 23, &fields, &n, &method);
+    ok(!e && n == 2 && strcmp(method, "PUT") == 0 && fields[1].kind == AR_VAL_NULL
+           && strcmp(fields[1].name, "sku") == 0 && fields[1].text == NULL,
+       "a PUT form (its method last): an empty field is NULL, not left out");
     e = ar_html_form_row(p, "name=%zz", 8, &fields, &n, &method);
     ok(e && e->kind == AR_ERR_BAD_BODY && method == NULL, "a malformed escape: AR_ERR_BAD_BODY");
 }
@@ -223,6 +227,18 @@ int main(void)
                  "<input type=\"hidden\" name=\"_method\" value=\"DELETE\">")
            && !strstr(page, "id=\"insert\"") && !strstr(page, "hush"),
        "its delete form; no insert form, no hidden column");
+    ok(!strstr(page, "class=\"replace\""), "PUT not open: no replace form");
+    pg.methods |= AR_METHOD_PUT;
+    page = render(p, &pg, values, NULL, NULL);
+    ok(has(page, "<form class=\"replace\" method=\"post\" action=\"/api/items?id=eq.7\">"
+                 "<input type=\"hidden\" name=\"_method\" value=\"PUT\">\n<label>id "
+                 "<input name=\"id\" placeholder=\"integer\" value=\"7\">"),
+       "PUT open: a replace form, the key among its prefilled fields");
+    pg.can = AR_CAN_UPDATE;
+    page = render(p, &pg, values, NULL, NULL);
+    ok(!strstr(page, "class=\"replace\"") && strstr(page, "class=\"edit\""),
+       "a role that may update but not insert: no replace form (PUT may insert)");
+    pg.can = items->writable;
     pg.methods = AR_METHOD_GET | AR_METHOD_POST;
     page = render(p, &pg, values, NULL, NULL);
     ok(!strstr(page, "class=\"edit\"") && !strstr(page, "class=\"delete\""),
