@@ -11,6 +11,8 @@
  * any read past its end.
  *   mode bit 0: 0 PostgREST dialect, 1 Flask-Restless dialect
  *   mode bit 1: 0 max_rows 3, 1 max_rows 0 (no cap)
+ *   mode bits 2-4: the write method; bit 5: AutoRestAggregates On;
+ *   bit 6: text/html served; bit 7: AutoRestRPC read (else all)
  * so seeds start with 'p' (PostgREST, capped), 'q' (Restless, capped),
  * 'r' (PostgREST, no cap) or 's' (Restless, no cap).
  *
@@ -446,6 +448,14 @@ static void check_select(const apr_array_header_t *items, int depth)
             if (it->embed->spread && it->alias)
                 fail("an alias on a spread", it->embed->name);
             check_select(it->embed->select, depth + 1);
+            continue;
+        }
+        if (it->agg == AR_AGG_COUNT && !it->field.column) {
+            /* count(): the rows, no column; a cast of its value at most */
+            if (it->cast || it->field.path)
+                fail("count() with a column's cast or path", NULL);
+            if (it->agg_cast && !strict_type_name(it->agg_cast))
+                fail("a cast that is not a type name (SQL after the type)", it->agg_cast);
             continue;
         }
         check_field(&it->field, "a select item");
@@ -1058,6 +1068,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_error(e);
     else {
         check_request(&req, d);
+        req.aggregates = (data[0] & 0x20) != 0; /* the glue's, per Location */
         if (req.routine)
             check_call(&req, f[F_BODY], data[0] & 0x80 ? AR_RPC_READ : AR_RPC_ALL, max_rows);
         else if (req.relation && req.write.kind != AR_WRITE_NONE)
