@@ -511,7 +511,7 @@ static void check_request(const ar_read_request *r, ar_dialect d)
     if (d == AR_DIALECT_POSTGREST && (r->page != AR_UNSET || r->per_page != AR_UNSET))
         fail("page in the PostgREST dialect", NULL);
     if ((int)r->count < 0 || r->count > AR_COUNT_ESTIMATED || (int)r->media < 0
-        || r->media > AR_MEDIA_OPENAPI)
+        || r->media > AR_MEDIA_HTML)
         fail("count or media out of range", NULL);
     /* a plan's options go into EXPLAIN (...) as they are: EXPLAIN's own
      * words only, each after ", " */
