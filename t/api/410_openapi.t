@@ -132,11 +132,9 @@ is(names(@{ $req_part->{required} || [] }), $required, 'an insert must give the 
 ok($w->{paths}{'/items'}{post}{requestBody}{content}{'text/csv'}, 'an insert takes CSV as well');
 
 # --- /r: a path per function of the index under /rpc/; the excluded one nowhere
-# Both on one kept-alive connection: one child, one schema snapshot (another
-# child may still hold one from before an earlier file's functions changed).
-my $same_child = LWP::UserAgent->new(keep_alive => 1);
-my $r_index = decode_body($same_child->get(Apache::TestRequest::resolve_url('/r/')));
-my $r_doc_res = $same_child->get(Apache::TestRequest::resolve_url('/r/openapi.json'));
+my $get = one_child();
+my $r_index = decode_body($get->('/r/'));
+my $r_doc_res = $get->('/r/openapi.json');
 my $r_doc = doc_of($r_doc_res);
 my %fns = map { ("/rpc/$_->{name}" => 1) } @{ $r_index->{functions} || [] };
 is(names(grep { m{^/rpc/} } keys %{ $r_doc->{paths} }), names(keys %fns), '/r: a path per function of the index');

@@ -18,11 +18,12 @@ use JSON::PP ();
 use Math::BigFloat ();
 use Scalar::Util qw(blessed);
 use Apache::TestRequest ();
+use LWP::UserAgent ();
 use File::Basename ();
 
 our @EXPORT = qw(req body_of decode_body json_text tag_json tag_text diff_json
     psql psql_json check_error leak_free leaks top_keys links query_of
-    api_base ct_ok matches_sql enc qenc log_mark log_since whoami);
+    api_base ct_ok matches_sql enc qenc log_mark log_since whoami one_child);
 
 my $JSON = JSON::PP->new->utf8->allow_bignum->allow_nonref;
 
@@ -37,6 +38,15 @@ sub req {
     my $url = Apache::TestRequest::resolve_url($path);
     my $r = HTTP::Request->new($method, $url, \@headers, $content);
     return $ua->request($r);
+}
+
+# one_child(): a GET (PATH, HEADER => VALUE, ...) whose requests all go on
+# one kept-alive connection, so one child answers them all, from one schema
+# snapshot: another child may still hold one from before an earlier file's
+# DDL (until AutoRestSchemaMaxAge), and two answers compared must agree.
+sub one_child {
+    my $ua = LWP::UserAgent->new(keep_alive => 1);
+    return sub { my ($path, @h) = @_; $ua->get(Apache::TestRequest::resolve_url($path), @h) };
 }
 
 # enc(S): S percent-encoded but for the characters the grammar uses as they are.
