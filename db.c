@@ -235,6 +235,7 @@ struct ar_conn_state {
     int wipe;                 /* DEALLOCATE ALL before the next statement */
     int unrecorded;           /* prepared in pipelines that failed: they may
                                * exist server-side, so they count too */
+    ar_db_stats stats;        /* what this connection's statements cost */
 };
 
 ar_conn_state *ar_conn_state_create(apr_pool_t *parent)
@@ -245,6 +246,11 @@ ar_conn_state *ar_conn_state_create(apr_pool_t *parent)
     st->prepared = apr_hash_make(st->pool);
     st->timeout_ms = -1;
     return st;
+}
+
+void ar_conn_state_stats(const ar_conn_state *st, ar_db_stats *out)
+{
+    *out = st->stats;
 }
 
 /* The session's settings are not known to be ours: they are sent again. */
@@ -301,8 +307,12 @@ static int send_statement(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const 
         return PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL, values, NULL,
                                  NULL, 0);
     name = apr_hash_get(st->prepared, sql->text, APR_HASH_KEY_STRING);
-    if (!name) {
+    if (name)
+        st->stats.reused++;
+    else {
+        st->stats.prepared++;
         step *prep = apr_array_push(steps);
+
         name = apr_psprintf(p, "ar_%lu", ++st->next_id);
         if (!PQsendPrepare(conn, name, sql->text, sql->params->nelts, NULL))
             return 0;
@@ -376,6 +386,9 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     ar_error *err = NULL;
     PGresult *res;
     int stopped = 0, i;
+    /* the database's time: the pipeline's, less what the rows' callback
+     * spent encoding and sending them */
+    apr_time_t begun = apr_time_now(), in_rows = 0;
 
     *rows = 0;
     q->affected = 0;
@@ -468,6 +481,8 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
             case PGRES_TUPLES_OK: {
                 ar_row row;
                 int n = PQntuples(res);
+                apr_time_t rows_begun = apr_time_now();
+
                 row.res = res;
                 for (row.index = 0; row.index < n && !stopped && !err; row.index++) {
                     ++*rows;
@@ -478,6 +493,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
                             cancel_running(conn);
                     }
                 }
+                in_rows += apr_time_now() - rows_begun;
                 break;
             }
             case PGRES_FATAL_ERROR:
@@ -529,6 +545,8 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
 send_failed:
     err = result_error(p, conn, NULL);
 done:
+    if (st)
+        st->stats.db_us += (apr_uint64_t)(apr_time_now() - begun - in_rows);
     if (PQstatus(conn) == CONNECTION_OK && PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
         /* An error path left results unread: drain them so the pool gets the
          * connection idle. The bound only guards against a confused server. */
@@ -590,6 +608,7 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
 {
     PGresult *res;
     ar_error *err = NULL;
+    apr_time_t begun;
 
     if (PQstatus(conn) != CONNECTION_OK)
         return result_error(p, conn, NULL);
@@ -602,7 +621,10 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
         err->log = "commit of a transaction that had failed";
         commit = 0;
     }
+    begun = apr_time_now();
     res = PQexec(conn, commit ? "COMMIT" : "ROLLBACK");
+    if (st)
+        st->stats.db_us += (apr_uint64_t)(apr_time_now() - begun);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && !err) {
         err = result_error(p, conn, res);
         commit = 0;

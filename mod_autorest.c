@@ -176,6 +176,7 @@ static ar_error *serve(context *cx, int write)
     }
     cx->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     cx->conn_state = connection_state(dbd);
+    ar_conn_state_stats(cx->conn_state, &cx->db_before);
     if ((err = ar_cache_acquire(r, cx->conn, &cx->s, 0, &cx->schema)) != NULL)
         return err;
 
@@ -198,6 +199,7 @@ static ar_error *serve(context *cx, int write)
         ar_read_request attempt_req = req;
         if (cx->outcome)
             cx->outcome->rows = 0;
+        ar_request_state_get(r)->rows = 0; /* what an attempt before sent nothing */
         err = req.routine ? ar_run_call(cx, &attempt_req, &done)
               : write     ? ar_run_write(cx, &attempt_req, &done)
                           : ar_run_read(cx, &attempt_req, &done);
@@ -235,32 +237,27 @@ static int write_method_bit(int method_number)
     }
 }
 
-static int autorest_handler(request_rec *r)
+/* A request of a Location served here, from the method to the answer. */
+static int respond(request_rec *r, context *cx)
 {
-    context cx;
     ar_error *err;
     int write_bit, call, method;
     const char *method_name;
 
-    if (!r->handler || strcmp(r->handler, "autorest") != 0)
-        return DECLINED;
-
-    memset(&cx, 0, sizeof(cx));
-    cx.r = r;
-    ar_conf_effective(ap_get_module_config(r->per_dir_config, &autorest_module), &cx.s);
-    call = is_call(r, &cx.s);
+    ar_conf_effective(ap_get_module_config(r->per_dir_config, &autorest_module), &cx->s);
+    call = is_call(r, &cx->s);
     method = r->method_number;
     method_name = r->method;
     r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_OPTIONS)
-                 | ((cx.s.methods & AR_METHOD_POST) || call ? AP_METHOD_BIT << M_POST : 0)
-                 | ((cx.s.methods & AR_METHOD_PATCH) ? AP_METHOD_BIT << M_PATCH : 0)
-                 | ((cx.s.methods & AR_METHOD_PUT) ? AP_METHOD_BIT << M_PUT : 0)
-                 | ((cx.s.methods & AR_METHOD_DELETE) ? AP_METHOD_BIT << M_DELETE : 0);
+                 | ((cx->s.methods & AR_METHOD_POST) || call ? AP_METHOD_BIT << M_POST : 0)
+                 | ((cx->s.methods & AR_METHOD_PATCH) ? AP_METHOD_BIT << M_PATCH : 0)
+                 | ((cx->s.methods & AR_METHOD_PUT) ? AP_METHOD_BIT << M_PUT : 0)
+                 | ((cx->s.methods & AR_METHOD_DELETE) ? AP_METHOD_BIT << M_DELETE : 0);
 
     if (r->method_number == M_OPTIONS) {
         apr_table_setn(r->headers_out, "Allow",
                        call ? "GET, HEAD, OPTIONS, POST"
-                            : ar_conf_allow_header(r->pool, cx.s.methods));
+                            : ar_conf_allow_header(r->pool, cx->s.methods));
         ap_set_content_length(r, 0);
         return OK;
     }
@@ -268,16 +265,16 @@ static int autorest_handler(request_rec *r)
         ap_discard_request_body(r);
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD, OPTIONS, POST");
         return ar_resp_send_error(
-            r, &cx.s,
+            r, &cx->s,
             ar_error_make(r->pool, AR_ERR_METHOD,
                           apr_psprintf(r->pool, "Cannot use the %s method on RPC", r->method),
                           NULL, "call a function with GET, HEAD or POST"));
     }
     /* A browsable page's form: a POST whose _method says what it does. */
-    if (!call && (cx.s.methods & ~AR_METHOD_GET) && ar_browse_form_posted(r, &cx.s)) {
-        if ((err = ar_browse_read_form(&cx)) != NULL)
-            return ar_resp_send_error(r, &cx.s, err);
-        method = cx.form_method;
+    if (!call && (cx->s.methods & ~AR_METHOD_GET) && ar_browse_form_posted(r, &cx->s)) {
+        if ((err = ar_browse_read_form(cx)) != NULL)
+            return ar_resp_send_error(r, &cx->s, err);
+        method = cx->form_method;
         method_name = ar_method_name(method == M_PATCH    ? AR_METHOD_PATCH
                                      : method == M_PUT    ? AR_METHOD_PUT
                                      : method == M_DELETE ? AR_METHOD_DELETE
@@ -285,55 +282,69 @@ static int autorest_handler(request_rec *r)
     }
     write_bit = write_method_bit(method);
     /* AutoRestRPC opens POST to /rpc/ whatever AutoRestMethods opens */
-    if (method != M_GET && !(write_bit & cx.s.methods) && !call) {
+    if (method != M_GET && !(write_bit & cx->s.methods) && !call) {
         ap_discard_request_body(r);
         return ar_resp_send_error(
-            r, &cx.s,
+            r, &cx->s,
             ar_error_make(r->pool, AR_ERR_METHOD,
                           apr_psprintf(r->pool, "method %s is not allowed here", method_name),
                           NULL, apr_pstrcat(r->pool, "this Location serves ",
-                                            ar_conf_allow_header(r->pool, cx.s.methods), NULL)));
+                                            ar_conf_allow_header(r->pool, cx->s.methods), NULL)));
     }
     /* A read's body means nothing; a write reads its own as it runs. */
     if (!write_bit && ap_discard_request_body(r) != OK)
-        return ar_resp_send_error(r, &cx.s,
+        return ar_resp_send_error(r, &cx->s,
                                   ar_error_make(r->pool, AR_ERR_BAD_PARAM,
                                                 "the request body could not be read", NULL,
                                                 NULL));
 
-    err = ar_role_request_info(r, &cx.s, &cx.request);
-    ar_conf_role_timeout(&cx.s, cx.request.role);
+    err = ar_role_request_info(r, &cx->s, &cx->request);
+    ar_conf_role_timeout(&cx->s, cx->request.role);
     /* Where roles keep rows apart, count=estimated counts exactly: the
      * planner's figure past the row cap comes from statistics over every
      * row, other callers' too. */
-    if (cx.s.role_source != ROLE_NONE)
-        cx.s.count_threshold = AR_MAX_COUNT;
-    cx.request.pre_request = cx.s.pre_request;
-    ar_cond_request_headers(r, &cx.s, &cx.request);
+    if (cx->s.role_source != ROLE_NONE)
+        cx->s.count_threshold = AR_MAX_COUNT;
+    cx->request.pre_request = cx->s.pre_request;
+    ar_cond_request_headers(r, &cx->s, &cx->request);
     /* what functions ask of the response: where a function runs (the
      * pre-request, a call, a write's triggers) */
-    if (cx.s.pre_request || call || write_bit)
+    if (cx->s.pre_request || call || write_bit)
         /* the request's: the filter may run after this handler returned */
-        cx.request.response = apr_pcalloc(r->pool, sizeof(ar_response_settings));
-    cx.outcome = ar_hooks_outcome(&cx);
-    ar_resp_before_first_byte(r, cx.request.response, cx.outcome);
+        cx->request.response = apr_pcalloc(r->pool, sizeof(ar_response_settings));
+    cx->outcome = ar_hooks_outcome(cx);
+    ar_resp_before_first_byte(r, cx->request.response, cx->outcome);
     if (!err)
-        err = serve(&cx, write_bit != 0);
+        err = serve(cx, write_bit != 0);
     /* PostgREST's answer to a refusal: 401 when no one authenticated (the
      * caller may, and then be let in), 403 when someone did */
-    if (err && err->kind == AR_ERR_DB_PRIVILEGE && cx.request.anonymous)
+    if (err && err->kind == AR_ERR_DB_PRIVILEGE && cx->request.anonymous)
         err->kind = AR_ERR_DB_PRIVILEGE_ANON;
-    if (cx.body_answered)
+    if (cx->body_answered)
         return AP_FILTER_ERROR; /* httpd's input filter has answered (413) */
-    if (!err && cx.form_method)
-        ar_browse_form_done(&cx);
+    if (!err && cx->form_method)
+        ar_browse_form_done(cx);
     if (err && write_bit) {
         /* Whatever of the body an error left unread is not read through
          * the filters (a LimitRequestBody check there would answer a second
          * time): the connection closes after this answer instead. */
         r->connection->keepalive = AP_CONN_CLOSE;
     }
-    return err ? ar_resp_send_error(r, &cx.s, err) : OK;
+    return err ? ar_resp_send_error(r, &cx->s, err) : OK;
+}
+
+static int autorest_handler(request_rec *r)
+{
+    context cx;
+    int rc;
+
+    if (!r->handler || strcmp(r->handler, "autorest") != 0)
+        return DECLINED;
+    memset(&cx, 0, sizeof(cx));
+    cx.r = r;
+    rc = respond(r, &cx);
+    ar_status_request_done(&cx);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ hooks */
@@ -341,7 +352,7 @@ static int autorest_handler(request_rec *r)
 static int autorest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                 server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)plog; (void)ptemp;
     if (apr_generate_random_bytes(ar_conf_random_cursor_key, sizeof(ar_conf_random_cursor_key))
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_autorest: no random bytes for the "
@@ -355,7 +366,7 @@ static int autorest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
                      "modules/mod_dbd.so' (a2enmod dbd) before mod_autorest");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return OK;
+    return ar_status_post_config(pconf, s);
 }
 
 static void autorest_child_init(apr_pool_t *pchild, server_rec *s)
@@ -371,6 +382,7 @@ static void autorest_child_init(apr_pool_t *pchild, server_rec *s)
     mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD);
 #endif
     ar_cache_child_init(pchild, s);
+    ar_status_child_init(pchild);
 }
 
 static void autorest_register_hooks(apr_pool_t *p)
@@ -382,6 +394,7 @@ static void autorest_register_hooks(apr_pool_t *p)
     ap_hook_child_init(autorest_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(autorest_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ar_resp_register_filters();
+    ar_status_register_hooks();
 }
 
 AP_DECLARE_MODULE(autorest) = {

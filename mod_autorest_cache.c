@@ -103,6 +103,7 @@ static ar_error *reflect_into_snapshot(request_rec *r, PGconn *conn, const setti
     (*out)->begun = begun;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "reflected %d relations", schema->relations->nelts);
+    ar_status_snapshot_loaded();
     return NULL;
 }
 

@@ -13,6 +13,7 @@
  *   mod_autorest_restless.c  writes as Flask-Restless 0.17 answered them
  *   mod_autorest_call.c      running a call to /rpc/: body, call, its result
  *   mod_autorest_role.c      who is asking: the role and the request.* settings
+ *   mod_autorest_status.c    mod_status's section, the request notes for the log
  */
 #ifndef MOD_AUTOREST_GLUE_H
 #define MOD_AUTOREST_GLUE_H
@@ -207,9 +208,13 @@ typedef struct {
     struct ar_outcome *outcome; /* NULL, or what the after_statement hooks are told */
     int no_links;              /* no Link headers: the page is no GET's (a POST call's) */
     ar_html_page *html;        /* an HTML page (ar_html.h), else NULL */
+    apr_int64_t *rows_sent;    /* the request's count (ar_request_state) */
 } response;
 
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err);
+/* The request's id for the error log: mod_unique_id's UNIQUE_ID (%{UNIQUE_ID}e
+ * in LogFormat), else httpd's log id (%L), else "-". */
+const char *ar_resp_request_id(request_rec *r);
 /* response.headers and response.status, and other modules' after_statement
  * hooks, before the first byte of r goes out (an output filter). */
 #define AR_FIRST_BYTE_FILTER "AUTOREST_FIRST_BYTE"
@@ -261,7 +266,8 @@ typedef struct {
      * one row, and the method its _method field asked */
     const ar_body_field *form_fields;
     int form_nfields;
-    int form_method;            /* M_POST, M_PATCH, M_DELETE; 0: no form */
+    int form_method;            /* M_POST, M_PATCH, M_PUT, M_DELETE; 0: no form */
+    ar_db_stats db_before;      /* the connection's statement counts when it came */
 } context;
 
 /* *done: the response went out (or began to): no retry. */
@@ -306,6 +312,25 @@ ar_error *ar_browse_read_form(context *cx);
 void ar_browse_form_done(context *cx);
 /* resp->html for a page of resp's plan, with the forms the caller may use. */
 ar_error *ar_browse_page(context *cx, response *resp);
+
+/* ------------------------------------------------------------- watching */
+
+/* What the module keeps of one request in its request_config. */
+typedef struct {
+    struct ar_outcome *outcome; /* NULL: no after_statement hook is registered */
+    apr_int64_t rows;           /* rows sent in the body */
+    ar_db_stats db;             /* what its statements cost */
+    int done;                   /* the handler finished: count it */
+} ar_request_state;
+ar_request_state *ar_request_state_get(request_rec *r);
+/* mod_status's section and the request notes (mod_autorest_status.c). */
+int ar_status_post_config(apr_pool_t *pconf, server_rec *s);
+void ar_status_child_init(apr_pool_t *pchild);
+void ar_status_register_hooks(void);
+void ar_status_snapshot_loaded(void);
+/* The handler is done with cx: its notes for the access log, and its
+ * figures for the child's counters (added once the response is out). */
+void ar_status_request_done(context *cx);
 
 /* ------------------------------------------------------- other modules' hooks */
 

@@ -125,7 +125,7 @@ ar_outcome *ar_hooks_outcome(context *cx)
         return NULL;
     o = apr_pcalloc(cx->r->pool, sizeof(*o));
     o->role = cx->request.role;
-    ap_set_module_config(cx->r->request_config, &autorest_module, o);
+    ar_request_state_get(cx->r)->outcome = o;
     return o;
 }
 

@@ -155,6 +155,13 @@ void ar_resp_before_first_byte(request_rec *r, ar_response_settings *asked,
     ap_add_output_filter(AR_FIRST_BYTE_FILTER, fb, r, r->connection);
 }
 
+const char *ar_resp_request_id(request_rec *r)
+{
+    const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+
+    return id ? id : r->log_id ? r->log_id : "-";
+}
+
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
 {
     int status = ar_error_status(err), html = ar_browse_wanted(r, s);
@@ -164,12 +171,14 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
                        : s->dialect == AR_DIALECT_RESTLESS ? restless_error_json(r->pool, err)
                                                            : ar_error_json(r->pool, err);
 
-    if (err->log)
+    if (status >= 500)
+        /* every 5xx: its code (the SQLSTATE for the database's) and the
+         * request's id, to find it in the access log */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s (request %s): %s", err->code,
+                      ar_resp_request_id(r), err->log ? err->log : err->message);
+    else if (err->log)
         /* a role refused is the admin's to see: a map or a grant is missing */
-        ap_log_rerror(APLOG_MARK,
-                      status >= 500                         ? APLOG_ERR
-                      : err->kind == AR_ERR_ROLE_REFUSED    ? APLOG_WARNING
-                                                            : APLOG_INFO,
+        ap_log_rerror(APLOG_MARK, err->kind == AR_ERR_ROLE_REFUSED ? APLOG_WARNING : APLOG_INFO,
                       0, r, "%s: %s", err->code, err->log);
     if (status == HTTP_UNAUTHORIZED)
         ar_role_challenge(r);
@@ -439,6 +448,7 @@ int ar_resp_on_row(void *ctx, const ar_row *row)
             ar_out_write(&resp->out, "\n", 1);
     }
     resp->rows++;
+    ++*resp->rows_sent;
     if (resp->outcome && !resp->streaming)
         resp->outcome->rows = resp->rows;
     if (plan->keyset) {
@@ -585,8 +595,8 @@ void ar_resp_finish_streaming(response *resp, const ar_error *err)
 
     if (err) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "query failed after the response began: %s: %s", err->code,
-                      err->log ? err->log : err->message);
+                      "query failed after the response began: %s (request %s): %s", err->code,
+                      ar_resp_request_id(r), err->log ? err->log : err->message);
         r->connection->keepalive = AP_CONN_CLOSE;
         apr_brigade_cleanup(resp->bb);
         APR_BRIGADE_INSERT_TAIL(resp->bb, ap_bucket_error_create(
@@ -617,7 +627,8 @@ void ar_resp_init(response *resp, request_rec *r, const settings *s,
     resp->values = apr_palloc(r->pool, sizeof(char *) * (plan->columns->nelts + 1));
     resp->lens = apr_palloc(r->pool, sizeof(int) * (plan->columns->nelts + 1));
     resp->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    resp->outcome = ap_get_module_config(r->request_config, &autorest_module);
+    resp->outcome = ar_request_state_get(r)->outcome;
+    resp->rows_sent = &ar_request_state_get(r)->rows;
     resp->counts = apr_pcalloc(r->pool, sizeof(char *) * MAX_PRE_STATEMENTS);
     resp->last_key = apr_pcalloc(r->pool, sizeof(char *) * (plan->order->nelts + 1));
     resp->last_key_cap = apr_pcalloc(r->pool, sizeof(apr_size_t) * (plan->order->nelts + 1));

@@ -871,6 +871,15 @@ typedef int (*ar_row_fn)(void *ctx, const ar_row *row);
  * one per connection (in the connection's pool); one thread uses it at a time. */
 typedef struct ar_conn_state ar_conn_state;
 ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
+/* What one connection's statements have cost since it was made (for
+ * mod_status and the access log): statements prepared and run, run again
+ * by name, and microseconds waiting on PostgreSQL (not encoding rows). */
+typedef struct {
+    apr_uint64_t prepared;
+    apr_uint64_t reused;
+    apr_uint64_t db_us;
+} ar_db_stats;
+void ar_conn_state_stats(const ar_conn_state *st, ar_db_stats *out);
 
 /* What a function may ask of the response from inside the request's
  * transaction, as PostgREST lets it: response.headers (a JSON array of
