@@ -177,6 +177,8 @@ static ar_error *serve(context *cx, int write)
     cx->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     cx->conn_state = connection_state(dbd);
     ar_conn_state_stats(cx->conn_state, &cx->db_before);
+    if (cx->s.schema_notify)
+        ar_notify_watch(r, cx->conn);
     if ((err = ar_cache_acquire(r, cx->conn, &cx->s, 0, &cx->schema)) != NULL)
         return err;
 
@@ -383,6 +385,7 @@ static void autorest_child_init(apr_pool_t *pchild, server_rec *s)
 #endif
     ar_cache_child_init(pchild, s);
     ar_status_child_init(pchild);
+    ar_notify_child_init(pchild);
 }
 
 static void autorest_register_hooks(apr_pool_t *p)

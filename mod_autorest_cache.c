@@ -25,6 +25,7 @@ typedef struct snapshot {
     apr_pool_t *pool;
     int refs;
     unsigned long begun; /* reflection_count when its reflection began */
+    apr_uint32_t notice; /* ar_notify_count() then: a later notice makes it old */
 } snapshot;
 
 typedef struct {
@@ -123,6 +124,7 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
     int refresh;
     unsigned long begun = 0;
     ar_error *err = NULL;
+    apr_uint32_t notice = ar_notify_count(); /* before the reflection begins */
 
     apr_thread_mutex_lock(cache_lock);
     e = cache_entry_for(r, s);
@@ -132,16 +134,18 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
     else if (newer_than)
         refresh = 0; /* another thread has already swapped one in */
     else
-        refresh = s->schema_max_age > 0 && !e->refreshing
-                  && apr_time_now() - snap->schema->loaded_at > s->schema_max_age;
+        refresh = !e->refreshing
+                  && ((s->schema_max_age > 0
+                       && apr_time_now() - snap->schema->loaded_at > s->schema_max_age)
+                      || (s->schema_notify && snap->notice != notice));
     if (refresh) {
         e->refreshing = 1;
         begun = ++reflection_count;
     }
     apr_thread_mutex_unlock(cache_lock);
 
-    if (refresh)
-        err = reflect_into_snapshot(r, conn, s, begun, &fresh);
+    if (refresh && (err = reflect_into_snapshot(r, conn, s, begun, &fresh)) == NULL)
+        fresh->notice = notice;
 
     apr_thread_mutex_lock(cache_lock);
     if (refresh)

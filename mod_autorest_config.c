@@ -32,6 +32,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->plan = AR_UNSET;
     c->aggregates = AR_UNSET;
     c->browsable = AR_UNSET;
+    c->schema_notify = AR_UNSET;
     return c;
 }
 
@@ -89,6 +90,7 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->plan = add->plan != AR_UNSET ? add->plan : base->plan;
     c->aggregates = add->aggregates != AR_UNSET ? add->aggregates : base->aggregates;
     c->browsable = add->browsable != AR_UNSET ? add->browsable : base->browsable;
+    c->schema_notify = add->schema_notify != AR_UNSET ? add->schema_notify : base->schema_notify;
     return c;
 }
 
@@ -404,6 +406,10 @@ const command_rec ar_conf_cmds[] = {
                  (void *)APR_OFFSETOF(dir_conf, browsable), ACCESS_CONF,
                  "Off: no HTML pages for browsers (default On: a request whose Accept "
                  "lists text/html first gets the browsable API)"),
+    AP_INIT_FLAG("AutoRestSchemaNotify", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(dir_conf, schema_notify), ACCESS_CONF,
+                 "On: each child listens on channel autorest and reloads its schema "
+                 "snapshots when told (NOTIFY autorest, 'reload schema')"),
     AP_INIT_FLAG("AutoRestPlan", ap_set_flag_slot, (void *)APR_OFFSETOF(dir_conf, plan),
                  ACCESS_CONF, "On: Accept: application/vnd.pgrst.plan[+json] answers a read "
                  "with PostgreSQL's EXPLAIN of its statement (default Off)"),
@@ -463,6 +469,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->plan = c->plan == 1;
     s->aggregates = c->aggregates == 1;
     s->browsable = c->browsable != 0; /* on unless turned off */
+    s->schema_notify = c->schema_notify == 1;
     s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
     s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
     s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;

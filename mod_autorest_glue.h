@@ -14,6 +14,7 @@
  *   mod_autorest_call.c      running a call to /rpc/: body, call, its result
  *   mod_autorest_role.c      who is asking: the role and the request.* settings
  *   mod_autorest_status.c    mod_status's section, the request notes for the log
+ *   mod_autorest_notify.c    schema reloads on NOTIFY autorest
  */
 #ifndef MOD_AUTOREST_GLUE_H
 #define MOD_AUTOREST_GLUE_H
@@ -83,6 +84,7 @@ typedef struct {
     int plan;                      /* AR_UNSET: unset */
     int aggregates;                /* AR_UNSET: unset */
     int browsable;                 /* AR_UNSET: unset */
+    int schema_notify;             /* AR_UNSET: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -140,6 +142,7 @@ typedef struct {
     int plan;                      /* AutoRestPlan: EXPLAIN served for Accept: ...plan */
     int aggregates;                /* AutoRestAggregates: select= may aggregate */
     int browsable;                 /* AutoRestBrowsable: text/html pages for browsers */
+    int schema_notify;             /* AutoRestSchemaNotify: reload on NOTIFY autorest */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -328,6 +331,11 @@ int ar_status_post_config(apr_pool_t *pconf, server_rec *s);
 void ar_status_child_init(apr_pool_t *pchild);
 void ar_status_register_hooks(void);
 void ar_status_snapshot_loaded(void);
+/* Schema reloads on notice (mod_autorest_notify.c): notices so far; the
+ * listener of r's server's database started, once (conn: a pooled one). */
+apr_uint32_t ar_notify_count(void);
+void ar_notify_child_init(apr_pool_t *pchild);
+void ar_notify_watch(request_rec *r, PGconn *conn);
 /* The handler is done with cx: its notes for the access log, and its
  * figures for the child's counters (added once the response is out). */
 void ar_status_request_done(context *cx);
