@@ -107,5 +107,6 @@ my $mark5 = log_mark();
 my $bad = req(GET => '/r/rpc/custom_bad');
 my $logged = log_since($mark5);
 my ($id) = $logged =~ /AR505 \(request ([A-Za-z0-9@_-]+)\)/;
-ok($bad->code == 500 && defined $id && length $id >= 16, "a 500: AR505 logged with the request's id (" . ($id // 'none') . ')');
+ok($bad->code == 500 && defined $id && length $id >= 16, "a 500: AR505 logged with the request's id (" . ($id // 'none') . ')')
+    or diag('status ' . $bad->code . '; logged since: ' . substr($logged, -2000));
 like(log_line($id // 'none'), qr{^\S+ 500 "GET /r/rpc/custom_bad }, '... the access log\'s UNIQUE_ID of that request');
