@@ -228,9 +228,9 @@ static void put_output_column(sql_writer *w, int top, ar_media media, const ar_o
 static void put_group_by(sql_writer *w, const apr_array_header_t *columns);
 
 /* The select list of an embedded level: every column under its key, which
- * row_to_json and json_agg turn into the object's keys, in order. There is
- * one at least: a relationship joins on columns of its target that are
- * shown (ar_exposed_relationship), and rel() has no subquery. */
+ * row_to_json and json_agg turn into the object's keys, in order. It may be
+ * empty (rel(other()) selects only a filter): PostgreSQL takes a select
+ * list of none, and each related row is {} then, as at the top. */
 static void put_embed_columns(sql_writer *w, const ar_embed_plan *ep)
 {
     const char *saved = w->qual, *e = embed_alias(w, "e", ep);

@@ -626,12 +626,19 @@ static void check_output_column(const ar_output_column *oc, const ar_relation *r
     if (!oc->name)
         fail("an output column without a name", NULL);
     if (oc->embed) {
-        /* sql.c writes no placeholder column: an embedded value has one */
-        if (oc->embed->columns->nelts == 0)
-            fail("an embedded resource in the response without a column", oc->name);
+        /* no column is possible (rel(other()) selects only a filter): its
+         * rows are {} then, as PostgreSQL selects a list of none */
         check_embed(oc->embed, rel, depth + 1, 1);
         return;
     }
+    if (oc->count_rows) {
+        /* count(): the rows, no column of rel's */
+        if (oc->agg != AR_AGG_COUNT || oc->spread || oc->path)
+            fail("count() of something", oc->name);
+        return;
+    }
+    if ((int)oc->agg < (int)AR_AGG_NONE || oc->agg > AR_AGG_MAX)
+        fail("an aggregate out of range", oc->name);
     if (oc->spread) {
         if (oc->spread->rel.card != AR_CARD_M2O && oc->spread->rel.card != AR_CARD_O2O)
             fail("a spread of a to-many resource", oc->name);
@@ -1090,10 +1097,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const ar_body_field *fields;
         const char *method;
         int n;
-        if (!ar_html_form_row(pool, f[F_BODY], strlen(f[F_BODY]), &fields, &n, &method))
-            for (i = 0; i < n; i++)
-                if (!fields[i].len || strcmp(fields[i].name, AR_HTML_METHOD_FIELD) == 0)
-                    fail("ar_html_form_row kept an empty or _method field", fields[i].name);
+        if (!ar_html_form_row(pool, f[F_BODY], strlen(f[F_BODY]), &fields, &n, &method)) {
+            /* a PUT gives the whole row: its empty fields are NULL, not left out */
+            int put = method && strcmp(method, "PUT") == 0;
+            for (i = 0; i < n; i++) {
+                if (strcmp(fields[i].name, AR_HTML_METHOD_FIELD) == 0)
+                    fail("ar_html_form_row kept the _method field", fields[i].name);
+                if (fields[i].kind == AR_VAL_NULL ? !put || fields[i].text != NULL
+                                                  : !fields[i].len || !fields[i].text)
+                    fail("ar_html_form_row: an empty field kept, or a NULL outside a PUT",
+                         fields[i].name);
+            }
+        }
     }
     /* The query string doubles as EXPLAIN output: never negative. */
     if (f[F_ARGS] && ar_sql_plan_rows(f[F_ARGS]) < 0)

@@ -474,6 +474,11 @@ static void test_sql(void)
            "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = "
            "\"embed\".\"projects\".\"id\") ORDER BY \"id\"",
            "", "rel!inner(): filters, adds no key");
+    sql_is("/projects", "select=id,subsidies(projects())",
+           "SELECT \"id\", (SELECT coalesce(json_agg(\"r1\"), json_build_array()) FROM (SELECT  FROM "
+           "\"embed\".\"subsidies\" AS \"e1\" WHERE \"e1\".\"project_id\" = \"embed\".\"projects\".\"id\" "
+           "ORDER BY \"e1\".\"id\") AS \"r1\") AS \"subsidies\" FROM \"embed\".\"projects\" ORDER BY \"id\"",
+           "", "an embedded level that selects only a filter: a select list of none, rows {}");
     sql_is("/subsidies", "select=count(),projects(name)",
            "SELECT count(*) AS \"count\", ((SELECT row_to_json(\"r1\") FROM (SELECT \"e1\".\"name\" AS "
            "\"name\" FROM \"embed\".\"projects\" AS \"e1\" WHERE \"e1\".\"id\" = "
