@@ -158,16 +158,22 @@ static void options_of(PGconn *conn, listener *l)
 
     for (o = opts; o && o->keyword; o++)
         n += o->val != NULL && *o->val;
-    l->keys = apr_pcalloc(notify_pool, sizeof(char *) * (apr_size_t)(n + 2));
-    l->values = apr_pcalloc(notify_pool, sizeof(char *) * (apr_size_t)(n + 2));
+    l->keys = apr_pcalloc(notify_pool, sizeof(char *) * (apr_size_t)(n + 3));
+    l->values = apr_pcalloc(notify_pool, sizeof(char *) * (apr_size_t)(n + 3));
     for (o = opts; o && o->keyword; o++) {
-        if (!o->val || !*o->val || strcmp(o->keyword, "application_name") == 0)
+        if (!o->val || !*o->val || strcmp(o->keyword, "application_name") == 0
+            || strcmp(o->keyword, "target_session_attrs") == 0)
             continue;
         l->keys[i] = apr_pstrdup(notify_pool, o->keyword);
         l->values[i] = apr_pstrdup(notify_pool, o->val);
         text = apr_pstrcat(notify_pool, text, o->keyword, "=", o->val, " ", NULL);
         i++;
     }
+    /* NOTIFY reaches only the primary's sessions, and a standby refuses
+     * LISTEN: where DBDParams lists a replica and the primary (reads sent
+     * to the replica), the listener takes the primary */
+    l->keys[i] = "target_session_attrs";
+    l->values[i++] = "primary";
     /* to be told apart in pg_stat_activity */
     l->keys[i] = "application_name";
     l->values[i] = "mod_autorest schema listener";
