@@ -12,6 +12,7 @@
  * statement in single-row mode, then Sync. Both run in the pipeline's
  * implicit transaction, so the timeout covers exactly this request.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -19,11 +20,18 @@
 
 #include "autorest.h"
 
-static const char settings_sql[] =
-    "SELECT set_config('statement_timeout', $1, false),"
-    " set_config('DateStyle', 'ISO', false),"
-    " set_config('IntervalStyle', 'postgres', false),"
-    " set_config('client_encoding', 'UTF8', false)";
+/* The session settings our encoders rely on, and the request's timeout:
+ * [0] for the session, kept and not sent again; [1] for the transaction
+ * alone, sent with every request where the session is not ours to keep (a
+ * pooler in transaction mode hands the next transaction to another server
+ * session, and ours would leak into other clients'). pg_backend_pid() tells
+ * whether a pooler stands between (its BackendKeyData is its own). */
+#define SETTINGS_SQL(local)                                                   \
+    "SELECT pg_backend_pid(), set_config('statement_timeout', $1, " local "),"  \
+    " set_config('DateStyle', 'ISO', " local "),"                               \
+    " set_config('IntervalStyle', 'postgres', " local "),"                      \
+    " set_config('client_encoding', 'UTF8', " local ")"
+static const char *const settings_sql[2] = {SETTINGS_SQL("false"), SETTINGS_SQL("true")};
 
 /* The request's settings and role, local to its transaction
  * (ar_request_info): four texts, for with or without a role to become and
@@ -227,6 +235,11 @@ static void cancel_running(PGconn *conn)
 struct ar_conn_state {
     apr_pool_t *pool;         /* the names and the map; cleared with the map */
     int backend_pid;          /* the server session this state describes */
+    ar_prepare_mode mode;     /* AutoRestPreparedStatements */
+    int pooled;               /* a pooler stands between: 1; not: 0; unknown: -1 */
+    int names_in_tx;          /* names were made inside this explicit transaction
+                               * on a session not ours to keep: ar_db_end
+                               * deallocates them */
     long timeout_ms;          /* statement_timeout in force; -1: unknown */
     int session_ready;        /* DateStyle, IntervalStyle, client_encoding set */
     apr_hash_t *prepared;     /* SQL text -> statement name */
@@ -245,7 +258,29 @@ ar_conn_state *ar_conn_state_create(apr_pool_t *parent)
     apr_pool_create(&st->pool, parent);
     st->prepared = apr_hash_make(st->pool);
     st->timeout_ms = -1;
+    st->pooled = -1;
     return st;
+}
+
+void ar_conn_state_set_mode(ar_conn_state *st, ar_prepare_mode mode)
+{
+    st->mode = mode;
+}
+
+/* Whether what this session holds outlives the request: statements kept
+ * prepared by name, settings kept. Not behind a pooler in transaction mode,
+ * and not before Auto has looked. */
+static int session_kept(const ar_conn_state *st)
+{
+    return st && (st->mode == AR_PREPARE_ON || (st->mode == AR_PREPARE_AUTO && st->pooled == 0));
+}
+
+/* Auto's look, from pg_backend_pid() as the server says it: a pooler's
+ * BackendKeyData carries its own key, never the server's pid. */
+static void pooler_seen(ar_conn_state *st, PGconn *conn, const char *server_pid)
+{
+    if (st && st->pooled < 0 && server_pid)
+        st->pooled = atoi(server_pid) != PQbackendPID(conn);
 }
 
 void ar_conn_state_stats(const ar_conn_state *st, ar_db_stats *out)
@@ -260,12 +295,19 @@ static void settings_unknown(ar_conn_state *st)
     st->timeout_ms = -1;
 }
 
-static void state_forget(ar_conn_state *st)
+/* No statement is prepared by name on the session any more. */
+static void names_forget(ar_conn_state *st)
 {
     apr_pool_clear(st->pool);
     st->prepared = apr_hash_make(st->pool);
-    settings_unknown(st);
     st->unrecorded = 0;
+    st->names_in_tx = 0;
+}
+
+static void state_forget(ar_conn_state *st)
+{
+    names_forget(st);
+    settings_unknown(st);
 }
 
 /* A new session (reconnected, or a new connection where an old one was):
@@ -296,16 +338,24 @@ typedef struct {
 } step;
 
 /* Send one statement: executed by name when prepared on this connection
- * before, prepared under a fresh name first otherwise. */
+ * before, prepared under a fresh name first otherwise. Where the session is
+ * not ours to keep, names live only as long as an explicit transaction
+ * (in_tx: the pooler keeps one server session for it), and a statement
+ * outside one goes unnamed. */
 static int send_statement(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const ar_sql *sql,
-                          apr_array_header_t *steps)
+                          int in_tx, apr_array_header_t *steps)
 {
     const char *const *values = (const char *const *)sql->params->elts;
     const char *name;
 
-    if (!st)
+    if (!st || (!session_kept(st) && !in_tx)) {
+        if (st)
+            st->stats.prepared++; /* parsed and planned, for this once */
         return PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL, values, NULL,
                                  NULL, 0);
+    }
+    if (!session_kept(st))
+        st->names_in_tx = 1;
     name = apr_hash_get(st->prepared, sql->text, APR_HASH_KEY_STRING);
     if (name)
         st->stats.reused++;
@@ -342,13 +392,13 @@ static ar_error *read_scalar(apr_pool_t *p, PGconn *conn, ar_error *err, const c
 
 /* A statement without values, prepared like any other. */
 static int send_plain(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const char *text,
-                      step_kind kind, apr_array_header_t *steps)
+                      int in_tx, step_kind kind, apr_array_header_t *steps)
 {
     ar_sql sql;
 
     sql.text = text;
     sql.params = apr_array_make(p, 1, sizeof(const char *));
-    if (!send_statement(p, conn, st, &sql, steps))
+    if (!send_statement(p, conn, st, &sql, in_tx, steps))
         return 0;
     ((step *)apr_array_push(steps))->kind = kind;
     return 1;
@@ -386,6 +436,10 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     ar_error *err = NULL;
     PGresult *res;
     int stopped = 0, i;
+    /* what of the session outlives this request, decided before the
+     * first statement is sent (Auto may learn more from this pipeline) */
+    const int keep = session_kept(st), in_tx = q->begin || q->in_transaction;
+    const char *server_pid = NULL;
     /* the database's time: the pipeline's, less what the rows' callback
      * spent encoding and sending them */
     apr_time_t begun = apr_time_now(), in_rows = 0;
@@ -400,10 +454,8 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
         w->kind = STEP_WIPE;
         if (!PQsendQueryParams(conn, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0))
             goto send_failed;
-        apr_pool_clear(st->pool);
-        st->prepared = apr_hash_make(st->pool);
+        names_forget(st);
         st->wipe = 0;
-        st->unrecorded = 0;
     }
     if (q->begin) {
         ((step *)apr_array_push(steps))->kind = STEP_BEGIN;
@@ -412,40 +464,42 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     }
     /* The session settings our encoders rely on, and this request's
      * timeout, only when the session does not have them already. */
-    if (!st || !st->session_ready || st->timeout_ms != q->timeout_ms) {
+    if (!keep || !st->session_ready || st->timeout_ms != q->timeout_ms) {
         step *s = apr_array_push(steps);
         s->kind = STEP_SETTINGS;
         apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
-        if (!PQsendQueryParams(conn, settings_sql, 1, NULL, settings_params, NULL, NULL, 0))
+        if (!PQsendQueryParams(conn, settings_sql[!keep], 1, NULL, settings_params, NULL, NULL,
+                               0))
             goto send_failed;
     }
     if ((q->request || q->read_only) && !q->in_transaction) {
         ar_sql request;
         request_statement(p, q->request ? q->request : &no_request, q->read_only, &request);
-        if (!send_statement(p, conn, st, &request, steps))
+        if (!send_statement(p, conn, st, &request, in_tx, steps))
             goto send_failed;
         ((step *)apr_array_push(steps))->kind = STEP_REQUEST;
         if (q->request && q->request->pre_request
-            && !send_plain(p, conn, st, q->request->pre_request, STEP_PRE_REQUEST, steps))
+            && !send_plain(p, conn, st, q->request->pre_request, in_tx, STEP_PRE_REQUEST,
+                           steps))
             goto send_failed;
         /* what the pre-request asked is known before the first row, so a
          * response that streams still carries it */
         if (q->request && q->request->pre_request && q->request->response
-            && !send_plain(p, conn, st, response_sql, STEP_RESPONSE, steps))
+            && !send_plain(p, conn, st, response_sql, in_tx, STEP_RESPONSE, steps))
             goto send_failed;
     }
     for (i = 0; i < q->npre; i++) {
-        if (!send_statement(p, conn, st, &q->pre[i], steps))
+        if (!send_statement(p, conn, st, &q->pre[i], in_tx, steps))
             goto send_failed;
         ((step *)apr_array_push(steps))->kind = STEP_PRE;
         APR_ARRAY_IDX(steps, steps->nelts - 1, step).index = i;
         q->pre_values[i] = NULL;
     }
-    if (!send_statement(p, conn, st, q->sql, steps))
+    if (!send_statement(p, conn, st, q->sql, in_tx, steps))
         goto send_failed;
     ((step *)apr_array_push(steps))->kind = STEP_MAIN;
     if (q->request && q->request->response
-        && !send_plain(p, conn, st, response_sql, STEP_RESPONSE, steps))
+        && !send_plain(p, conn, st, response_sql, in_tx, STEP_RESPONSE, steps))
         goto send_failed;
     if (!PQpipelineSync(conn))
         goto send_failed;
@@ -461,6 +515,11 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
         }
         if (s->kind == STEP_RESPONSE) {
             err = read_response(p, conn, err, q->request->response);
+            continue;
+        }
+        if (s->kind == STEP_SETTINGS) {
+            err = read_scalar(p, conn, err, &server_pid);
+            pooler_seen(st, conn, server_pid);
             continue;
         }
         if (s->kind != STEP_MAIN) {
@@ -526,8 +585,8 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
          * an error the implicit transaction rolled the settings back, and
          * which Parse ran is unknown; names are never reused, so that is
          * safe to forget.) */
-        st->session_ready = 1;
-        st->timeout_ms = q->timeout_ms;
+        st->session_ready = keep;
+        st->timeout_ms = keep ? q->timeout_ms : -1;
         for (i = 0; i < steps->nelts; i++) {
             step *s = &APR_ARRAY_IDX(steps, i, step);
             if (s->kind == STEP_PREPARE)
@@ -582,11 +641,13 @@ ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, ar_db_query *q)
         && ar_db_usable(conn))
         err = stream_once(p, conn, q, &rows);
     /* A statement we thought prepared is gone (someone ran DEALLOCATE, or a
-     * pooler swapped sessions), or DDL changed what a prepared one returns
-     * ("cached plan must not change result type"): start this connection's
-     * state afresh. */
+     * pooler swapped sessions), a name we made is taken (a pooler's other
+     * client made it on this server session), or DDL changed what a prepared
+     * one returns ("cached plan must not change result type"): start this
+     * connection's state afresh. */
     else if (err && q->state && rows == 0
-             && (strcmp(err->code, "26000") == 0 || strcmp(err->code, "0A000") == 0)) {
+             && (strcmp(err->code, "26000") == 0 || strcmp(err->code, "0A000") == 0
+                 || strcmp(err->code, "42P05") == 0)) {
         state_forget(q->state);
         q->state->wipe = 1;
         err = stream_once(p, conn, q, &rows);
@@ -604,12 +665,29 @@ const char *ar_db_row_value(const ar_row *row, int col, int *len)
     return PQgetvalue(row->res, row->index, col);
 }
 
+/* How a transaction ends: [commit][names to deallocate]. The names made
+ * inside it, on a session a pooler gives another client afterwards, go in
+ * the same message: the pooler lets the session go only when the whole
+ * message is done. Before COMMIT, so that a failing COMMIT is the message's
+ * answer; after ROLLBACK, which an aborted transaction needs first. (Other
+ * names on that session were left by clients that can no longer use them.) */
+static const char *const end_sql[2][2] = {
+    {"ROLLBACK", "ROLLBACK; DEALLOCATE ALL"},
+    {"COMMIT", "DEALLOCATE ALL; COMMIT"},
+};
+
 ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
 {
     PGresult *res;
     ar_error *err = NULL;
     apr_time_t begun;
+    int names = 0;
 
+    if (st && st->names_in_tx) {
+        /* they go with the transaction (end_sql), or with the session */
+        names_forget(st);
+        names = 1;
+    }
     if (PQstatus(conn) != CONNECTION_OK)
         return result_error(p, conn, NULL);
     if (PQtransactionStatus(conn) == PQTRANS_IDLE)
@@ -622,7 +700,7 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
         commit = 0;
     }
     begun = apr_time_now();
-    res = PQexec(conn, commit ? "COMMIT" : "ROLLBACK");
+    res = PQexec(conn, end_sql[commit != 0][names]);
     if (st)
         st->stats.db_us += (apr_uint64_t)(apr_time_now() - begun);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && !err) {
@@ -655,6 +733,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
     if (begin) {
         char timeout[32];
         const char *values[1] = {timeout};
+        int keep;
 
         state_follow(st, conn);
         res = PQexec(conn, "BEGIN");
@@ -664,13 +743,16 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
         if (err)
             return err;
         apr_snprintf(timeout, sizeof(timeout), "%ld", timeout_ms);
-        res = PQexecParams(conn, settings_sql, 1, NULL, values, NULL, NULL, 0);
+        keep = session_kept(st);
+        res = PQexecParams(conn, settings_sql[!keep], 1, NULL, values, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
             err = result_error(p, conn, res);
+        else if (PQntuples(res) == 1)
+            pooler_seen(st, conn, PQgetvalue(res, 0, 0));
         PQclear(res);
         if (err)
             return err;
-        if (st) {
+        if (st && keep) {
             st->session_ready = 1;
             st->timeout_ms = timeout_ms;
         }

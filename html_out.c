@@ -345,6 +345,34 @@ static void put_cell(ar_out *o, ar_html_page *pg, const ar_row_format *f, int i,
 }
 
 /* One record: its columns down, then what may be done to it. */
+/* A form that sends one row's fields by method to the row's URL: the
+ * updatable columns (insertable ones with whole_row, for PUT), the row's
+ * values filled in; a button and a note beside it. */
+static void put_row_form(ar_out *o, ar_html_page *pg, const ar_row_format *f,
+                         const char *const *values, const char *class, const char *method,
+                         int whole_row, const char *button, const char *note)
+{
+    int i;
+
+    ar_out_puts(o, "<form class=\"");
+    ar_out_puts(o, class);
+    ar_out_puts(o, "\" method=\"post\" action=\"");
+    put_row_url(o, pg, values);
+    ar_out_puts(o, "\"><input type=\"hidden\" name=\"" AR_HTML_METHOD_FIELD "\" value=\"");
+    ar_out_puts(o, method);
+    ar_out_puts(o, "\">\n");
+    for (i = 0; i < f->ncols; i++) {
+        const ar_column *c = plain_column(&APR_ARRAY_IDX(pg->columns, i, ar_output_column));
+        if (c && (whole_row ? c->insertable : c->updatable))
+            put_input(o, c, values[i], 0);
+    }
+    ar_out_puts(o, "<button type=\"submit\">");
+    ar_out_puts(o, button);
+    ar_out_puts(o, "</button> <small>(");
+    ar_out_puts(o, note);
+    ar_out_puts(o, ")</small></form>\n");
+}
+
 static void put_record(ar_out *o, ar_html_page *pg, const ar_row_format *f,
                        const char *const *values, const int *lens)
 {
@@ -362,34 +390,14 @@ static void put_record(ar_out *o, ar_html_page *pg, const ar_row_format *f,
     ar_out_puts(o, "</tbody></table>\n");
     if (!pg->key_out)
         return;
-    if ((pg->methods & AR_METHOD_PATCH) && (pg->can & AR_CAN_UPDATE)) {
-        ar_out_puts(o, "<form class=\"edit\" method=\"post\" action=\"");
-        put_row_url(o, pg, values);
-        ar_out_puts(o, "\"><input type=\"hidden\" name=\"" AR_HTML_METHOD_FIELD
-                       "\" value=\"PATCH\">\n");
-        for (i = 0; i < f->ncols; i++) {
-            const ar_column *c = plain_column(&APR_ARRAY_IDX(pg->columns, i, ar_output_column));
-            if (c && c->updatable)
-                put_input(o, c, values[i], 0);
-        }
-        ar_out_puts(o, "<button type=\"submit\">Save</button> <small>(an empty field is left "
-                       "as it is)</small></form>\n");
-    }
-    if ((pg->methods & AR_METHOD_PUT) && (pg->can & AR_CAN_INSERT) && (pg->can & AR_CAN_UPDATE)) {
-        /* PUT replaces the whole row: every column the form can give, the
-         * key included (PUT's body repeats it) */
-        ar_out_puts(o, "<form class=\"replace\" method=\"post\" action=\"");
-        put_row_url(o, pg, values);
-        ar_out_puts(o, "\"><input type=\"hidden\" name=\"" AR_HTML_METHOD_FIELD
-                       "\" value=\"PUT\">\n");
-        for (i = 0; i < f->ncols; i++) {
-            const ar_column *c = plain_column(&APR_ARRAY_IDX(pg->columns, i, ar_output_column));
-            if (c && c->insertable)
-                put_input(o, c, values[i], 0);
-        }
-        ar_out_puts(o, "<button type=\"submit\">Replace</button> <small>(PUT: an empty field "
-                       "is NULL)</small></form>\n");
-    }
+    if ((pg->methods & AR_METHOD_PATCH) && (pg->can & AR_CAN_UPDATE))
+        put_row_form(o, pg, f, values, "edit", "PATCH", 0, "Save",
+                     "an empty field is left as it is");
+    /* PUT replaces the whole row: every column the form can give, the key
+     * included (PUT's body repeats it) */
+    if ((pg->methods & AR_METHOD_PUT) && (pg->can & AR_CAN_INSERT) && (pg->can & AR_CAN_UPDATE))
+        put_row_form(o, pg, f, values, "replace", "PUT", 1, "Replace",
+                     "PUT: an empty field is NULL");
     if ((pg->methods & AR_METHOD_DELETE) && (pg->can & AR_CAN_DELETE)) {
         ar_out_puts(o, "<form class=\"delete\" method=\"post\" action=\"");
         put_row_url(o, pg, values);

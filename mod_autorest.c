@@ -176,9 +176,10 @@ static ar_error *serve(context *cx, int write)
     }
     cx->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     cx->conn_state = connection_state(dbd);
+    ar_conn_state_set_mode(cx->conn_state, cx->s.prepared_statements);
     ar_conn_state_stats(cx->conn_state, &cx->db_before);
     if (cx->s.schema_notify)
-        ar_notify_watch(r, cx->conn);
+        ar_notify_watch(r, cx->conn, cx->s.notify_conninfo);
     if ((err = ar_cache_acquire(r, cx->conn, &cx->s, 0, &cx->schema)) != NULL)
         return err;
 

@@ -33,6 +33,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->aggregates = AR_UNSET;
     c->browsable = AR_UNSET;
     c->schema_notify = AR_UNSET;
+    c->prepared_statements = AR_UNSET;
     return c;
 }
 
@@ -51,6 +52,7 @@ static apr_hash_t *merge_sets(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
 void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    const dir_conf *from;
 
     c->location = add->location ? add->location : base->location;
     c->schemas = add->schemas ? add->schemas : base->schemas;
@@ -69,14 +71,10 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->restless_allow_many = add->restless_allow_many != AR_UNSET ? add->restless_allow_many
                                                                   : base->restless_allow_many;
     c->rpc = add->rpc != AR_UNSET ? add->rpc : base->rpc;
-    if (add->role_source != AR_UNSET) {
-        c->role_source = add->role_source;
-        c->role_arg = add->role_arg;
-    }
-    else {
-        c->role_source = base->role_source;
-        c->role_arg = base->role_arg;
-    }
+    /* a directive's two values come from the same block */
+    from = add->role_source != AR_UNSET ? add : base;
+    c->role_source = from->role_source;
+    c->role_arg = from->role_arg;
     c->role_map = add->role_map ? add->role_map : base->role_map;
     c->anon_role = add->anon_role ? add->anon_role : base->anon_role;
     c->claims_env = add->claims_env ? add->claims_env : base->claims_env;
@@ -90,7 +88,11 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->plan = add->plan != AR_UNSET ? add->plan : base->plan;
     c->aggregates = add->aggregates != AR_UNSET ? add->aggregates : base->aggregates;
     c->browsable = add->browsable != AR_UNSET ? add->browsable : base->browsable;
-    c->schema_notify = add->schema_notify != AR_UNSET ? add->schema_notify : base->schema_notify;
+    from = add->schema_notify != AR_UNSET ? add : base;
+    c->schema_notify = from->schema_notify;
+    c->notify_conninfo = from->notify_conninfo;
+    c->prepared_statements = add->prepared_statements != AR_UNSET ? add->prepared_statements
+                                                                  : base->prepared_statements;
     return c;
 }
 
@@ -214,17 +216,32 @@ static const char *set_schema_max_age(cmd_parms *cmd, void *cfg, const char *arg
     return set_int_seconds(cmd, arg, &((dir_conf *)cfg)->schema_max_age);
 }
 
+/* A directive that takes one of a few words, in any case. */
+typedef struct {
+    const char *word;
+    int value;
+} keyword;
+
+/* *slot = the value of arg's word in words (ended by a NULL word), else the
+ * refusal. */
+static const char *set_keyword(const char *arg, const keyword *words, int *slot,
+                               const char *refusal)
+{
+    for (; words->word; words++)
+        if (strcasecmp(arg, words->word) == 0) {
+            *slot = words->value;
+            return NULL;
+        }
+    return refusal;
+}
+
 static const char *set_dialect(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    dir_conf *c = cfg;
+    static const keyword dialects[] = {
+        {"postgrest", AR_DIALECT_POSTGREST}, {"restless", AR_DIALECT_RESTLESS}, {NULL, 0}};
 
-    if (strcasecmp(arg, "postgrest") == 0)
-        c->dialect = AR_DIALECT_POSTGREST;
-    else if (strcasecmp(arg, "restless") == 0)
-        c->dialect = AR_DIALECT_RESTLESS;
-    else
-        return "AutoRestDialect is postgrest or restless";
-    return NULL;
+    return set_keyword(arg, dialects, &((dir_conf *)cfg)->dialect,
+                       "AutoRestDialect is postgrest or restless");
 }
 
 static const char *set_cursor_secret(cmd_parms *cmd, void *cfg, const char *arg)
@@ -237,17 +254,49 @@ static const char *set_cursor_secret(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_rpc(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    dir_conf *c = cfg;
+    static const keyword modes[] = {
+        {"off", AR_RPC_OFF}, {"read", AR_RPC_READ}, {"all", AR_RPC_ALL}, {NULL, 0}};
 
-    if (strcasecmp(arg, "off") == 0)
-        c->rpc = AR_RPC_OFF;
-    else if (strcasecmp(arg, "read") == 0)
-        c->rpc = AR_RPC_READ;
-    else if (strcasecmp(arg, "all") == 0)
-        c->rpc = AR_RPC_ALL;
+    return set_keyword(arg, modes, &((dir_conf *)cfg)->rpc, "AutoRestRPC is off, read or all");
+}
+
+/* AutoRestSchemaNotify On | Off | "conninfo": the last for a listener that
+ * cannot share the pool's way in (a pooler in transaction mode between). */
+static const char *set_schema_notify(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    dir_conf *c = cfg;
+    PQconninfoOption *opts;
+    char *why = NULL;
+
+    c->notify_conninfo = NULL;
+    if (strcasecmp(arg, "on") == 0)
+        c->schema_notify = 1;
+    else if (strcasecmp(arg, "off") == 0)
+        c->schema_notify = 0;
+    else if (strchr(arg, '=') || strncmp(arg, "postgres", 8) == 0) {
+        opts = PQconninfoParse(arg, &why);
+        if (!opts) {
+            const char *msg = apr_psprintf(cmd->pool, "AutoRestSchemaNotify: %s",
+                                           why ? why : "not a connection string");
+            PQfreemem(why);
+            return msg;
+        }
+        PQconninfoFree(opts);
+        c->schema_notify = 1;
+        c->notify_conninfo = arg;
+    }
     else
-        return "AutoRestRPC is off, read or all";
+        return "AutoRestSchemaNotify is On, Off or a libpq connection string";
     return NULL;
+}
+
+static const char *set_prepared_statements(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    static const keyword modes[] = {
+        {"auto", AR_PREPARE_AUTO}, {"on", AR_PREPARE_ON}, {"off", AR_PREPARE_OFF}, {NULL, 0}};
+
+    return set_keyword(arg, modes, &((dir_conf *)cfg)->prepared_statements,
+                       "AutoRestPreparedStatements is auto, on or off");
 }
 
 /* AutoRestRole user | env NAME | fixed ROLE */
@@ -406,10 +455,16 @@ const command_rec ar_conf_cmds[] = {
                  (void *)APR_OFFSETOF(dir_conf, browsable), ACCESS_CONF,
                  "Off: no HTML pages for browsers (default On: a request whose Accept "
                  "lists text/html first gets the browsable API)"),
-    AP_INIT_FLAG("AutoRestSchemaNotify", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(dir_conf, schema_notify), ACCESS_CONF,
-                 "On: each child listens on channel autorest and reloads its schema "
-                 "snapshots when told (NOTIFY autorest, 'reload schema')"),
+    AP_INIT_TAKE1("AutoRestSchemaNotify", set_schema_notify, NULL, ACCESS_CONF,
+                  "On: each child listens on channel autorest and reloads its schema "
+                  "snapshots when told (NOTIFY autorest, 'reload schema'); a libpq "
+                  "connection string instead of On: the listener connects there (the "
+                  "primary itself, where the pool goes through pgbouncer)"),
+    AP_INIT_TAKE1("AutoRestPreparedStatements", set_prepared_statements, NULL, ACCESS_CONF,
+                  "off: the connections reach PostgreSQL through a pooler in transaction "
+                  "mode (pgbouncer before 1.21), so nothing is kept prepared between "
+                  "requests; on: statements are kept prepared per connection; auto "
+                  "(default): on unless a pooler is found"),
     AP_INIT_FLAG("AutoRestPlan", ap_set_flag_slot, (void *)APR_OFFSETOF(dir_conf, plan),
                  ACCESS_CONF, "On: Accept: application/vnd.pgrst.plan[+json] answers a read "
                  "with PostgreSQL's EXPLAIN of its statement (default Off)"),
@@ -470,6 +525,10 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->aggregates = c->aggregates == 1;
     s->browsable = c->browsable != 0; /* on unless turned off */
     s->schema_notify = c->schema_notify == 1;
+    s->notify_conninfo = s->schema_notify ? c->notify_conninfo : NULL;
+    s->prepared_statements = c->prepared_statements != AR_UNSET
+                                 ? (ar_prepare_mode)c->prepared_statements
+                                 : AR_PREPARE_AUTO;
     s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
     s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
     s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;

@@ -85,6 +85,8 @@ typedef struct {
     int aggregates;                /* AR_UNSET: unset */
     int browsable;                 /* AR_UNSET: unset */
     int schema_notify;             /* AR_UNSET: unset */
+    const char *notify_conninfo;   /* the listener's own; NULL: a pooled one's */
+    int prepared_statements;       /* ar_prepare_mode; AR_UNSET: unset */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -143,6 +145,8 @@ typedef struct {
     int aggregates;                /* AutoRestAggregates: select= may aggregate */
     int browsable;                 /* AutoRestBrowsable: text/html pages for browsers */
     int schema_notify;             /* AutoRestSchemaNotify: reload on NOTIFY autorest */
+    const char *notify_conninfo;   /* ... heard there; NULL: where the pool connects */
+    ar_prepare_mode prepared_statements; /* AutoRestPreparedStatements */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -335,7 +339,7 @@ void ar_status_snapshot_loaded(void);
  * listener of r's server's database started, once (conn: a pooled one). */
 apr_uint32_t ar_notify_count(void);
 void ar_notify_child_init(apr_pool_t *pchild);
-void ar_notify_watch(request_rec *r, PGconn *conn);
+void ar_notify_watch(request_rec *r, PGconn *conn, const char *conninfo);
 /* The handler is done with cx: its notes for the access log, and its
  * figures for the child's counters (added once the response is out). */
 void ar_status_request_done(context *cx);

@@ -3,7 +3,9 @@
  *
  * A thread per child and per database listens on channel "autorest" on a
  * connection of its own, made with the options of a pooled one (libpq's
- * PQconninfo), so it takes nothing from mod_dbd's pool. `NOTIFY autorest,
+ * PQconninfo), so it takes nothing from mod_dbd's pool, or with the
+ * directive's own connection string where the pool reaches PostgreSQL
+ * through a pooler in transaction mode, which cannot keep a LISTEN. `NOTIFY autorest,
  * 'reload schema'` (or an empty payload) counts a notice; the schema cache
  * compares its snapshots against that count, one atomic read per request,
  * and reflects again when a notice came after a snapshot began. The thread
@@ -12,6 +14,7 @@
  * notice: one may have come while it was down.
  */
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <httpd.h>
@@ -71,11 +74,23 @@ static PGconn *listen_on(listener *l)
         PQfinish(conn);
         return NULL;
     }
+    /* A pooler in transaction mode accepts the LISTEN and then hands the
+     * server session to others: the notices go astray without an error.
+     * Its BackendKeyData is its own, so the pids differ: say so. */
+    res = PQexec(conn, "SELECT pg_backend_pid()");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        && atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(conn))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->server,
+                     "mod_autorest: the schema listener reaches PostgreSQL through a "
+                     "pooler, where notices may not arrive: give AutoRestSchemaNotify the "
+                     "server's own connection string");
+    PQclear(res);
     res = PQexec(conn, "LISTEN " CHANNEL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->server,
                      "mod_autorest: LISTEN " CHANNEL " failed (a pooler in transaction "
-                     "mode cannot keep it: set AutoRestSchemaNotify Off there): %s",
+                     "mode cannot keep it: give AutoRestSchemaNotify the server's own "
+                     "connection string): %s",
                      PQerrorMessage(conn));
         PQclear(res);
         PQfinish(conn);
@@ -149,10 +164,12 @@ void ar_notify_child_init(apr_pool_t *pchild)
     apr_pool_pre_cleanup_register(pchild, NULL, stop_listeners);
 }
 
-/* conn's options, as PQconnectdbParams takes them, into l. */
-static void options_of(PGconn *conn, listener *l)
+/* The listener's options, as PQconnectdbParams takes them, into l: those of
+ * conninfo (AutoRestSchemaNotify "..."; checked when the configuration was
+ * read), else those conn was made with. */
+static void options_of(PGconn *conn, const char *conninfo, listener *l)
 {
-    PQconninfoOption *opts = PQconninfo(conn), *o;
+    PQconninfoOption *opts = conninfo ? PQconninfoParse(conninfo, NULL) : PQconninfo(conn), *o;
     int n = 0, i = 0;
     const char *text = "";
 
@@ -181,7 +198,7 @@ static void options_of(PGconn *conn, listener *l)
     PQconninfoFree(opts);
 }
 
-void ar_notify_watch(request_rec *r, PGconn *conn)
+void ar_notify_watch(request_rec *r, PGconn *conn, const char *conninfo)
 {
     apr_uint32_t i, n = apr_atomic_read32(&nwatched);
     listener *l;
@@ -199,7 +216,7 @@ void ar_notify_watch(request_rec *r, PGconn *conn)
         return;
     }
     l = &listeners[apr_atomic_read32(&nlisteners)];
-    options_of(conn, l);
+    options_of(conn, conninfo, l);
     l->server = r->server;
     /* servers on one database share its listener */
     for (i = 0; i < apr_atomic_read32(&nlisteners); i++)

@@ -619,6 +619,8 @@ void ar_resp_finish_streaming(response *resp, const ar_error *err)
 void ar_resp_init(response *resp, request_rec *r, const settings *s,
                   const ar_read_request *req, const ar_read_plan *plan)
 {
+    ar_request_state *state = ar_request_state_get(r);
+
     resp->r = r;
     resp->s = s;
     resp->req = req;
@@ -627,8 +629,8 @@ void ar_resp_init(response *resp, request_rec *r, const settings *s,
     resp->values = apr_palloc(r->pool, sizeof(char *) * (plan->columns->nelts + 1));
     resp->lens = apr_palloc(r->pool, sizeof(int) * (plan->columns->nelts + 1));
     resp->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    resp->outcome = ar_request_state_get(r)->outcome;
-    resp->rows_sent = &ar_request_state_get(r)->rows;
+    resp->outcome = state->outcome;
+    resp->rows_sent = &state->rows;
     resp->counts = apr_pcalloc(r->pool, sizeof(char *) * MAX_PRE_STATEMENTS);
     resp->last_key = apr_pcalloc(r->pool, sizeof(char *) * (plan->order->nelts + 1));
     resp->last_key_cap = apr_pcalloc(r->pool, sizeof(apr_size_t) * (plan->order->nelts + 1));

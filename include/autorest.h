@@ -871,6 +871,15 @@ typedef int (*ar_row_fn)(void *ctx, const ar_row *row);
  * one per connection (in the connection's pool); one thread uses it at a time. */
 typedef struct ar_conn_state ar_conn_state;
 ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
+/* Whether the session outlives a request (AutoRestPreparedStatements):
+ * behind a pooler in transaction mode (pgbouncer before 1.21) each
+ * transaction may reach another server session, so statements are not
+ * kept prepared by name (only within an explicit transaction, deallocated
+ * at its end) and the settings are sent with every request, local to its
+ * transaction. Auto: kept once the first request found no pooler between
+ * (the server's pg_backend_pid() is the connection's BackendKeyData pid). */
+typedef enum { AR_PREPARE_AUTO, AR_PREPARE_ON, AR_PREPARE_OFF } ar_prepare_mode;
+void ar_conn_state_set_mode(ar_conn_state *st, ar_prepare_mode mode);
 /* What one connection's statements have cost since it was made (for
  * mod_status and the access log): statements prepared and run, run again
  * by name, and microseconds waiting on PostgreSQL (not encoding rows). */

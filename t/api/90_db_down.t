@@ -14,7 +14,10 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use POSIX ();
 
-my ($bin, $data, $host, $port) = @ENV{qw(AR_PGBIN AR_PGDATA AR_PGHOST AR_PGPORT)};
+# the server itself (behind pgbouncer in the pooled run: the module then meets
+# the pooler's errors, not libpq's)
+my ($bin, $data) = @ENV{qw(AR_PGBIN AR_PGDATA)};
+my ($host, $port) = pg_server();
 unless ($bin && -x "$bin/pg_ctl" && $data && -d $data && $host && $port) {
     plan skip_all => 'needs AR_PGBIN, AR_PGDATA, AR_PGHOST and AR_PGPORT of the test cluster';
 }

@@ -23,7 +23,7 @@ use File::Basename ();
 
 our @EXPORT = qw(req body_of decode_body json_text tag_json tag_text diff_json
     psql psql_json check_error leak_free leaks top_keys links query_of
-    api_base ct_ok matches_sql enc qenc log_mark log_since whoami one_child);
+    api_base ct_ok matches_sql enc qenc log_mark log_since whoami one_child pg_server);
 
 my $JSON = JSON::PP->new->utf8->allow_bignum->allow_nonref;
 
@@ -179,6 +179,14 @@ sub diff_json {
     return $out;
 }
 
+# pg_server(): the PostgreSQL server's socket directory and port. AR_PGHOST and
+# AR_PGPORT are what the module connects to; a run through a pooler (pgbouncer)
+# names the server behind it in AR_PGSERVER_HOST and AR_PGSERVER_PORT.
+sub pg_server {
+    return ($ENV{AR_PGSERVER_HOST} // $ENV{AR_PGHOST} // '',
+            $ENV{AR_PGSERVER_PORT} // $ENV{AR_PGPORT} // '');
+}
+
 # psql(SQL): the unaligned, tuples-only output of SQL run as postgres on the test db.
 sub psql {
     my ($sql) = @_;
@@ -189,8 +197,11 @@ sub psql {
     $ENV{PGCLIENTENCODING} = 'UTF8';
     $ENV{PGOPTIONS} = '-c client_min_messages=warning';    # no NOTICEs in the test output
     my $bin = ($ENV{AR_PGBIN} && -x "$ENV{AR_PGBIN}/psql") ? "$ENV{AR_PGBIN}/psql" : 'psql';
-    my @cmd = ($bin, qw(-X -A -t -q -v ON_ERROR_STOP=1), '-h', $ENV{AR_PGHOST} // '',
-               '-p', $ENV{AR_PGPORT} // '', '-U', 'postgres', '-d', 'autorest_test', '-c', $sql);
+    # the server itself, also where the module reaches it through a pooler:
+    # a reference query's temporary objects must not outlive its session
+    my ($host, $port) = pg_server();
+    my @cmd = ($bin, qw(-X -A -t -q -v ON_ERROR_STOP=1), '-h', $host, '-p', $port,
+               '-U', 'postgres', '-d', 'autorest_test', '-c', $sql);
     open(my $fh, '-|', @cmd) or die "cannot run psql: $!";
     my $out = do { local $/; <$fh> };
     close $fh;

@@ -39,7 +39,9 @@ ok $? "the error log says mod_dbd is needed"
 # 2. Bad directive values are refused at configuration time.
 base=("LoadModule dbd_module $mods/mod_dbd.so" "LoadModule autorest_module $AR_MODULE")
 for bad in "AutoRestMaxRows -1" "AutoRestMaxRows many" "AutoRestTimeout 1.5" \
-           "AutoRestHide public.people" "AutoRestExclude people" "AutoRestSchemaMaxAge x"; do
+           "AutoRestHide public.people" "AutoRestExclude people" "AutoRestSchemaMaxAge x" \
+           "AutoRestPreparedStatements sometimes" "AutoRestSchemaNotify maybe" \
+           "AutoRestSchemaNotify 'host=x nosuchoption=1'"; do
     conf bad event "${base[@]}" "<Location /api>" "SetHandler autorest" "$bad" "</Location>"
     out=$(/usr/sbin/apache2 -t -f "$dir/bad.conf" 2>&1)
     rc=$?
