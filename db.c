@@ -12,6 +12,7 @@
  * statement in single-row mode, then Sync. Both run in the pipeline's
  * implicit transaction, so the timeout covers exactly this request.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,8 +196,40 @@ static ar_error *result_error(apr_pool_t *p, PGconn *conn, const PGresult *res)
     return e;
 }
 
+/* Whether the server said goodbye to this idle connection while it sat in
+ * the pool (a restart or an administrator's terminate: FATAL, then the
+ * socket closes). Nothing else comes unasked to a pooled connection, which
+ * listens to no channel, so the usual answer costs one poll(). */
+static int goodbye_waiting(PGconn *conn)
+{
+    struct pollfd pfd;
+    int i;
+
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        return 0;
+    pfd.fd = PQsocket(conn);
+    pfd.events = POLLIN;
+    /* the FATAL, then the end of the stream: at most two reads to see both */
+    for (i = 0; i < 2; i++) {
+        pfd.revents = 0;
+        if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0)
+            return 0;
+        if (!PQconsumeInput(conn))
+            return 1;
+        while (!PQisBusy(conn)) {
+            PGresult *res = PQgetResult(conn);
+            if (!res)
+                break;
+            PQclear(res);
+        }
+    }
+    return PQstatus(conn) != CONNECTION_OK;
+}
+
 int ar_db_usable(PGconn *conn)
 {
+    if (PQstatus(conn) == CONNECTION_OK && goodbye_waiting(conn))
+        PQreset(conn);
     if (PQstatus(conn) != CONNECTION_OK)
         PQreset(conn);
     return PQstatus(conn) == CONNECTION_OK;
@@ -728,7 +761,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
     PGresult *res;
     ar_error *err = NULL;
 
-    if (PQstatus(conn) != CONNECTION_OK && (!begin || !ar_db_usable(conn)))
+    if (begin ? !ar_db_usable(conn) : PQstatus(conn) != CONNECTION_OK)
         return result_error(p, conn, NULL);
     if (begin) {
         char timeout[32];

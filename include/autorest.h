@@ -987,7 +987,9 @@ void ar_db_row_values(const ar_row *row, int ncols, const char **values,
                       int *lens);
 /* One value of the row; NULL for SQL NULL (or past the last column). */
 const char *ar_db_row_value(const ar_row *row, int col, int *len);
-/* Reset a connection that the server dropped; non-zero when usable. */
+/* Reset a connection that the server dropped, or that it said goodbye to
+ * while it sat idle in the pool (so that a write is not what finds out);
+ * non-zero when usable. */
 int ar_db_usable(struct pg_conn *conn);
 
 #include "ar_call.h"

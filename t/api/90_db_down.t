@@ -21,7 +21,7 @@ my ($host, $port) = pg_server();
 unless ($bin && -x "$bin/pg_ctl" && $data && -d $data && $host && $port) {
     plan skip_all => 'needs AR_PGBIN, AR_PGDATA, AR_PGHOST and AR_PGPORT of the test cluster';
 }
-plan tests => 16;
+plan tests => 19;
 
 # run a command with its output sent to t/logs (not into the TAP stream); its exit status
 sub run_quiet {
@@ -94,3 +94,17 @@ is(scalar @odd, 0, 'back: 20 more requests: anything not 200 is a 503 AR501')
     or diag('statuses: ' . join(' ', map { $_->code } @after));
 is(join(' ', map { $_->code } @after[-5 .. -1]), '200 200 200 200 200', 'back: the last 5 of them are 200');
 is(req(GET => '/api/')->code, 200, 'back: the index is 200');
+
+# --- restarted while httpd is idle: the pooled connections are stale, and the
+# server said goodbye to each (FATAL, then the socket closed). A write is never
+# tried twice (it may have committed), so the module must find that out before it
+# sends one: the first requests after the restart are writes, and none fails.
+my @warm_w = map { req(GET => '/w/bulk?limit=1')->code } 1 .. 8;
+is("@warm_w", join(' ', ('200') x 8), 'before an idle restart: the /w pools are in use');
+is(run_quiet(@STOP) + run_quiet(@START), 0, 'pg_ctl stop and start, no request between');
+my @posts = map {
+    req(POST => '/w/bulk', 'Content-Type' => 'application/json',
+        Content => '{"id":' . (90900 + $_) . ',"name":"after the restart"}')->code
+} 1 .. 8;
+is("@posts", join(' ', ('201') x 8), 'after it: eight POSTs, each 201 the first time');
+psql('DELETE FROM writes.bulk WHERE id BETWEEN 90901 AND 90908');
