@@ -462,7 +462,7 @@ const command_rec ar_conf_cmds[] = {
                   "primary itself, where the pool goes through pgbouncer)"),
     AP_INIT_TAKE1("AutoRestPreparedStatements", set_prepared_statements, NULL, ACCESS_CONF,
                   "off: the connections reach PostgreSQL through a pooler in transaction "
-                  "mode (pgbouncer before 1.21), so nothing is kept prepared between "
+                  "mode (pgbouncer), so nothing is kept prepared between "
                   "requests; on: statements are kept prepared per connection; auto "
                   "(default): on unless a pooler is found"),
     AP_INIT_FLAG("AutoRestPlan", ap_set_flag_slot, (void *)APR_OFFSETOF(dir_conf, plan),

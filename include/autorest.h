@@ -872,7 +872,7 @@ typedef int (*ar_row_fn)(void *ctx, const ar_row *row);
 typedef struct ar_conn_state ar_conn_state;
 ar_conn_state *ar_conn_state_create(apr_pool_t *connection_pool);
 /* Whether the session outlives a request (AutoRestPreparedStatements):
- * behind a pooler in transaction mode (pgbouncer before 1.21) each
+ * behind a pooler in transaction mode (pgbouncer 1.18, Debian 12's) each
  * transaction may reach another server session, so statements are not
  * kept prepared by name (only within an explicit transaction, deallocated
  * at its end) and the settings are sent with every request, local to its
