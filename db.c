@@ -27,28 +27,40 @@
  * pooler in transaction mode hands the next transaction to another server
  * session, and ours would leak into other clients'). pg_backend_pid() tells
  * whether a pooler stands between (its BackendKeyData is its own). */
-#define SETTINGS_SQL(local)                                                   \
-    "SELECT pg_backend_pid(), set_config('statement_timeout', $1, " local "),"  \
+#define SETTINGS_COLUMNS(timeout, local)                                      \
+    "pg_backend_pid(), set_config('statement_timeout', " timeout ", " local "),"  \
     " set_config('DateStyle', 'ISO', " local "),"                               \
     " set_config('IntervalStyle', 'postgres', " local "),"                      \
     " set_config('client_encoding', 'UTF8', " local ")"
-static const char *const settings_sql[2] = {SETTINGS_SQL("false"), SETTINGS_SQL("true")};
+static const char *const settings_sql[2] = {"SELECT " SETTINGS_COLUMNS("$1", "false"),
+                                             "SELECT " SETTINGS_COLUMNS("$1", "true")};
 
 /* The request's settings and role, local to its transaction
  * (ar_request_info): four texts, for with or without a role to become and
  * with or without READ ONLY (a GET of a function). set_config('role') is
  * SET LOCAL ROLE; it comes after the settings, so a role that cannot be
  * used fails this statement alone (see request_step_error). */
-#define REQUEST_SQL                                                                    \
-    "SELECT set_config('request.method', $1, true), set_config('request.path', $2, true)," \
+#define REQUEST_COLUMNS                                                                \
+    "set_config('request.method', $1, true), set_config('request.path', $2, true),"        \
     " set_config('request.headers', $3, true), set_config('request.cookies', $4, true),"  \
     " set_config('request.jwt.claims', $5, true), set_config('request.user', $6, true),"  \
     " set_config('request.auth_type', $7, true)"
+#define REQUEST_SQL "SELECT " REQUEST_COLUMNS
 #define REQUEST_ROLE_SQL ", set_config('role', $8, true)"
 #define REQUEST_READ_ONLY_SQL ", set_config('transaction_read_only', 'on', true)"
 static const char *const request_sql[2][2] = {
     {REQUEST_SQL, REQUEST_SQL REQUEST_READ_ONLY_SQL},
     {REQUEST_SQL REQUEST_ROLE_SQL, REQUEST_SQL REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL},
+};
+/* Where the settings go with every request (a session not ours to keep),
+ * they ride in the request's statement, one parse and plan fewer; the
+ * timeout is the last value ($8, or $9 after the role). */
+#define SETTINGS_REQUEST_SQL(timeout) \
+    "SELECT " SETTINGS_COLUMNS(timeout, "true") ", " REQUEST_COLUMNS
+static const char *const settings_request_sql[2][2] = {
+    {SETTINGS_REQUEST_SQL("$8"), SETTINGS_REQUEST_SQL("$8") REQUEST_READ_ONLY_SQL},
+    {SETTINGS_REQUEST_SQL("$9") REQUEST_ROLE_SQL,
+     SETTINGS_REQUEST_SQL("$9") REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL},
 };
 
 /* What functions asked of the response so far (see ar_response_settings). */
@@ -56,11 +68,13 @@ static const char response_sql[] =
     "SELECT nullif(current_setting('response.headers', true), ''),"
     " nullif(current_setting('response.status', true), '')";
 
-/* The statement that tells the database of the request, with its values. */
+/* The statement that tells the database of the request, with its values;
+ * with timeout, the session settings too (settings_request_sql). */
 static void request_statement(apr_pool_t *p, const ar_request_info *request, int read_only,
-                              ar_sql *out)
+                              const char *timeout, ar_sql *out)
 {
-    out->text = request_sql[request->role != NULL][read_only != 0];
+    out->text = (timeout ? settings_request_sql : request_sql)[request->role != NULL]
+                                                               [read_only != 0];
     out->params = apr_array_make(p, 8, sizeof(const char *));
     APR_ARRAY_PUSH(out->params, const char *) = request->method ? request->method : "";
     APR_ARRAY_PUSH(out->params, const char *) = request->path ? request->path : "";
@@ -71,6 +85,8 @@ static void request_statement(apr_pool_t *p, const ar_request_info *request, int
     APR_ARRAY_PUSH(out->params, const char *) = request->auth_type ? request->auth_type : "";
     if (request->role)
         APR_ARRAY_PUSH(out->params, const char *) = request->role;
+    if (timeout)
+        APR_ARRAY_PUSH(out->params, const char *) = timeout;
 }
 
 /* The request statement failed: with a role to become, that is the role
@@ -359,7 +375,8 @@ static const ar_request_info no_request;
 
 /* What each result in the pipeline answers, in the order they come. */
 typedef enum {
-    STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_REQUEST, STEP_PRE_REQUEST,
+    STEP_SETTINGS, STEP_WIPE, STEP_BEGIN, STEP_PREPARE, STEP_REQUEST, STEP_SETTINGS_REQUEST,
+    STEP_PRE_REQUEST,
     STEP_RESPONSE, STEP_PRE, STEP_MAIN
 } step_kind;
 
@@ -472,6 +489,9 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     /* what of the session outlives this request, decided before the
      * first statement is sent (Auto may learn more from this pipeline) */
     const int keep = session_kept(st), in_tx = q->begin || q->in_transaction;
+    /* the request's statement, and whether the settings ride in it */
+    const int requesting = (q->request || q->read_only) && !q->in_transaction;
+    const int merged = requesting && !keep;
     const char *server_pid = NULL;
     /* the database's time: the pipeline's, less what the rows' callback
      * spent encoding and sending them */
@@ -496,21 +516,23 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
             goto send_failed;
     }
     /* The session settings our encoders rely on, and this request's
-     * timeout, only when the session does not have them already. */
-    if (!keep || !st->session_ready || st->timeout_ms != q->timeout_ms) {
-        step *s = apr_array_push(steps);
-        s->kind = STEP_SETTINGS;
-        apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
+     * timeout, only when the session does not have them already: kept in
+     * it, or local to the transaction an earlier pipeline began. */
+    apr_snprintf(timeout, sizeof(timeout), "%ld", q->timeout_ms);
+    if (keep ? !st->session_ready || st->timeout_ms != q->timeout_ms
+             : !q->in_transaction && !merged) {
+        ((step *)apr_array_push(steps))->kind = STEP_SETTINGS;
         if (!PQsendQueryParams(conn, settings_sql[!keep], 1, NULL, settings_params, NULL, NULL,
                                0))
             goto send_failed;
     }
-    if ((q->request || q->read_only) && !q->in_transaction) {
+    if (requesting) {
         ar_sql request;
-        request_statement(p, q->request ? q->request : &no_request, q->read_only, &request);
+        request_statement(p, q->request ? q->request : &no_request, q->read_only,
+                          merged ? timeout : NULL, &request);
         if (!send_statement(p, conn, st, &request, in_tx, steps))
             goto send_failed;
-        ((step *)apr_array_push(steps))->kind = STEP_REQUEST;
+        ((step *)apr_array_push(steps))->kind = merged ? STEP_SETTINGS_REQUEST : STEP_REQUEST;
         if (q->request && q->request->pre_request
             && !send_plain(p, conn, st, q->request->pre_request, in_tx, STEP_PRE_REQUEST,
                            steps))
@@ -540,8 +562,10 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     for (i = 0; i < steps->nelts && PQstatus(conn) == CONNECTION_OK; i++) {
         step *s = &APR_ARRAY_IDX(steps, i, step);
 
-        if (s->kind == STEP_REQUEST && !err) {
-            err = read_scalar(p, conn, err, NULL);
+        if ((s->kind == STEP_REQUEST || s->kind == STEP_SETTINGS_REQUEST) && !err) {
+            err = read_scalar(p, conn, err,
+                              s->kind == STEP_SETTINGS_REQUEST ? &server_pid : NULL);
+            pooler_seen(st, conn, server_pid);
             if (err)
                 err = request_step_error(p, q->request ? q->request : &no_request, err);
             continue;
@@ -791,7 +815,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
         }
         if (request) {
             ar_sql sql;
-            request_statement(p, request, 0, &sql);
+            request_statement(p, request, 0, NULL, &sql);
             res = PQexecParams(conn, sql.text, sql.params->nelts, NULL,
                                (const char *const *)sql.params->elts, NULL, NULL, 0);
             if (PQresultStatus(res) != PGRES_TUPLES_OK)
