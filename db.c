@@ -27,11 +27,12 @@
  * pooler in transaction mode hands the next transaction to another server
  * session, and ours would leak into other clients'). pg_backend_pid() tells
  * whether a pooler stands between (its BackendKeyData is its own). */
-#define SETTINGS_COLUMNS(timeout, local)                                      \
-    "pg_backend_pid(), set_config('statement_timeout', " timeout ", " local "),"  \
+#define SETTINGS_VALUES(timeout, local)                                       \
+    "set_config('statement_timeout', " timeout ", " local "),"                  \
     " set_config('DateStyle', 'ISO', " local "),"                               \
     " set_config('IntervalStyle', 'postgres', " local "),"                      \
     " set_config('client_encoding', 'UTF8', " local ")"
+#define SETTINGS_COLUMNS(timeout, local) "pg_backend_pid(), " SETTINGS_VALUES(timeout, local)
 static const char *const settings_sql[2] = {"SELECT " SETTINGS_COLUMNS("$1", "false"),
                                              "SELECT " SETTINGS_COLUMNS("$1", "true")};
 
@@ -39,28 +40,38 @@ static const char *const settings_sql[2] = {"SELECT " SETTINGS_COLUMNS("$1", "fa
  * (ar_request_info): four texts, for with or without a role to become and
  * with or without READ ONLY (a GET of a function). set_config('role') is
  * SET LOCAL ROLE; it comes after the settings, so a role that cannot be
- * used fails this statement alone (see request_step_error). */
+ * used fails this statement alone (see request_step_error). The values are
+ * the arguments of one num_nulls(...): a function's arguments are all
+ * evaluated, in order, and the answer is one integer instead of the
+ * settings' values echoed back (the headers' JSON among them), which the
+ * server sent and libpq took apart on every request. (Not ROW(...) IS NULL:
+ * the planner rewrites that into field IS NULL AND ..., which stops at the
+ * first field.) */
 #define REQUEST_COLUMNS                                                                \
     "set_config('request.method', $1, true), set_config('request.path', $2, true),"        \
     " set_config('request.headers', $3, true), set_config('request.cookies', $4, true),"  \
     " set_config('request.jwt.claims', $5, true), set_config('request.user', $6, true),"  \
     " set_config('request.auth_type', $7, true)"
-#define REQUEST_SQL "SELECT " REQUEST_COLUMNS
+#define REQUEST_SQL "SELECT num_nulls(" REQUEST_COLUMNS
 #define REQUEST_ROLE_SQL ", set_config('role', $8, true)"
 #define REQUEST_READ_ONLY_SQL ", set_config('transaction_read_only', 'on', true)"
+#define REQUEST_END ")"
 static const char *const request_sql[2][2] = {
-    {REQUEST_SQL, REQUEST_SQL REQUEST_READ_ONLY_SQL},
-    {REQUEST_SQL REQUEST_ROLE_SQL, REQUEST_SQL REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL},
+    {REQUEST_SQL REQUEST_END, REQUEST_SQL REQUEST_READ_ONLY_SQL REQUEST_END},
+    {REQUEST_SQL REQUEST_ROLE_SQL REQUEST_END,
+     REQUEST_SQL REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL REQUEST_END},
 };
 /* Where the settings go with every request (a session not ours to keep),
  * they ride in the request's statement, one parse and plan fewer; the
- * timeout is the last value ($8, or $9 after the role). */
+ * timeout is the last value ($8, or $9 after the role). The backend's pid
+ * stays the first column (pooler_seen). */
 #define SETTINGS_REQUEST_SQL(timeout) \
-    "SELECT " SETTINGS_COLUMNS(timeout, "true") ", " REQUEST_COLUMNS
+    "SELECT pg_backend_pid(), num_nulls(" SETTINGS_VALUES(timeout, "true") ", " REQUEST_COLUMNS
 static const char *const settings_request_sql[2][2] = {
-    {SETTINGS_REQUEST_SQL("$8"), SETTINGS_REQUEST_SQL("$8") REQUEST_READ_ONLY_SQL},
-    {SETTINGS_REQUEST_SQL("$9") REQUEST_ROLE_SQL,
-     SETTINGS_REQUEST_SQL("$9") REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL},
+    {SETTINGS_REQUEST_SQL("$8") REQUEST_END,
+     SETTINGS_REQUEST_SQL("$8") REQUEST_READ_ONLY_SQL REQUEST_END},
+    {SETTINGS_REQUEST_SQL("$9") REQUEST_ROLE_SQL REQUEST_END,
+     SETTINGS_REQUEST_SQL("$9") REQUEST_ROLE_SQL REQUEST_READ_ONLY_SQL REQUEST_END},
 };
 
 /* What functions asked of the response so far (see ar_response_settings). */

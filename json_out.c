@@ -31,8 +31,8 @@ void ar_out_init(ar_out *o, apr_pool_t *p, apr_size_t chunk,
     o->chunk = chunk ? chunk : 16384;
     /* A growing buffer starts small: most documents built whole are far
      * below 16 KiB, and a large first block per request would stay in every
-     * thread's allocator. */
-    o->cap = flush ? o->chunk : 16384;
+     * thread's allocator. A chunk given without flush is its first size. */
+    o->cap = flush || chunk ? o->chunk : 16384;
     o->buf = apr_palloc(p, o->cap);
     o->len = 0;
     o->flush = flush;
@@ -204,6 +204,42 @@ void ar_json_write_string(ar_out *o, const char *s, apr_size_t len)
 
     if (w)
         o->len = (apr_size_t)(put_string(w, s, len) - o->buf);
+}
+
+int ar_utf8_valid(const char *s, apr_size_t len)
+{
+    const unsigned char *in = (const unsigned char *)s, *end = in + len;
+
+    while (in < end) {
+        unsigned char c = *in++, lo = 0x80, hi = 0xBF;
+        int need;
+
+        if (c < 0x80)
+            continue;
+        /* the lead byte fixes the length and the range of the next byte,
+         * which rules out overlongs (E0, F0), surrogates (ED) and code
+         * points past U+10FFFF (F4) */
+        if (c >= 0xC2 && c <= 0xDF)
+            need = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        }
+        else
+            return 0;
+        if (end - in < need || *in < lo || *in > hi)
+            return 0;
+        for (in++; --need > 0; in++)
+            if ((*in & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
 }
 
 /* RFC 8259 number grammar: what to_json() checks before writing a numeric
@@ -502,16 +538,16 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
     for (i = 0; i < f->ncols; i++) {
         const ar_output_column *c = &APR_ARRAY_IDX(columns, i, ar_output_column);
         const char *name = c->name ? c->name : c->column->name;
-        ar_out key;
+        apr_size_t len = strlen(name);
+        /* written in place, in room for the worst case padded to whole
+         * blocks for copy_key (every read makes these: no sink of its own) */
+        char *key = apr_pcalloc(p, KEY_PADDED(STRING_ROOM(len) + 2)), *end;
 
-        ar_out_init(&key, p, 0, NULL, NULL);
-        ar_out_write(&key, i == 0 ? "{" : ",", 1);
-        ar_json_write_string(&key, name, strlen(name));
-        ar_out_write(&key, ":", 1);
-        /* Padded to whole blocks for copy_key. */
-        f->keys[i] = apr_pcalloc(p, KEY_PADDED(key.len));
-        memcpy((char *)f->keys[i], key.buf, key.len);
-        f->key_lens[i] = key.len;
+        key[0] = i == 0 ? '{' : ',';
+        end = put_string(key + 1, name, len);
+        *end++ = ':';
+        f->keys[i] = key;
+        f->key_lens[i] = (apr_size_t)(end - key);
         f->enc[i] = c->enc;
         f->elem_enc[i] = c->elem_enc;
     }

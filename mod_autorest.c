@@ -97,6 +97,7 @@ static ar_error *serve(context *cx, int write)
     const char *path;
     int done, attempt, method;
     unsigned long mark;
+    apr_time_t waited;
 
     path = path_below(r, cx->s.location);
     if (!path)
@@ -164,7 +165,9 @@ static ar_error *serve(context *cx, int write)
                              "functions are not served here",
                              "AutoRestRPC read or all serves them under /rpc/");
 
+    waited = apr_time_now();
     dbd = dbd_acquire(r);
+    ar_status_pool_waited(apr_time_now() - waited);
     if (!dbd)
         return ar_error_make(r->pool, AR_ERR_DB_UNAVAILABLE, "the database is not reachable",
                              NULL, "try again later");

@@ -335,6 +335,10 @@ int ar_status_post_config(apr_pool_t *pconf, server_rec *s);
 void ar_status_child_init(apr_pool_t *pchild);
 void ar_status_register_hooks(void);
 void ar_status_snapshot_loaded(void);
+/* Time a request spent taking a pooled connection, and waiting for the
+ * schema cache's lock (counted only when it was taken). */
+void ar_status_pool_waited(apr_interval_time_t us);
+void ar_status_lock_waited(apr_interval_time_t us);
 /* Schema reloads on notice (mod_autorest_notify.c): notices so far; the
  * listener of r's server's database started, once (conn: a pooled one). */
 apr_uint32_t ar_notify_count(void);

@@ -200,13 +200,37 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
     return OK;
 }
 
+/* The whole answer is in bb: it ends, and leaves now, not when httpd ends
+ * the request. The event MPM looks for a pipelined next request before it
+ * writes what is still buffered; an answer still held then has not reached
+ * the client, whose next request cannot have come, so the connection went
+ * back to the listener thread (two epoll_ctl, a wake-up) after every
+ * request. Written here, the next request is often there at that look. */
+static void send_whole(request_rec *r, apr_bucket_brigade *bb)
+{
+    conn_rec *c = r->connection;
+
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(c->bucket_alloc));
+    if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS)
+        return;
+    apr_brigade_cleanup(bb);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    ap_pass_brigade(c->output_filters, bb);
+}
+
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len)
 {
+    apr_bucket_brigade *bb;
+
     ap_set_content_type(r, type);
     if (ar_cond_body(r, body, len))
         return OK; /* 304: the client has it */
     ap_set_content_length(r, (apr_off_t)len);
-    ap_rwrite(body, (int)len, r);
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (len)
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(body, len,
+                                                                r->connection->bucket_alloc));
+    send_whole(r, bb);
     return OK;
 }
 
@@ -400,7 +424,6 @@ int ar_resp_flush_to_client(void *ctx, const char *data, apr_size_t len)
 void ar_resp_send_held(response *resp)
 {
     request_rec *r = resp->r;
-    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
 
     if (resp->out.len) {
         hold_chunk(resp, resp->out.buf, resp->out.len);
@@ -410,8 +433,7 @@ void ar_resp_send_held(response *resp)
         apr_brigade_cleanup(resp->bb); /* 304: the client has it */
     else
         ap_set_content_length(r, (apr_off_t)resp->held);
-    APR_BRIGADE_INSERT_TAIL(resp->bb, apr_bucket_eos_create(ba));
-    ap_pass_brigade(r->output_filters, resp->bb);
+    send_whole(r, resp->bb);
 }
 
 int ar_resp_on_row(void *ctx, const ar_row *row)

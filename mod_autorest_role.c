@@ -39,15 +39,53 @@ static char *dump_or_empty(apr_pool_t *p, json_t *j)
     return copy;
 }
 
+/* A JSON object of strings, written as it goes: PostgREST's request.*
+ * settings, built for every request (a jansson object and its dump cost
+ * more than the rest of a one-row read). A name or value that is not UTF-8
+ * is left out, as jansson leaves it out; of a name given twice PostgreSQL
+ * takes the last, as a jansson object keeps the last. */
+typedef struct {
+    ar_out out;
+    int members;
+} json_text;
+
+static void text_open(apr_pool_t *p, json_text *t)
+{
+    ar_out_init(&t->out, p, 256, NULL, NULL); /* grows when a client sends more */
+    ar_out_write(&t->out, "{", 1);
+    t->members = 0;
+}
+
+static void text_member(json_text *t, const char *name, apr_size_t name_len,
+                        const char *value)
+{
+    apr_size_t value_len = strlen(value);
+
+    if (!ar_utf8_valid(name, name_len) || !ar_utf8_valid(value, value_len))
+        return;
+    if (t->members++)
+        ar_out_write(&t->out, ",", 1);
+    ar_json_write_string(&t->out, name, name_len);
+    ar_out_write(&t->out, ":", 1);
+    ar_json_write_string(&t->out, value, value_len);
+}
+
+static const char *text_close(json_text *t)
+{
+    ar_out_write(&t->out, "}", 1);
+    return apr_pstrmemdup(t->out.pool, t->out.buf, t->out.len);
+}
+
 /* request.headers (lower-cased names, the Authorization header left out:
  * it carries secrets) and request.cookies, as JSON objects. */
 static void headers_and_cookies(request_rec *r, ar_request_info *out)
 {
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
     const char *cookie = apr_table_get(r->headers_in, "Cookie");
-    json_t *headers = json_object(), *cookies = json_object();
+    json_text headers, cookies;
     int i;
 
+    text_open(r->pool, &headers);
     for (i = 0; i < h->nelts; i++) {
         const apr_table_entry_t *e = &APR_ARRAY_IDX(h, i, apr_table_entry_t);
         char *name;
@@ -56,8 +94,10 @@ static void headers_and_cookies(request_rec *r, ar_request_info *out)
             continue;
         name = apr_pstrdup(r->pool, e->key);
         ap_str_tolower(name);
-        json_object_set_new(headers, name, json_string(e->val));
+        text_member(&headers, name, strlen(name), e->val);
     }
+    out->headers = text_close(&headers);
+    text_open(r->pool, &cookies);
     if (cookie) {
         char *copy = apr_pstrdup(r->pool, cookie), *state = NULL, *pair;
 
@@ -65,16 +105,12 @@ static void headers_and_cookies(request_rec *r, ar_request_info *out)
             char *eq = strchr(pair, '=');
             while (*pair == ' ')
                 pair++;
-            if (!eq || eq == pair)
+            if (!eq || eq <= pair)
                 continue;
-            *eq = '\0';
-            json_object_set_new(cookies, pair, json_string(eq + 1));
+            text_member(&cookies, pair, (apr_size_t)(eq - pair), eq + 1);
         }
     }
-    out->headers = dump_or_empty(r->pool, headers);
-    out->cookies = dump_or_empty(r->pool, cookies);
-    json_decref(headers);
-    json_decref(cookies);
+    out->cookies = text_close(&cookies);
 }
 
 /* The claims of a JWT that httpd already verified: its middle part,
@@ -127,9 +163,15 @@ static const char *claims_json(request_rec *r, const settings *s, const ar_reque
         }
     }
     if (!claims) {
-        claims = json_object();
+        /* what httpd knows, written directly: this is every request's */
+        json_text t;
+
+        text_open(r->pool, &t);
         if (info->user)
-            json_object_set_new(claims, "sub", json_string(info->user));
+            text_member(&t, "sub", 3, info->user);
+        if (info->role)
+            text_member(&t, "role", 4, info->role);
+        return text_close(&t);
     }
     if (info->role && !json_object_get(claims, "role"))
         json_object_set_new(claims, "role", json_string(info->role));

@@ -652,6 +652,9 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
             rel = apr_pcalloc(p, sizeof(*rel));
             rel->schema = apr_pstrdup(p, PQgetvalue(res, i, 1));
             rel->name = apr_pstrdup(p, PQgetvalue(res, i, 2));
+            /* every read renders these: quoted once here, not per request */
+            rel->quoted = apr_pstrcat(p, ar_sql_quote_ident(p, rel->schema), ".",
+                                      ar_sql_quote_ident(p, rel->name), NULL);
             rel->kind = PQgetvalue(res, i, 3)[0];
             rel->comment = ar_catalogue_text(p, res, i, 4);
             rel->writable = atoi(PQgetvalue(res, i, 16));
@@ -664,6 +667,7 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
         }
         col = apr_array_push(rel->columns);
         col->name = apr_pstrdup(p, PQgetvalue(res, i, 5));
+        col->quoted = ar_sql_quote_ident(p, col->name);
         col->position = atoi(PQgetvalue(res, i, 6));
         col->type = apr_pstrdup(p, PQgetvalue(res, i, 7));
         col->type_oid = (unsigned int)strtoul(PQgetvalue(res, i, 8), NULL, 10);

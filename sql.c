@@ -51,6 +51,8 @@ void sqlw_param(sql_writer *w, const char *value, const char *cast)
 
 const char *sqlw_table(sql_writer *w, const ar_relation *rel)
 {
+    if (rel->quoted)
+        return rel->quoted;
     return apr_pstrcat(w->p, ar_sql_quote_ident(w->p, rel->schema), ".",
                        ar_sql_quote_ident(w->p, rel->name), NULL);
 }
@@ -76,7 +78,7 @@ void sqlw_done(sql_writer *w)
  * as PostgREST does, so paths reach into composites and arrays too. */
 void sqlw_field(sql_writer *w, const ar_column *c, const apr_array_header_t *path)
 {
-    const char *q = ar_sql_quote_ident(w->p, c->name);
+    const char *q = c->quoted ? c->quoted : ar_sql_quote_ident(w->p, c->name);
     int i;
 
     if (w->qual)

@@ -128,6 +128,8 @@ typedef enum {
 
 typedef struct ar_column_s {
     const char *name;
+    const char *quoted;        /* name as an SQL identifier, made once at
+                                * reflection; NULL for columns made later */
     const char *type;          /* format_type(): "character varying(20)" */
     unsigned int type_oid;
     ar_encoding enc;
@@ -162,6 +164,7 @@ typedef struct {
 typedef struct {
     const char *schema;
     const char *name;
+    const char *quoted;             /* "schema"."name", made once at reflection */
     char kind;                      /* r table, v view, m matview, f foreign, p partitioned */
     const char *comment;
     apr_array_header_t *columns;    /* ar_column, by position */
@@ -701,7 +704,8 @@ const char *ar_sql_quote_ident(apr_pool_t *p, const char *name);
 
 /*
  * A byte sink. Without a flush function it is one buffer that grows: for
- * documents built whole (errors, the index, one object, tests). With one, it
+ * documents built whole (errors, the index, one object, tests); it starts
+ * at `chunk` bytes, or 16 KiB when chunk is 0. With one, it
  * fills chunks of `chunk` bytes (larger only for a single larger value) and
  * hands a chunk to flush() when the next write would not fit, or on
  * ar_out_flush(). flush() answers what it did with the bytes:
@@ -733,6 +737,8 @@ void ar_out_puts(ar_out *o, const char *s);
 int ar_out_flush(ar_out *o);
 
 void ar_json_write_string(ar_out *o, const char *s, apr_size_t len);
+/* Whether s is well-formed UTF-8 (what a JSON text sent to PostgreSQL must be). */
+int ar_utf8_valid(const char *s, apr_size_t len);
 /* One value in its column's encoding; value == NULL is SQL NULL. */
 void ar_json_write_value(ar_out *o, ar_encoding enc, ar_encoding elem_enc,
                          const char *value, apr_size_t len);

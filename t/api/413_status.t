@@ -17,7 +17,7 @@ use MIME::Base64 ();
 use Time::HiRes ();
 use ARTest;
 
-plan tests => 15;
+plan tests => 17;
 
 my $ACCESS_LOG = "$FindBin::Bin/../logs/autorest_log";
 
@@ -86,6 +86,12 @@ my $page = body_of(req(GET => '/server-status'));
 my ($section) = $page =~ m{<h2>mod_autorest</h2>(.*?)</table>}s;
 my @pids = ($section // '') =~ m{<tr><td>(\d+)</td>}g;
 is(scalar @pids, $after->{AutoRestChildren}, 'the HTML page: a row per child (' . scalar(@pids) . ')');
+# (issue 16) the time taken to get a pooled connection and the schema cache's lock
+is(join(' ', map { ($after->{$_} // 'none') =~ /^\d+$/ ? 'n' : $after->{$_} // 'none' }
+            qw(AutoRestPoolWaitMicroseconds AutoRestLockWaits AutoRestLockWaitMicroseconds)),
+   'n n n', '?auto: the waits for a pooled connection and for the cache lock');
+like($section // '', qr{<th>pool wait ms</th><th>lock waits</th><th>lock wait ms</th>},
+     '... and the HTML page\'s columns');
 
 # --- request notes in the access log
 my $again = req(GET => "/api/people?id=lte.3&select=id,name&order=id.desc");
