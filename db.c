@@ -335,12 +335,16 @@ static int session_kept(const ar_conn_state *st)
     return st && (st->mode == AR_PREPARE_ON || (st->mode == AR_PREPARE_AUTO && st->pooled == 0));
 }
 
-/* Auto's look, from pg_backend_pid() as the server says it: a pooler's
- * BackendKeyData carries its own key, never the server's pid. */
+int ar_db_behind_pooler(PGconn *conn, const char *server_pid)
+{
+    return atoi(server_pid) != PQbackendPID(conn);
+}
+
+/* Auto's look (ar_db_behind_pooler). */
 static void pooler_seen(ar_conn_state *st, PGconn *conn, const char *server_pid)
 {
     if (st && st->pooled < 0 && server_pid)
-        st->pooled = atoi(server_pid) != PQbackendPID(conn);
+        st->pooled = ar_db_behind_pooler(conn, server_pid);
 }
 
 void ar_conn_state_stats(const ar_conn_state *st, ar_db_stats *out)
@@ -398,40 +402,52 @@ typedef struct {
     const char *name;         /* STEP_PREPARE: its statement name */
 } step;
 
+/* A pipeline being sent: where its statements go, and what of the session
+ * outlives it (keep: session_kept(), decided before its first statement;
+ * in_tx: inside an explicit transaction). */
+typedef struct {
+    apr_pool_t *p;
+    PGconn *conn;
+    ar_conn_state *st;
+    int keep;
+    int in_tx;
+    apr_array_header_t *steps;
+} pipeline;
+
 /* Send one statement: executed by name when prepared on this connection
  * before, prepared under a fresh name first otherwise. Where the session is
  * not ours to keep, names live only as long as an explicit transaction
  * (in_tx: the pooler keeps one server session for it), and a statement
  * outside one goes unnamed. */
-static int send_statement(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const ar_sql *sql,
-                          int in_tx, apr_array_header_t *steps)
+static int send_statement(pipeline *pl, const ar_sql *sql)
 {
     const char *const *values = (const char *const *)sql->params->elts;
+    ar_conn_state *st = pl->st;
     const char *name;
 
-    if (!st || (!session_kept(st) && !in_tx)) {
+    if (!st || (!pl->keep && !pl->in_tx)) {
         if (st)
             st->stats.prepared++; /* parsed and planned, for this once */
-        return PQsendQueryParams(conn, sql->text, sql->params->nelts, NULL, values, NULL,
+        return PQsendQueryParams(pl->conn, sql->text, sql->params->nelts, NULL, values, NULL,
                                  NULL, 0);
     }
-    if (!session_kept(st))
+    if (!pl->keep)
         st->names_in_tx = 1;
     name = apr_hash_get(st->prepared, sql->text, APR_HASH_KEY_STRING);
     if (name)
         st->stats.reused++;
     else {
         st->stats.prepared++;
-        step *prep = apr_array_push(steps);
+        step *prep = apr_array_push(pl->steps);
 
-        name = apr_psprintf(p, "ar_%lu", ++st->next_id);
-        if (!PQsendPrepare(conn, name, sql->text, sql->params->nelts, NULL))
+        name = apr_psprintf(pl->p, "ar_%lu", ++st->next_id);
+        if (!PQsendPrepare(pl->conn, name, sql->text, sql->params->nelts, NULL))
             return 0;
         prep->kind = STEP_PREPARE;
         prep->text = sql->text;
         prep->name = name;
     }
-    return PQsendQueryPrepared(conn, name, sql->params->nelts, values, NULL, NULL, 0);
+    return PQsendQueryPrepared(pl->conn, name, sql->params->nelts, values, NULL, NULL, 0);
 }
 
 /* The results of one statement that is not the streamed one: the first
@@ -452,16 +468,15 @@ static ar_error *read_scalar(apr_pool_t *p, PGconn *conn, ar_error *err, const c
 }
 
 /* A statement without values, prepared like any other. */
-static int send_plain(apr_pool_t *p, PGconn *conn, ar_conn_state *st, const char *text,
-                      int in_tx, step_kind kind, apr_array_header_t *steps)
+static int send_plain(pipeline *pl, const char *text, step_kind kind)
 {
     ar_sql sql;
 
     sql.text = text;
-    sql.params = apr_array_make(p, 1, sizeof(const char *));
-    if (!send_statement(p, conn, st, &sql, in_tx, steps))
+    sql.params = apr_array_make(pl->p, 1, sizeof(const char *));
+    if (!send_statement(pl, &sql))
         return 0;
-    ((step *)apr_array_push(steps))->kind = kind;
+    ((step *)apr_array_push(pl->steps))->kind = kind;
     return 1;
 }
 
@@ -507,7 +522,14 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     /* the database's time: the pipeline's, less what the rows' callback
      * spent encoding and sending them */
     apr_time_t begun = apr_time_now(), in_rows = 0;
+    pipeline pl;
 
+    pl.p = p;
+    pl.conn = conn;
+    pl.st = st;
+    pl.keep = keep;
+    pl.in_tx = in_tx;
+    pl.steps = steps;
     *rows = 0;
     q->affected = 0;
     state_follow(st, conn);
@@ -541,31 +563,30 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
         ar_sql request;
         request_statement(p, q->request ? q->request : &no_request, q->read_only,
                           merged ? timeout : NULL, &request);
-        if (!send_statement(p, conn, st, &request, in_tx, steps))
+        if (!send_statement(&pl, &request))
             goto send_failed;
         ((step *)apr_array_push(steps))->kind = merged ? STEP_SETTINGS_REQUEST : STEP_REQUEST;
         if (q->request && q->request->pre_request
-            && !send_plain(p, conn, st, q->request->pre_request, in_tx, STEP_PRE_REQUEST,
-                           steps))
+            && !send_plain(&pl, q->request->pre_request, STEP_PRE_REQUEST))
             goto send_failed;
         /* what the pre-request asked is known before the first row, so a
          * response that streams still carries it */
         if (q->request && q->request->pre_request && q->request->response
-            && !send_plain(p, conn, st, response_sql, in_tx, STEP_RESPONSE, steps))
+            && !send_plain(&pl, response_sql, STEP_RESPONSE))
             goto send_failed;
     }
     for (i = 0; i < q->npre; i++) {
-        if (!send_statement(p, conn, st, &q->pre[i], in_tx, steps))
+        if (!send_statement(&pl, &q->pre[i]))
             goto send_failed;
         ((step *)apr_array_push(steps))->kind = STEP_PRE;
         APR_ARRAY_IDX(steps, steps->nelts - 1, step).index = i;
         q->pre_values[i] = NULL;
     }
-    if (!send_statement(p, conn, st, q->sql, in_tx, steps))
+    if (!send_statement(&pl, q->sql))
         goto send_failed;
     ((step *)apr_array_push(steps))->kind = STEP_MAIN;
     if (q->request && q->request->response
-        && !send_plain(p, conn, st, response_sql, in_tx, STEP_RESPONSE, steps))
+        && !send_plain(&pl, response_sql, STEP_RESPONSE))
         goto send_failed;
     if (!PQpipelineSync(conn))
         goto send_failed;

@@ -76,10 +76,10 @@ static PGconn *listen_on(listener *l)
     }
     /* A pooler in transaction mode accepts the LISTEN and then hands the
      * server session to others: the notices go astray without an error.
-     * Its BackendKeyData is its own, so the pids differ: say so. */
+     * Say so. */
     res = PQexec(conn, "SELECT pg_backend_pid()");
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-        && atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(conn))
+        && ar_db_behind_pooler(conn, PQgetvalue(res, 0, 0)))
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->server,
                      "mod_autorest: the schema listener reaches PostgreSQL through a "
                      "pooler, where notices may not arrive: give AutoRestSchemaNotify the "

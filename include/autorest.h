@@ -997,6 +997,10 @@ const char *ar_db_row_value(const ar_row *row, int col, int *len);
  * while it sat idle in the pool (so that a write is not what finds out);
  * non-zero when usable. */
 int ar_db_usable(struct pg_conn *conn);
+/* Whether a pooler stands between: pg_backend_pid() as the server says it
+ * (server_pid, its text) is not the pid of BackendKeyData, which a pooler
+ * makes up. */
+int ar_db_behind_pooler(struct pg_conn *conn, const char *server_pid);
 
 #include "ar_call.h"
 
