@@ -283,32 +283,11 @@ int body_emit_row(ar_body_parser *bp, apr_uint64_t end)
 
 /* --------------------------------------------------------------- UTF-8 */
 
-/* A lead byte c >= 0x80: how many continuation bytes follow and the range
- * of the first, which is what rules out overlongs (E0, F0), surrogates
- * (ED) and code points past U+10FFFF (F4). 0 for no lead byte. */
+/* A lead byte c >= 0x80 (ar_utf8_lead): the parser's state for the
+ * continuation bytes. 0 for no lead byte. */
 int body_u8_start(ar_body_parser *bp, unsigned char c)
 {
-    bp->u8_lo = 0x80;
-    bp->u8_hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        bp->u8_need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        bp->u8_need = 2;
-        if (c == 0xE0)
-            bp->u8_lo = 0xA0;
-        else if (c == 0xED)
-            bp->u8_hi = 0x9F;
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
-        bp->u8_need = 3;
-        if (c == 0xF0)
-            bp->u8_lo = 0x90;
-        else if (c == 0xF4)
-            bp->u8_hi = 0x8F;
-    }
-    else
-        return 0;
-    return 1;
+    return ar_utf8_lead(c, &bp->u8_need, &bp->u8_lo, &bp->u8_hi);
 }
 
 const char *body_u8_bad_next(unsigned char c)

@@ -522,14 +522,8 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     /* the database's time: the pipeline's, less what the rows' callback
      * spent encoding and sending them */
     apr_time_t begun = apr_time_now(), in_rows = 0;
-    pipeline pl;
+    pipeline pl = {.p = p, .conn = conn, .st = st, .keep = keep, .in_tx = in_tx, .steps = steps};
 
-    pl.p = p;
-    pl.conn = conn;
-    pl.st = st;
-    pl.keep = keep;
-    pl.in_tx = in_tx;
-    pl.steps = steps;
     *rows = 0;
     q->affected = 0;
     state_follow(st, conn);

@@ -206,34 +206,42 @@ void ar_json_write_string(ar_out *o, const char *s, apr_size_t len)
         o->len = (apr_size_t)(put_string(w, s, len) - o->buf);
 }
 
+int ar_utf8_lead(unsigned char c, int *need, unsigned char *lo, unsigned char *hi)
+{
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        *need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        *need = 2;
+        if (c == 0xE0)
+            *lo = 0xA0;
+        else if (c == 0xED)
+            *hi = 0x9F;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        *need = 3;
+        if (c == 0xF0)
+            *lo = 0x90;
+        else if (c == 0xF4)
+            *hi = 0x8F;
+    }
+    else
+        return 0;
+    return 1;
+}
+
 int ar_utf8_valid(const char *s, apr_size_t len)
 {
     const unsigned char *in = (const unsigned char *)s, *end = in + len;
 
     while (in < end) {
-        unsigned char c = *in++, lo = 0x80, hi = 0xBF;
+        unsigned char c = *in++, lo, hi;
         int need;
 
         if (c < 0x80)
             continue;
-        /* the lead byte fixes the length and the range of the next byte,
-         * which rules out overlongs (E0, F0), surrogates (ED) and code
-         * points past U+10FFFF (F4) */
-        if (c >= 0xC2 && c <= 0xDF)
-            need = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            lo = c == 0xE0 ? 0xA0 : 0x80;
-            hi = c == 0xED ? 0x9F : 0xBF;
-        }
-        else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            lo = c == 0xF0 ? 0x90 : 0x80;
-            hi = c == 0xF4 ? 0x8F : 0xBF;
-        }
-        else
-            return 0;
-        if (end - in < need || *in < lo || *in > hi)
+        if (!ar_utf8_lead(c, &need, &lo, &hi) || end - in < need || *in < lo || *in > hi)
             return 0;
         for (in++; --need > 0; in++)
             if ((*in & 0xC0) != 0x80)

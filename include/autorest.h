@@ -739,6 +739,11 @@ int ar_out_flush(ar_out *o);
 void ar_json_write_string(ar_out *o, const char *s, apr_size_t len);
 /* Whether s is well-formed UTF-8 (what a JSON text sent to PostgreSQL must be). */
 int ar_utf8_valid(const char *s, apr_size_t len);
+/* UTF-8's rule for a lead byte c >= 0x80: into *need how many continuation
+ * bytes follow, into *lo and *hi the range of the first, which is what rules
+ * out overlongs (E0, F0), surrogates (ED) and code points past U+10FFFF (F4).
+ * 0 for no lead byte (then *need is left as it was). */
+int ar_utf8_lead(unsigned char c, int *need, unsigned char *lo, unsigned char *hi);
 /* One value in its column's encoding; value == NULL is SQL NULL. */
 void ar_json_write_value(ar_out *o, ar_encoding enc, ar_encoding elem_enc,
                          const char *value, apr_size_t len);
