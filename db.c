@@ -316,7 +316,7 @@ ar_conn_state *ar_conn_state_create(apr_pool_t *parent)
     ar_conn_state *st = apr_pcalloc(parent, sizeof(*st));
 
     apr_pool_create(&st->pool, parent);
-    st->prepared = apr_hash_make(st->pool);
+    st->prepared = apr_hash_make_custom(st->pool, ar_hash_for_table);
     st->timeout_ms = -1;
     st->pooled = -1;
     return st;
@@ -363,7 +363,7 @@ static void settings_unknown(ar_conn_state *st)
 static void names_forget(ar_conn_state *st)
 {
     apr_pool_clear(st->pool);
-    st->prepared = apr_hash_make(st->pool);
+    st->prepared = apr_hash_make_custom(st->pool, ar_hash_for_table);
     st->unrecorded = 0;
     st->names_in_tx = 0;
 }

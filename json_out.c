@@ -236,9 +236,18 @@ int ar_utf8_valid(const char *s, apr_size_t len)
     const unsigned char *in = (const unsigned char *)s, *end = in + len;
 
     while (in < end) {
-        unsigned char c = *in++, lo, hi;
+        unsigned char c, lo, hi;
         int need;
+        apr_uint64_t word;
 
+        if (end - in >= 8) { /* ASCII, eight bytes at a time */
+            memcpy(&word, in, sizeof(word));
+            if (!(word & APR_UINT64_C(0x8080808080808080))) {
+                in += sizeof(word);
+                continue;
+            }
+        }
+        c = *in++;
         if (c < 0x80)
             continue;
         if (!ar_utf8_lead(c, &need, &lo, &hi) || end - in < need || *in < lo || *in > hi)

@@ -131,6 +131,8 @@ static ar_error *serve(context *cx, int write)
     /* the Location's bounds before anything costs: the parser's own errors
      * (nesting past its bound, say) are the more precise, then the URL as
      * sent, then what it asks for */
+    cx->path = path;
+    cx->headers = &h;
     if ((err = ar_query_parse(r->pool, cx->s.dialect, path, r->args, &h, &req)) != NULL
         || (err = ar_query_check_url(r->pool, path, r->args, cx->s.limits.url_part)) != NULL
         || (err = ar_query_check_limits(r->pool, &req, &cx->s.limits)) != NULL
@@ -183,7 +185,7 @@ static ar_error *serve(context *cx, int write)
     ar_conn_state_stats(cx->conn_state, &cx->db_before);
     if (cx->s.schema_notify)
         ar_notify_watch(r, cx->conn, cx->s.notify_conninfo);
-    if ((err = ar_cache_acquire(r, cx->conn, &cx->s, 0, &cx->schema)) != NULL)
+    if ((err = ar_cache_acquire(r, cx->conn, &cx->s, 0, &cx->schema, &cx->reads)) != NULL)
         return err;
 
     if (!req.relation && !req.routine && write)
@@ -217,7 +219,8 @@ static ar_error *serve(context *cx, int write)
         if (((err->kind == AR_ERR_NO_RELATION || err->kind == AR_ERR_NO_ROUTINE)
              && ar_cache_may_refresh(r, &cx->s))
             || err->kind == AR_ERR_DB_SCHEMA_CHANGED) {
-            ar_error *e2 = ar_cache_acquire(r, cx->conn, &cx->s, mark, &cx->schema);
+            ar_error *e2 = ar_cache_acquire(r, cx->conn, &cx->s, mark, &cx->schema,
+                                              &cx->reads);
             if (e2)
                 return e2;
             continue;
@@ -388,6 +391,7 @@ static void autorest_child_init(apr_pool_t *pchild, server_rec *s)
     mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD);
 #endif
     ar_cache_child_init(pchild, s);
+    ar_hooks_child_init();
     ar_status_child_init(pchild);
     ar_notify_child_init(pchild);
 }

@@ -28,6 +28,7 @@
  */
 typedef struct snapshot {
     ar_schema *schema;
+    ar_read_cache *reads;   /* reads kept planned against this schema */
     apr_pool_t *pool;
     /* Taken from the cache's current snapshot under cache_lock; given back
      * without it (a snapshot no longer current gains no new ones), so a
@@ -102,17 +103,34 @@ static apr_status_t snapshot_release(void *data)
     return APR_SUCCESS;
 }
 
-/* The cache's key of a request's Location: its server and schemas. */
+/* The cache's key of a request's Location: its server and schemas (built
+ * by hand: a formatter's parse costs more than the rest of the lookup). */
 static const char *entry_key(request_rec *r, const settings *s)
 {
-    /* requests that switch roles read a snapshot of everything */
-    const char *key = apr_psprintf(r->pool, "%pp|%c|", (void *)r->server,
-                                   s->role_source != ROLE_NONE ? 'R' : 'C');
+    static const char hex[] = "0123456789abcdef";
+    const apr_array_header_t *schemas = s->exposure.schemas;
+    apr_uintptr_t server = (apr_uintptr_t)r->server;
+    apr_size_t len = 2 * sizeof(server) + 3, n;
+    char *key, *at;
     int i;
 
-    for (i = 0; i < s->exposure.schemas->nelts; i++)
-        key = apr_pstrcat(r->pool, key, APR_ARRAY_IDX(s->exposure.schemas, i, const char *),
-                          "|", NULL);
+    for (i = 0; i < schemas->nelts; i++)
+        len += strlen(APR_ARRAY_IDX(schemas, i, const char *)) + 1;
+    at = key = apr_palloc(r->pool, len + 1);
+    for (n = 0; n < 2 * sizeof(server); n++, server >>= 4)
+        *at++ = hex[server & 15];
+    *at++ = '|';
+    /* requests that switch roles read a snapshot of everything */
+    *at++ = s->role_source != ROLE_NONE ? 'R' : 'C';
+    *at++ = '|';
+    for (i = 0; i < schemas->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(schemas, i, const char *);
+        n = strlen(name);
+        memcpy(at, name, n);
+        at += n;
+        *at++ = '|';
+    }
+    *at = '\0';
     return key;
 }
 
@@ -160,6 +178,7 @@ static ar_error *reflect_into_snapshot(apr_pool_t *p, const cache_entry *e, PGco
     }
     *out = apr_pcalloc(pool, sizeof(snapshot));
     (*out)->schema = schema;
+    (*out)->reads = ar_read_cache_create(pool); /* NULL: nothing is kept */
     (*out)->pool = pool;
     (*out)->refs = 1; /* the cache's */
     (*out)->begun = begun;
@@ -304,7 +323,8 @@ static apr_status_t stop_refresher(void *data)
  * expired snapshot is replaced by one thread while the others keep serving it.
  */
 ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
-                           unsigned long newer_than, const ar_schema **out)
+                           unsigned long newer_than, const ar_schema **out,
+                           ar_read_cache **reads)
 {
     cache_entry *e;
     snapshot *snap, *fresh = NULL;
@@ -340,6 +360,7 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
         apr_thread_mutex_unlock(cache_lock);
         apr_pool_cleanup_register(r->pool, snap, snapshot_release, apr_pool_cleanup_null);
         *out = snap->schema;
+        *reads = snap->reads;
         return NULL;
     }
     apr_thread_mutex_unlock(cache_lock);
@@ -357,6 +378,7 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
         if (snap != fresh)
             apr_atomic_inc32(&snap->refs);
         *out = snap->schema;
+        *reads = snap->reads;
         err = NULL; /* an older snapshot still serves */
     }
     apr_thread_mutex_unlock(cache_lock);
@@ -466,7 +488,7 @@ void ar_cache_child_init(apr_pool_t *pchild, server_rec *s)
     if (rv != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "mod_autorest: cannot create the schema cache lock");
-    cache = apr_hash_make(cache_pool);
+    cache = apr_hash_make_custom(cache_pool, ar_hash_for_table);
     refresh_queue = apr_array_make(cache_pool, 4, sizeof(cache_entry *));
     if (apr_thread_cond_create(&refresh_wanted, pchild) != APR_SUCCESS)
         refresh_wanted = NULL; /* then requests reflect an expired snapshot themselves */

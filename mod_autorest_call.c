@@ -292,7 +292,7 @@ ar_error *ar_run_call(context *cx, ar_read_request *req, int *done)
     }
     ar_sql_render_call(r->pool, &sql_plan, &sql);
 
-    ar_resp_init(&c.resp, r, &cx->s, req, &plan.read);
+    ar_resp_init(&c.resp, r, &cx->s, req, &plan.read, NULL);
     c.resp.scalar = plan.scalar;
     c.resp.no_links = !get; /* a link would be a GET without the body's arguments */
     memset(&q, 0, sizeof(q));

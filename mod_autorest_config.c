@@ -56,6 +56,10 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     c->location = add->location ? add->location : base->location;
     c->schemas = add->schemas ? add->schemas : base->schemas;
+    /* an overlay is made in this pool, for this request: its address is
+     * no name for the set (another request's may have it later) */
+    c->sets_overlaid = base->sets_overlaid || add->sets_overlaid
+                       || (base->excluded && add->excluded) || (base->hidden && add->hidden);
     c->excluded = merge_sets(p, base->excluded, add->excluded);
     c->hidden = merge_sets(p, base->hidden, add->hidden);
     c->max_rows = add->max_rows != AR_UNSET ? add->max_rows : base->max_rows;
@@ -499,6 +503,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->exposure.schemas = c->schemas ? c->schemas : &dflt;
     s->exposure.excluded = c->excluded;
     s->exposure.hidden = c->hidden;
+    s->exposure_fixed = !c->sets_overlaid;
     s->max_rows = c->max_rows != AR_UNSET ? c->max_rows : AR_DEFAULT_MAX_ROWS;
     s->timeout_ms = 1000L * (c->timeout != AR_UNSET ? c->timeout : AR_DEFAULT_TIMEOUT);
     s->schema_max_age = apr_time_from_sec(

@@ -87,6 +87,8 @@ typedef struct {
     int schema_notify;             /* AR_UNSET: unset */
     const char *notify_conninfo;   /* the listener's own; NULL: a pooled one's */
     int prepared_statements;       /* ar_prepare_mode; AR_UNSET: unset */
+    int sets_overlaid;             /* excluded or hidden merged from two blocks,
+                                    * anew for each request */
 } dir_conf;
 
 /* Where a request's role comes from (AutoRestRole). */
@@ -147,6 +149,9 @@ typedef struct {
     int schema_notify;             /* AutoRestSchemaNotify: reload on NOTIFY autorest */
     const char *notify_conninfo;   /* ... heard there; NULL: where the pool connects */
     ar_prepare_mode prepared_statements; /* AutoRestPreparedStatements */
+    int exposure_fixed;            /* the exposure's sets are the configuration's
+                                    * own, so their addresses name them (reads
+                                    * are kept planned by them) */
 } settings;
 
 extern const command_rec ar_conf_cmds[];
@@ -165,10 +170,12 @@ extern unsigned char ar_conf_random_cursor_key[32];
 
 /* The cache's memory and lock, once per child. */
 void ar_cache_child_init(apr_pool_t *pchild, server_rec *s);
-/* The snapshot this request reads; newer_than: 0, or ar_cache_mark() taken
+/* The snapshot this request reads, and the reads kept planned with it
+ * (NULL: none); newer_than: 0, or ar_cache_mark() taken
  * when the current one was found out of date. */
 ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
-                           unsigned long newer_than, const ar_schema **out);
+                           unsigned long newer_than, const ar_schema **out,
+                           ar_read_cache **reads);
 unsigned long ar_cache_mark(void);
 /* A document built from schema (the OpenAPI one), kept as long as its
  * snapshot under key; NULL when there is none yet. */
@@ -233,9 +240,11 @@ void ar_resp_before_first_byte(request_rec *r, ar_response_settings *asked,
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len);
 /* s with every byte but ASCII letters, digits and those in keep as %XX. */
 const char *ar_resp_percent_encode(apr_pool_t *p, const char *s, const char *keep);
-/* Sets up resp to encode plan's rows for req. */
+/* Sets up resp to encode plan's rows for req, in format (NULL: made here
+ * from the plan's columns). */
 void ar_resp_init(response *resp, request_rec *r, const settings *s,
-                  const ar_read_request *req, const ar_read_plan *plan);
+                  const ar_read_request *req, const ar_read_plan *plan,
+                  const ar_row_format *format);
 int ar_resp_flush_to_client(void *ctx, const char *data, apr_size_t len);
 void ar_resp_send_held(response *resp);
 int ar_resp_on_row(void *ctx, const ar_row *row);
@@ -275,6 +284,11 @@ typedef struct {
     int form_nfields;
     int form_method;            /* M_POST, M_PATCH, M_PUT, M_DELETE; 0: no form */
     ar_db_stats db_before;      /* the connection's statement counts when it came */
+    const char *path;           /* below the Location, as the parser read it */
+    const ar_request_headers *headers; /* what the parser read of the request */
+    int hooked;                 /* a before_statement hook added a filter or hid
+                                 * a column: the request's plan is its own */
+    ar_read_cache *reads;       /* the snapshot's reads kept planned; NULL: none */
 } context;
 
 /* *done: the response went out (or began to): no retry. */
@@ -339,6 +353,8 @@ void ar_status_snapshot_loaded(void);
  * schema cache's lock (counted only when it was taken). */
 void ar_status_pool_waited(apr_interval_time_t us);
 void ar_status_lock_waited(apr_interval_time_t us);
+/* A read ran on a plan kept for its shape (read_cache.c). */
+void ar_status_read_kept(void);
 /* Schema reloads on notice (mod_autorest_notify.c): notices so far; the
  * listener of r's server's database started, once (conn: a pooled one). */
 apr_uint32_t ar_notify_count(void);
@@ -364,6 +380,8 @@ typedef struct ar_outcome {
  * req and hide columns of cx's exposure); their refusal as an error. Also
  * names the request in cx->outcome. */
 ar_error *ar_hooks_before(context *cx, ar_read_request *req);
+/* Looks, once per child, which hooks other modules added. */
+void ar_hooks_child_init(void);
 /* The request's outcome when any after_statement hook is registered, else
  * NULL. */
 ar_outcome *ar_hooks_outcome(context *cx);

@@ -26,11 +26,22 @@ typedef struct {
     ar_read_request *req;
 } before_state;
 
+/* Whether a module added to each hook: they are added in register_hooks,
+ * so the child looks once (APR's look hashes the name: 250 instructions a
+ * request each). */
+static int before_hooked, after_hooked;
+
 static int any_hook(const char *name)
 {
     apr_array_header_t *hooks = apr_optional_hook_get(name);
 
     return hooks && hooks->nelts > 0;
+}
+
+void ar_hooks_child_init(void)
+{
+    before_hooked = any_hook("autorest_before_statement");
+    after_hooked = any_hook("autorest_after_statement");
 }
 
 static const char *add_filter(autorest_request *ar, const char *column, const char *condition)
@@ -40,6 +51,7 @@ static const char *add_filter(autorest_request *ar, const char *column, const ch
 
     if (!column || !*column || !condition)
         return "a filter needs a column and a condition";
+    st->cx->hooked = 1;
     err = ar_query_parse_filter(ar->r->pool, column, condition, st->req);
     return err ? err->message : NULL;
 }
@@ -52,6 +64,7 @@ static const char *hide_column(autorest_request *ar, const char *column)
 
     if (!ar->relation || !column || !*column)
         return "only a relation's columns can be hidden";
+    st->cx->hooked = 1;
     /* the request's own copy: the Location's set is shared by every request */
     hidden = x->hidden ? apr_hash_copy(ar->r->pool, x->hidden) : apr_hash_make(ar->r->pool);
     apr_hash_set(hidden, apr_pstrcat(ar->r->pool, ar->schema, ".", ar->relation, ".", column,
@@ -93,7 +106,7 @@ ar_error *ar_hooks_before(context *cx, ar_read_request *req)
         cx->outcome->relation = ar.relation;
         cx->outcome->routine = ar.routine;
     }
-    if (!any_hook("autorest_before_statement"))
+    if (!before_hooked)
         return NULL;
     ar.version = AUTOREST_HOOKS_VERSION;
     ar.r = r;
@@ -121,7 +134,7 @@ ar_outcome *ar_hooks_outcome(context *cx)
 {
     ar_outcome *o;
 
-    if (!any_hook("autorest_after_statement"))
+    if (!after_hooked)
         return NULL;
     o = apr_pcalloc(cx->r->pool, sizeof(*o));
     o->role = cx->request.role;

@@ -162,6 +162,35 @@ const char *ar_resp_request_id(request_rec *r)
     return id ? id : r->log_id ? r->log_id : "-";
 }
 
+/* The whole answer is in bb: it ends, and leaves now, not when httpd ends
+ * the request. The event MPM looks for a pipelined next request before it
+ * writes what is still buffered; an answer still held then has not reached
+ * the client, whose next request cannot have come, so the connection went
+ * back to the listener thread (two epoll_ctl, a wake-up) after every
+ * request. Written here, the next request is often there at that look. */
+static void send_whole(request_rec *r, apr_bucket_brigade *bb)
+{
+    conn_rec *c = r->connection;
+
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(c->bucket_alloc));
+    if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS)
+        return;
+    apr_brigade_cleanup(bb);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    ap_pass_brigade(c->output_filters, bb);
+}
+
+/* send_whole of a body in memory (an error's too). */
+static void send_bytes(request_rec *r, const char *body, apr_size_t len)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+    if (len)
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(body, len,
+                                                                r->connection->bucket_alloc));
+    send_whole(r, bb);
+}
+
 int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
 {
     int status = ar_error_status(err), html = ar_browse_wanted(r, s);
@@ -195,42 +224,19 @@ int ar_resp_send_error(request_rec *r, const settings *s, const ar_error *err)
     if (html)
         ar_browse_headers(r);
     ap_set_content_type(r, html ? ar_media_types[AR_MEDIA_HTML] : JSON_TYPE);
-    ap_set_content_length(r, (apr_off_t)strlen(body));
-    ap_rputs(body, r);
+    len = strlen(body);
+    ap_set_content_length(r, (apr_off_t)len);
+    send_bytes(r, body, len);
     return OK;
-}
-
-/* The whole answer is in bb: it ends, and leaves now, not when httpd ends
- * the request. The event MPM looks for a pipelined next request before it
- * writes what is still buffered; an answer still held then has not reached
- * the client, whose next request cannot have come, so the connection went
- * back to the listener thread (two epoll_ctl, a wake-up) after every
- * request. Written here, the next request is often there at that look. */
-static void send_whole(request_rec *r, apr_bucket_brigade *bb)
-{
-    conn_rec *c = r->connection;
-
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(c->bucket_alloc));
-    if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS)
-        return;
-    apr_brigade_cleanup(bb);
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
-    ap_pass_brigade(c->output_filters, bb);
 }
 
 int ar_resp_send_body(request_rec *r, const char *type, const char *body, apr_size_t len)
 {
-    apr_bucket_brigade *bb;
-
     ap_set_content_type(r, type);
     if (ar_cond_body(r, body, len))
         return OK; /* 304: the client has it */
     ap_set_content_length(r, (apr_off_t)len);
-    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    if (len)
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(body, len,
-                                                                r->connection->bucket_alloc));
-    send_whole(r, bb);
+    send_bytes(r, body, len);
     return OK;
 }
 
@@ -639,7 +645,8 @@ void ar_resp_finish_streaming(response *resp, const ar_error *err)
 }
 
 void ar_resp_init(response *resp, request_rec *r, const settings *s,
-                  const ar_read_request *req, const ar_read_plan *plan)
+                  const ar_read_request *req, const ar_read_plan *plan,
+                  const ar_row_format *format)
 {
     ar_request_state *state = ar_request_state_get(r);
 
@@ -647,7 +654,7 @@ void ar_resp_init(response *resp, request_rec *r, const settings *s,
     resp->s = s;
     resp->req = req;
     resp->plan = plan;
-    resp->format = ar_row_format_make(r->pool, plan->columns);
+    resp->format = format ? format : ar_row_format_make(r->pool, plan->columns);
     resp->values = apr_palloc(r->pool, sizeof(char *) * (plan->columns->nelts + 1));
     resp->lens = apr_palloc(r->pool, sizeof(int) * (plan->columns->nelts + 1));
     resp->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);

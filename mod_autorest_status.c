@@ -46,6 +46,7 @@ typedef struct {
     volatile apr_uint64_t pool_wait_us; /* taking a connection from mod_dbd's pool */
     volatile apr_uint64_t lock_waits;   /* the schema cache's lock found taken */
     volatile apr_uint64_t lock_wait_us; /* and waited for */
+    volatile apr_uint64_t kept_reads;   /* reads planned once for their shape, run again */
 } child_slot;
 
 static child_slot *slots;   /* the segment, in every child (inherited) */
@@ -131,6 +132,12 @@ void ar_status_pool_waited(apr_interval_time_t us)
         apr_atomic_add64(&mine->pool_wait_us, (apr_uint64_t)us);
 }
 
+void ar_status_read_kept(void)
+{
+    if (mine)
+        apr_atomic_add64(&mine->kept_reads, 1);
+}
+
 void ar_status_lock_waited(apr_interval_time_t us)
 {
     if (!mine)
@@ -165,14 +172,15 @@ void ar_status_request_done(context *cx)
         st->db.reused = now.reused - cx->db_before.reused;
         st->db.db_us = now.db_us - cx->db_before.db_us;
     }
-    /* apr_off_t_toa: a formatter's parse of "%llu" four times costs more */
-    apr_table_setn(r->notes, "autorest-db-us", apr_off_t_toa(r->pool, (apr_off_t)st->db.db_us));
-    apr_table_setn(r->notes, "autorest-rows", apr_off_t_toa(r->pool, (apr_off_t)st->rows));
-    apr_table_setn(r->notes, "autorest-prepared",
+    /* apr_off_t_toa: a formatter's parse of "%llu" four times costs more;
+     * added, not set: once per request, so there is none to replace */
+    apr_table_addn(r->notes, "autorest-db-us", apr_off_t_toa(r->pool, (apr_off_t)st->db.db_us));
+    apr_table_addn(r->notes, "autorest-rows", apr_off_t_toa(r->pool, (apr_off_t)st->rows));
+    apr_table_addn(r->notes, "autorest-prepared",
                    apr_off_t_toa(r->pool, (apr_off_t)st->db.prepared));
-    apr_table_setn(r->notes, "autorest-reused", apr_off_t_toa(r->pool, (apr_off_t)st->db.reused));
+    apr_table_addn(r->notes, "autorest-reused", apr_off_t_toa(r->pool, (apr_off_t)st->db.reused));
     if (cx->request.role)
-        apr_table_setn(r->notes, "autorest-role", cx->request.role);
+        apr_table_addn(r->notes, "autorest-role", cx->request.role);
     st->done = 1;
 }
 
@@ -199,7 +207,7 @@ static int count_request(request_rec *r)
 
 typedef struct {
     apr_uint64_t requests[CLASSES], rows, bytes, prepared, reused, db_us, reloads, snapshot_at;
-    apr_uint64_t pool_wait_us, lock_waits, lock_wait_us;
+    apr_uint64_t pool_wait_us, lock_waits, lock_wait_us, kept_reads;
 } slot_copy;
 
 static void read_slot(const child_slot *slot, slot_copy *c)
@@ -218,6 +226,7 @@ static void read_slot(const child_slot *slot, slot_copy *c)
     c->pool_wait_us = apr_atomic_read64((volatile apr_uint64_t *)&slot->pool_wait_us);
     c->lock_waits = apr_atomic_read64((volatile apr_uint64_t *)&slot->lock_waits);
     c->lock_wait_us = apr_atomic_read64((volatile apr_uint64_t *)&slot->lock_wait_us);
+    c->kept_reads = apr_atomic_read64((volatile apr_uint64_t *)&slot->kept_reads);
 }
 
 /* Seconds since the child's newest snapshot, or -1 when it has none. */
@@ -241,7 +250,7 @@ static int status_section(request_rec *r, int flags)
                  "<th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>rows</th><th>bytes</th>"
                  "<th>prepared</th><th>reused</th><th>DB ms</th><th>snapshot age (s)</th>"
                  "<th>reloads</th><th>pool wait ms</th><th>lock waits</th>"
-                 "<th>lock wait ms</th></tr>\n", r);
+                 "<th>lock wait ms</th><th>kept reads</th></tr>\n", r);
     for (i = 0; i < nslots; i++) {
         apr_uint32_t pid = apr_atomic_read32(&slots[i].pid);
 
@@ -260,6 +269,7 @@ static int status_section(request_rec *r, int flags)
         total.pool_wait_us += c.pool_wait_us;
         total.lock_waits += c.lock_waits;
         total.lock_wait_us += c.lock_wait_us;
+        total.kept_reads += c.kept_reads;
         if (snapshot_age(&c, now) > oldest)
             oldest = snapshot_age(&c, now);
         if (flags & AP_STATUS_SHORT) {
@@ -270,10 +280,10 @@ static int status_section(request_rec *r, int flags)
                           " db_us=%" APR_UINT64_T_FMT " snapshot_age=%ld reloads=%"
                           APR_UINT64_T_FMT " pool_wait_us=%" APR_UINT64_T_FMT
                           " lock_waits=%" APR_UINT64_T_FMT " lock_wait_us=%" APR_UINT64_T_FMT
-                          "\n",
+                          " kept_reads=%" APR_UINT64_T_FMT "\n",
                        pid, c.requests[0], c.requests[1], c.requests[2], c.requests[3], c.rows,
                        c.bytes, c.prepared, c.reused, c.db_us, snapshot_age(&c, now), c.reloads,
-                       c.pool_wait_us, c.lock_waits, c.lock_wait_us);
+                       c.pool_wait_us, c.lock_waits, c.lock_wait_us, c.kept_reads);
             continue;
         }
         ap_rprintf(r, "<tr><td>%u</td>", pid);
@@ -282,10 +292,11 @@ static int status_section(request_rec *r, int flags)
         ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT "</td><td>%"
                       APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT "</td><td>%.1f</td>"
                       "<td>%ld</td><td>%" APR_UINT64_T_FMT "</td><td>%.1f</td><td>%"
-                      APR_UINT64_T_FMT "</td><td>%.1f</td></tr>\n",
+                      APR_UINT64_T_FMT "</td><td>%.1f</td><td>%" APR_UINT64_T_FMT
+                      "</td></tr>\n",
                    c.rows, c.bytes, c.prepared, c.reused, (double)c.db_us / 1000.0,
                    snapshot_age(&c, now), c.reloads, (double)c.pool_wait_us / 1000.0,
-                   c.lock_waits, (double)c.lock_wait_us / 1000.0);
+                   c.lock_waits, (double)c.lock_wait_us / 1000.0, c.kept_reads);
     }
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "AutoRestChildren: %d\n", children);
@@ -300,10 +311,11 @@ static int status_section(request_rec *r, int flags)
                       "\nAutoRestSnapshotAgeMax: %ld"
                       "\nAutoRestPoolWaitMicroseconds: %" APR_UINT64_T_FMT
                       "\nAutoRestLockWaits: %" APR_UINT64_T_FMT
-                      "\nAutoRestLockWaitMicroseconds: %" APR_UINT64_T_FMT "\n",
+                      "\nAutoRestLockWaitMicroseconds: %" APR_UINT64_T_FMT
+                      "\nAutoRestReadsKept: %" APR_UINT64_T_FMT "\n",
                    total.rows, total.bytes, total.prepared, total.reused, total.db_us,
                    total.reloads, oldest, total.pool_wait_us, total.lock_waits,
-                   total.lock_wait_us);
+                   total.lock_wait_us, total.kept_reads);
         return OK;
     }
     ap_rputs("</table>\n<p>Per child process since it started (or since the last graceful "
@@ -311,7 +323,9 @@ static int status_section(request_rec *r, int flags)
              "Snapshot age: "
              "seconds since the child last reflected the schema (-1: not yet). Pool wait: "
              "taking a connection from mod_dbd's pool (waiting for one when all DBDMax are "
-             "out). Lock waits: times a request found the schema cache's lock taken.</p>\n",
+             "out). Lock waits: times a request found the schema cache's lock taken. Kept "
+             "reads: reads whose plan and statement were kept from an earlier request of "
+             "the same shape.</p>\n",
              r);
     return OK;
 }

@@ -681,7 +681,7 @@ ar_error *ar_run_write(context *cx, ar_read_request *req, int *done)
                          + (w->plan.key_back && w->plan.relation->primary_key
                                 ? w->plan.relation->primary_key->cols->nelts : 0);
     if (w->plan.representation) {
-        ar_resp_init(&w->resp, r, &cx->s, req, &w->plan.read);
+        ar_resp_init(&w->resp, r, &cx->s, req, &w->plan.read, NULL);
         w->resp.set_headers = set_write_headers;
         w->resp.headers_ctx = w;
         w->resp.stream = 1;

@@ -864,6 +864,62 @@ const char *ar_write_value_text(const ar_column *c, const ar_body_field *f);
 /* The same, for a column already known to be json (or not), with its length. */
 const char *ar_write_value(int json_column, const ar_body_field *f, apr_size_t *len);
 
+/* ------------------------------------------------------------ kept reads */
+
+/* A read planned and rendered once for its request's shape (read_cache.c),
+ * kept with its schema snapshot. Its plan's pk_value and the parameter
+ * key_param (-1: none) stand for the row's key, which varies per request. */
+typedef struct {
+    apr_pool_t *pool;           /* everything below lives here */
+    const char *key;            /* the shape, as the caller wrote it */
+    apr_size_t len;
+    apr_uint64_t hash;
+    ar_read_plan plan;
+    ar_sql sql;
+    const ar_row_format *format;
+    int key_param;
+} ar_kept_read;
+
+typedef struct ar_read_cache ar_read_cache;
+
+/* An empty cache, freed (with every read it keeps) with p; NULL when no
+ * lock could be made. */
+ar_read_cache *ar_read_cache_create(apr_pool_t *p);
+/* The read kept for the shape key (len bytes, hash ar_hash_bytes of it),
+ * or NULL. Takes no lock. */
+const ar_kept_read *ar_read_cache_find(ar_read_cache *c, const char *key, apr_size_t len,
+                                       apr_uint64_t hash);
+/* Whether the shape was seen before and may be kept now; marks it seen. */
+int ar_read_cache_admit(ar_read_cache *c, apr_uint64_t hash);
+/* A new entry with its own pool, for the caller to plan into; NULL when
+ * the cache keeps no more. */
+ar_kept_read *ar_read_cache_begin(ar_read_cache *c, const char *key, apr_size_t len,
+                                  apr_uint64_t hash);
+/* Keeps e; or, when another thread kept the shape meanwhile, frees e and
+ * answers that one (NULL: no room left, e freed). */
+const ar_kept_read *ar_read_cache_keep(ar_read_cache *c, ar_kept_read *e);
+/* Frees an entry not kept. */
+void ar_read_cache_drop(ar_kept_read *e);
+/* How many reads are kept. */
+int ar_read_cache_count(ar_read_cache *c);
+
+/* ------------------------------------------------------------------ hash */
+
+/* A fast 64-bit hash of bytes (hash.c): not a secret, only for finding and
+ * telling apart; every table that uses it compares its keys in full. */
+typedef struct {
+    apr_uint64_t lane[4];
+    apr_uint64_t bytes;
+} ar_hash;
+
+void ar_hash_init(ar_hash *h);
+void ar_hash_add(ar_hash *h, const void *data, apr_size_t len);
+apr_uint64_t ar_hash_value(const ar_hash *h);
+apr_uint64_t ar_hash_bytes(const void *data, apr_size_t len);
+/* The same as an apr_hash_t's hash function (apr_hash_make_custom): APR's
+ * own reads a byte at a time, 2,000 instructions for one statement's text. */
+unsigned int ar_hash_for_table(const char *key, apr_ssize_t *klen);
+
 /* -------------------------------------------------------------- database */
 
 struct pg_result;

@@ -21,14 +21,6 @@ plan tests => 17;
 
 my $ACCESS_LOG = "$FindBin::Bin/../logs/autorest_log";
 
-# The ?auto form as { key => value }.
-sub auto {
-    my %v;
-    for (split /\n/, body_of(req(GET => '/server-status?auto'))) {
-        $v{$1} = $2 if /^(AutoRest\w+): (.*)$/;
-    }
-    return \%v;
-}
 # The totals once they have moved by at least %want (the counters are added
 # after each response went out, so the next request may come first), else
 # the last read.
@@ -36,7 +28,7 @@ sub auto_after {
     my ($before, %want) = @_;
     my $now;
     for (1 .. 50) {
-        $now = auto();
+        $now = status_auto();
         return $now unless grep { ($now->{$_} // 0) - ($before->{$_} // 0) < $want{$_} } keys %want;
         Time::HiRes::sleep(0.05);
     }
@@ -55,11 +47,11 @@ sub log_line {
     return '';
 }
 
-my $before = auto();
+my $before = status_auto();
 ok(($before->{AutoRestChildren} // 0) >= 1, "?auto: the module's totals, over $before->{AutoRestChildren} children");
 
 my $rows = psql('SELECT count(*) FROM people WHERE id <= 3');
-$before = auto();
+$before = status_auto();
 my $ok = req(GET => "/api/people?id=lte.3&select=id,name&order=id");
 my $ok_len = length body_of($ok);
 my $after;
@@ -90,7 +82,7 @@ is(scalar @pids, $after->{AutoRestChildren}, 'the HTML page: a row per child (' 
 is(join(' ', map { ($after->{$_} // 'none') =~ /^\d+$/ ? 'n' : $after->{$_} // 'none' }
             qw(AutoRestPoolWaitMicroseconds AutoRestLockWaits AutoRestLockWaitMicroseconds)),
    'n n n', '?auto: the waits for a pooled connection and for the cache lock');
-like($section // '', qr{<th>pool wait ms</th><th>lock waits</th><th>lock wait ms</th>},
+like($section // '', qr{<th>pool wait ms</th><th>lock waits</th><th>lock wait ms</th><th>kept reads</th>},
      '... and the HTML page\'s columns');
 
 # --- request notes in the access log

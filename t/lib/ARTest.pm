@@ -23,7 +23,8 @@ use File::Basename ();
 
 our @EXPORT = qw(req body_of decode_body json_text tag_json tag_text diff_json
     psql psql_json check_error leak_free leaks top_keys links query_of
-    api_base ct_ok matches_sql enc qenc log_mark log_since whoami one_child pg_server);
+    api_base ct_ok matches_sql enc qenc log_mark log_since whoami one_child pg_server
+    status_auto);
 
 my $JSON = JSON::PP->new->utf8->allow_bignum->allow_nonref;
 
@@ -47,6 +48,15 @@ sub req {
 sub one_child {
     my $ua = LWP::UserAgent->new(keep_alive => 1);
     return sub { my ($path, @h) = @_; $ua->get(Apache::TestRequest::resolve_url($path), @h) };
+}
+
+# status_auto(): mod_status's ?auto form, the module's lines, as { key => value }.
+sub status_auto {
+    my %v;
+    for (split /\n/, body_of(req(GET => '/server-status?auto'))) {
+        $v{$1} = $2 if /^(AutoRest\w+): (.*)$/;
+    }
+    return \%v;
 }
 
 # enc(S): S percent-encoded but for the characters the grammar uses as they are.
