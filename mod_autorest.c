@@ -87,6 +87,22 @@ static int is_call(request_rec *r, const settings *s)
     return strncmp(path, "rpc/", 4) == 0;
 }
 
+ar_error *ar_dbd_pgconn(apr_pool_t *p, const ap_dbd_t *dbd, PGconn **conn)
+{
+    ar_error *err;
+
+    if (!dbd)
+        return ar_error_make(p, AR_ERR_DB_UNAVAILABLE, "the database is not reachable", NULL,
+                             "try again later");
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
+        err = ar_error_make(p, AR_ERR_CONFIG, "this API is not set up correctly", NULL, NULL);
+        err->log = "mod_autorest needs DBDriver pgsql";
+        return err;
+    }
+    *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    return NULL;
+}
+
 static ar_error *serve(context *cx, int write)
 {
     request_rec *r = cx->r;
@@ -170,16 +186,8 @@ static ar_error *serve(context *cx, int write)
     waited = apr_time_now();
     dbd = dbd_acquire(r);
     ar_status_pool_waited(apr_time_now() - waited);
-    if (!dbd)
-        return ar_error_make(r->pool, AR_ERR_DB_UNAVAILABLE, "the database is not reachable",
-                             NULL, "try again later");
-    if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
-        err = ar_error_make(r->pool, AR_ERR_CONFIG, "this API is not set up correctly",
-                            NULL, NULL);
-        err->log = "mod_autorest needs DBDriver pgsql";
+    if ((err = ar_dbd_pgconn(r->pool, dbd, &cx->conn)) != NULL)
         return err;
-    }
-    cx->conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     cx->conn_state = connection_state(dbd);
     ar_conn_state_set_mode(cx->conn_state, cx->s.prepared_statements);
     ar_conn_state_stats(cx->conn_state, &cx->db_before);

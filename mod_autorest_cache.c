@@ -204,12 +204,14 @@ static snapshot *swap_in_locked(cache_entry *e, snapshot *fresh)
 static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
 {
     (void)data;
-    lock_cache();
+    /* the lock itself, not lock_cache(): mod_status counts a request's waits */
+    apr_thread_mutex_lock(cache_lock);
     for (;;) {
         cache_entry *e;
         snapshot *fresh = NULL;
         apr_pool_t *p;
         ap_dbd_t *dbd;
+        PGconn *conn;
         ar_error *err;
         unsigned long begun;
         apr_uint32_t notice;
@@ -225,24 +227,18 @@ static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
         notice = ar_notify_count(); /* before the reflection begins */
         /* unmanaged: cache_pool is the request threads' (under the lock) */
         if (apr_pool_create_unmanaged(&p) != APR_SUCCESS) {
-            lock_cache();
+            apr_thread_mutex_lock(cache_lock);
             e->refreshing = 0;
             continue;
         }
         dbd = dbd_open(p, e->server);
-        if (!dbd)
-            err = ar_error_make(p, AR_ERR_DB_UNAVAILABLE, "no pooled connection", NULL, NULL);
-        else if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0)
-            err = ar_error_make(p, AR_ERR_CONFIG, "not DBDriver pgsql", NULL, NULL);
-        else {
-            PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-
-            lock_cache();
+        if ((err = ar_dbd_pgconn(p, dbd, &conn)) == NULL) {
+            apr_thread_mutex_lock(cache_lock);
             refresh_cancel = refresher_stopping ? NULL : PQgetCancel(conn);
             apr_thread_mutex_unlock(cache_lock);
             if ((err = reflect_into_snapshot(p, e, conn, begun, &fresh)) == NULL)
                 fresh->notice = notice;
-            lock_cache();
+            apr_thread_mutex_lock(cache_lock);
             if (refresh_cancel)
                 PQfreeCancel(refresh_cancel);
             refresh_cancel = NULL;
@@ -255,7 +251,7 @@ static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
                          "mod_autorest: schema refresh failed, serving the previous one: %s",
                          err->log ? err->log : err->message);
 
-        lock_cache();
+        apr_thread_mutex_lock(cache_lock);
         e->refreshing = 0;
         fresh = swap_in_locked(e, fresh);
         if (fresh)

@@ -22,7 +22,9 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <apr_dbd.h>
 #include <libpq-fe.h>
+#include <mod_dbd.h>
 
 #include "autorest.h"
 #include "ar_html.h"
@@ -290,6 +292,10 @@ typedef struct {
                                  * a column: the request's plan is its own */
     ar_read_cache *reads;       /* the snapshot's reads kept planned; NULL: none */
 } context;
+
+/* The PGconn of a pooled connection (NULL: none came, 503), or the error of
+ * a pool that is not DBDriver pgsql. */
+ar_error *ar_dbd_pgconn(apr_pool_t *p, const ap_dbd_t *dbd, PGconn **conn);
 
 /* *done: the response went out (or began to): no retry. */
 ar_error *ar_run_read(context *cx, ar_read_request *req, int *done);

@@ -82,6 +82,42 @@ ar_pg_start() {
     export AR_PGHOST=$dir AR_PGPORT=$port AR_PGDATA=$dir/pgdata AR_PGBIN=$bin
 }
 
+# ar_pgbouncer_start DIR DATABASE_LINE POOL_SIZE MAX_CLIENTS USER...: Debian's
+# pgbouncer in transaction pooling mode, as the run user, its socket in DIR
+# (made afresh) and listening on 127.0.0.1 at a free port, trusting USERs;
+# DATABASE_LINE is its one [databases] entry. Sets AR_BOUNCER_PORT and
+# AR_BOUNCER_PID.
+ar_pgbouncer_start() {
+    local dir=$1 dbline=$2 pool=$3 clients=$4 user
+    shift 4
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    AR_BOUNCER_PORT=$(ar_free_port)
+    cat >"$dir/pgbouncer.ini" <<EOF
+[databases]
+$dbline
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $AR_BOUNCER_PORT
+unix_socket_dir = $dir
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+default_pool_size = $pool
+max_client_conn = $clients
+; psql's PGOPTIONS (t/lib/ARTest.pm) where a test's client goes through it
+ignore_startup_parameters = extra_float_digits,options
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+EOF
+    : >"$dir/users.txt"
+    for user in "$@"; do printf '"%s" ""\n' "$user" >>"$dir/users.txt"; done
+    [ "$(id -u)" -eq 0 ] && chown -R "$(ar_run_user)" "$dir"
+    ar_as pgbouncer -d -q "$dir/pgbouncer.ini" || ar_die "pgbouncer did not start"
+    for _ in $(seq 50); do [ -s "$dir/pgbouncer.pid" ] && break; sleep 0.1; done
+    AR_BOUNCER_PID=$(cat "$dir/pgbouncer.pid")
+}
+
 ar_pg_stop() {
     [ -n "${AR_PGDATA:-}" ] && [ -f "$AR_PGDATA/postmaster.pid" ] &&
         (cd / && ar_as "$AR_PGBIN/pg_ctl" -D "$AR_PGDATA" -m fast -w stop >/dev/null 2>&1)
