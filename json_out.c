@@ -131,47 +131,126 @@ static const unsigned char needs_escape[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
-/* Where the run of bytes that need no escape starting at in ends. Text
- * columns are mostly such runs; with SSE2 (every x86-64) sixteen bytes are
- * checked at once: '"', '\\', and controls (x == min(x, 0x1f), unsigned). */
-static const unsigned char *plain_run_end(const unsigned char *in, const unsigned char *end)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORD_SCAN 1
+#define BYTES_1 APR_UINT64_C(0x0101010101010101)
+
+/* The bytes of x (eight, the first lowest) that need an escape, each as its
+ * high bit. A borrow can mark a byte above one that truly needs it, never
+ * below, so the lowest mark is exact. (A byte's high bit is the same in x
+ * and in x xor '"' or '\\', hence one ~x for all three tests.) */
+static apr_uint64_t escapes_in_word(apr_uint64_t x)
 {
+    apr_uint64_t quote = x ^ (BYTES_1 * '"'), bslash = x ^ (BYTES_1 * '\\');
+
+    return ((x - BYTES_1 * 0x20) | (quote - BYTES_1) | (bslash - BYTES_1)) & ~x
+           & (BYTES_1 * 0x80);
+}
+#endif
+
+/* Copies n (< 16) bytes with moves of fixed size, overlapping: no call. */
+static void copy_short(char *out, const unsigned char *in, apr_size_t n)
+{
+    if (n >= 8) {
+        memcpy(out, in, 8);
+        memcpy(out + n - 8, in + n - 8, 8);
+    }
+    else if (n >= 4) {
+        memcpy(out, in, 4);
+        memcpy(out + n - 4, in + n - 4, 4);
+    }
+    else if (n > 0) {
+        out[0] = (char)in[0];
+        out[n / 2] = (char)in[n / 2];
+        out[n - 1] = (char)in[n - 1];
+    }
+}
+
 #if defined(__SSE2__)
+/* The bytes of sixteen at p that need an escape, one bit each: '"', '\\',
+ * and controls (x == min(x, 0x1f), unsigned). */
+static unsigned escapes_in_block(const unsigned char *p)
+{
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i ctl = _mm_set1_epi8(0x1f);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                               _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
 
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
+/* Copies the run of bytes that need no escape starting at in (in a string
+ * that starts at start) to *w, and returns where it ends. Text columns are
+ * mostly such runs, so they are checked and moved sixteen bytes at a time
+ * (SSE2, every x86-64) or eight (a word); a block is stored whole, also
+ * past the run's end: the writer has room for the worst case of the bytes
+ * still to come, and what follows overwrites them. A string's last bytes
+ * are checked in the block that ends with it, read again, not one by one;
+ * no call to memcpy per value, which cost more than short copies. */
+static const unsigned char *copy_plain_run(const unsigned char *start, const unsigned char *in,
+                                           const unsigned char *end, char **w)
+{
+    char *out = *w;
+    apr_size_t n;
+
+#if defined(__SSE2__)
     while (end - in >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)in);
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                                _mm_cmpeq_epi8(x, bslash)),
-                                   _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
-        int mask = _mm_movemask_epi8(hit);
+        unsigned mask = escapes_in_block(in);
 
-        if (mask)
-            return in + __builtin_ctz((unsigned)mask);
+        _mm_storeu_si128((__m128i *)(void *)out,
+                         _mm_loadu_si128((const __m128i *)(const void *)in));
+        if (mask) {
+            n = (apr_size_t)__builtin_ctz(mask);
+            *w = out + n;
+            return in + n;
+        }
         in += 16;
+        out += 16;
+    }
+    if (in < end && end - start >= 16) {
+        apr_size_t rest = (apr_size_t)(end - in);
+        unsigned mask = escapes_in_block(end - 16) >> (16 - rest);
+
+        n = mask ? (apr_size_t)__builtin_ctz(mask) : rest;
+        copy_short(out, in, n);
+        *w = out + n;
+        return in + n;
+    }
+#endif
+#ifdef WORD_SCAN
+    while (end - in >= 8) {
+        apr_uint64_t x, mask;
+
+        memcpy(&x, in, 8);
+        memcpy(out, &x, 8);
+        if ((mask = escapes_in_word(x)) != 0) {
+            n = (apr_size_t)__builtin_ctzll(mask) / 8;
+            *w = out + n;
+            return in + n;
+        }
+        in += 8;
+        out += 8;
     }
 #endif
     while (in < end && !needs_escape[*in])
-        in++;
+        *out++ = (char)*in++;
+    *w = out;
     return in;
 }
 
 /* Writes s as a JSON string at w, which has room for the worst case
- * (len * 6 + 2: every byte as \u00XX); returns the end. Runs that need no
- * escape are copied whole. */
+ * (len * 6 + 2: every byte as \u00XX); returns the end. */
 static char *put_string(char *w, const char *s, apr_size_t len)
 {
     const unsigned char *in = (const unsigned char *)s, *end = in + len;
 
     *w++ = '"';
     while (in < end) {
-        const unsigned char *run = in;
         unsigned char c;
 
-        in = plain_run_end(in, end);
-        memcpy(w, run, (apr_size_t)(in - run));
-        w += in - run;
+        in = copy_plain_run((const unsigned char *)s, in, end, &w);
         if (in == end)
             break;
         c = *in++;
@@ -308,30 +387,27 @@ static apr_size_t zone_start(const char *s, apr_size_t from, apr_size_t len)
     return len;
 }
 
-/* ISO "+05" / "-03:30" / "+00" to XSD "+05:00" / "-03:30" / "+00:00". */
-static void write_zone(ar_out *o, const char *z, apr_size_t len)
-{
-    ar_out_write(o, z, len);
-    if (len == 3)
-        ar_out_write(o, ":00", 3);
-}
-
 /* Only what DateStyle ISO prints; values are not NUL-terminated. */
 static int timestamp_chars(const char *s, apr_size_t len)
 {
     apr_size_t i;
 
-    for (i = 0; i < len; i++)
-        if (!memchr("0123456789-+:. BC", s[i], 17))
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= '0' && c <= ':') || c == '-' || c == '+' || c == '.' || c == ' '
+              || c == 'B' || c == 'C'))
             return 0;
+    }
     return 1;
 }
 
 /* DateStyle ISO "2024-01-02 03:04:05.5+01" -> "2024-01-02T03:04:05.5+01:00",
- * as to_json() writes timestamps (time with time zone it leaves as text).
- * A BC date keeps its " BC" suffix after the zone, as to_json() does; text
- * of any other shape (infinity) goes out as is. */
-static void write_timestamp(ar_out *o, const char *s, apr_size_t len)
+ * as to_json() writes timestamps (time with time zone it leaves as text),
+ * at w, which has room for the text as a string (STRING_ROOM + 4: the
+ * rewrite adds at most five bytes). A BC date keeps its " BC" suffix after
+ * the zone, as to_json() does; text of any other shape (infinity) goes out
+ * as is. */
+static char *put_timestamp(char *w, const char *s, apr_size_t len)
 {
     const char *space = memchr(s, ' ', len);
     apr_size_t date_len, zs, end = len;
@@ -339,21 +415,31 @@ static void write_timestamp(ar_out *o, const char *s, apr_size_t len)
 
     if (bc)
         end -= 3;
-    if (!space || (apr_size_t)(space - s) >= end || !timestamp_chars(s, len)) {
-        ar_json_write_string(o, s, len);
-        return;
-    }
+    if (!space || (apr_size_t)(space - s) >= end || !timestamp_chars(s, len))
+        return put_string(w, s, len);
     date_len = (apr_size_t)(space - s);
-    ar_out_write(o, "\"", 1);
-    ar_out_write(o, s, date_len);
-    ar_out_write(o, "T", 1);
+    *w++ = '"';
+    memcpy(w, s, date_len);
+    w += date_len;
+    *w++ = 'T';
     zs = zone_start(s, date_len + 1, end);
-    ar_out_write(o, s + date_len + 1, zs - date_len - 1);
-    if (zs < end)
-        write_zone(o, s + zs, end - zs);
-    if (bc)
-        ar_out_write(o, " BC", 3);
-    ar_out_write(o, "\"", 1);
+    memcpy(w, s + date_len + 1, zs - date_len - 1);
+    w += zs - date_len - 1;
+    if (zs < end) {
+        /* ISO "+05" / "-03:30" / "+00" to XSD "+05:00" / "-03:30" / "+00:00" */
+        memcpy(w, s + zs, end - zs);
+        w += end - zs;
+        if (end - zs == 3) {
+            memcpy(w, ":00", 3);
+            w += 3;
+        }
+    }
+    if (bc) {
+        memcpy(w, " BC", 3);
+        w += 3;
+    }
+    *w++ = '"';
+    return w;
 }
 
 /* json_agg() puts "\n " between elements. A raw line break is never inside
@@ -374,8 +460,12 @@ static char *put_without_breaks(char *w, const char *v, apr_size_t len)
     return w + (end - v);
 }
 
-/* Puts a scalar at w, which has room for its worst case (STRING_ROOM + 4):
- * every encoding but timestamps (NULL: the caller writes those). */
+/* The room a scalar of len bytes may take at most: every byte escaped,
+ * or "false" for the shortest. */
+#define VALUE_ROOM(len) (STRING_ROOM(len) + 4)
+
+/* Puts a scalar at w, which has room for its worst case (VALUE_ROOM): every
+ * encoding but arrays (NULL: the caller writes those). */
 static char *put_scalar(char *w, ar_encoding enc, const char *v, apr_size_t len)
 {
     switch (enc) {
@@ -384,12 +474,14 @@ static char *put_scalar(char *w, ar_encoding enc, const char *v, apr_size_t len)
     case AR_ENC_NUMBER:
         if (!ar_json_is_number(v, len))
             return put_string(w, v, len);
-        memcpy(w, v, len);
-        return w + len;
+        /* fall through */
+    case AR_ENC_INTEGER:
     case AR_ENC_JSON:
     case AR_ENC_SQL_JSON:
         memcpy(w, v, len);
         return w + len;
+    case AR_ENC_TIMESTAMP:
+        return put_timestamp(w, v, len);
     case AR_ENC_EMBED:
         return put_without_breaks(w, v, len);
     case AR_ENC_BOOL:
@@ -408,11 +500,7 @@ static void write_scalar(ar_out *o, ar_encoding enc, const char *v, apr_size_t l
 {
     char *w, *end;
 
-    if (enc == AR_ENC_TIMESTAMP) {
-        write_timestamp(o, v, len);
-        return;
-    }
-    if (!(w = out_reserve(o, STRING_ROOM(len) + 4)))
+    if (!(w = out_reserve(o, VALUE_ROOM(len))))
         return;
     end = put_scalar(w, enc, v, len);
     if (!end) /* not a scalar encoding: its text */
@@ -552,6 +640,7 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
     f->key_lens = apr_palloc(p, sizeof(apr_size_t) * (f->ncols + 1));
     f->enc = apr_palloc(p, sizeof(ar_encoding) * (f->ncols + 1));
     f->elem_enc = apr_palloc(p, sizeof(ar_encoding) * (f->ncols + 1));
+    f->room = 1; /* the closing brace */
     for (i = 0; i < f->ncols; i++) {
         const ar_output_column *c = &APR_ARRAY_IDX(columns, i, ar_output_column);
         const char *name = c->name ? c->name : c->column->name;
@@ -566,49 +655,69 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
         f->keys[i] = key;
         f->key_lens[i] = (apr_size_t)(end - key);
         f->enc[i] = c->enc;
+        /* a column's own integer, not an aggregate's or a domain's */
+        if (c->enc == AR_ENC_NUMBER && c->column && !c->agg && !c->count_rows && !c->path
+            && !c->cast && ar_type_is_integer(c->column->type_oid))
+            f->enc[i] = AR_ENC_INTEGER;
         f->elem_enc[i] = c->elem_enc;
+        f->room += KEY_PADDED(f->key_lens[i]) + VALUE_ROOM(0);
     }
     return f;
 }
 
-/* One row as an object. Each value's worst case (its key, and the value as
- * an escaped string) is reserved once, then key and value are written with
- * no further checks: at 1,000 rows a page this loop is most of what the
- * module does. Timestamps and arrays take the general path. */
+/* The room the row's keys and values after column i take at most. */
+static apr_size_t row_room_after(const ar_row_format *f, int i, const int *lens)
+{
+    apr_size_t room = 1;
+
+    for (i++; i < f->ncols; i++)
+        room += KEY_PADDED(f->key_lens[i]) + VALUE_ROOM((apr_size_t)lens[i]);
+    return room;
+}
+
+/* One row as an object. The worst case of the whole row (each key, and
+ * each value as an escaped string) is reserved once, then keys and values
+ * are written with no further checks: at 1,000 rows a page this loop is
+ * most of what the module does. Arrays take the general path, and the rest
+ * of the row is reserved again after one. */
 void ar_json_write_row(ar_out *o, const ar_row_format *f,
                        const char *const *values, const int *lens)
 {
+    apr_size_t room = f->room;
+    char *w;
     int i;
 
     if (f->ncols == 0) {
         ar_out_write(o, "{}", 2);
         return;
     }
+    /* a NULL's length is 0 (ar_db_row_values): VALUE_ROOM(0) holds "null" */
+    for (i = 0; i < f->ncols; i++)
+        room += STRING_ROOM((apr_size_t)lens[i]) - STRING_ROOM(0);
+    if (!(w = out_reserve(o, room)))
+        return;
     for (i = 0; i < f->ncols; i++) {
         const char *v = values[i];
-        apr_size_t len = v ? (apr_size_t)lens[i] : 0;
-        apr_size_t room = KEY_PADDED(f->key_lens[i]) + STRING_ROOM(len) + 4;
-        char *w = out_reserve(o, room), *end;
+        char *end;
 
-        if (!w)
-            return;
         copy_key(w, f->keys[i], f->key_lens[i]);
         w += f->key_lens[i];
         if (!v) {
             memcpy(w, "null", 4);
-            o->len = (apr_size_t)(w + 4 - o->buf);
+            w += 4;
             continue;
         }
-        end = f->enc[i] == AR_ENC_ARRAY ? NULL : put_scalar(w, f->enc[i], v, len);
-        /* NULL: timestamps and arrays, written the general way */
-        if (end) {
-            o->len = (apr_size_t)(end - o->buf);
+        if ((end = put_scalar(w, f->enc[i], v, (apr_size_t)lens[i])) != NULL) {
+            w = end;
             continue;
         }
         o->len = (apr_size_t)(w - o->buf);
-        ar_json_write_value(o, f->enc[i], f->elem_enc[i], v, len);
+        write_array(o, f->elem_enc[i], v, (apr_size_t)lens[i]);
+        if (!(w = out_reserve(o, row_room_after(f, i, lens))))
+            return;
     }
-    ar_out_write(o, "}", 1);
+    *w++ = '}';
+    o->len = (apr_size_t)(w - o->buf);
 }
 
 /* ----------------------------------------------------------------- index */

@@ -67,6 +67,11 @@ static ar_encoding scalar_encoding(const ar_type_info *t)
     return AR_ENC_STRING;
 }
 
+int ar_type_is_integer(unsigned int oid)
+{
+    return oid == OID_INT2 || oid == OID_INT4 || oid == OID_INT8;
+}
+
 static int sortable_type(const ar_type_info *t)
 {
     /* numeric, string, date/time, boolean, enum, timespan, bit, network */

@@ -222,6 +222,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ar_json_write_row(&o, f, values, lens);
         if (utf8)
             check_json("row", AR_ENC_ARRAY, AR_ENC_NUMBER, data, size, o.buf, o.len);
+        /* the row reserved whole, and again after an array: in chunks
+         * smaller than it, the same bytes */
+        {
+            ar_out chunked;
+            collect c = {NULL, 0, 0};
+            ar_out_init(&chunked, pool, 7, collect_flush, &c);
+            ar_json_write_row(&chunked, f, values, lens);
+            if (ar_out_flush(&chunked) != 0 || c.len != o.len
+                || (c.len && memcmp(c.buf, o.buf, c.len) != 0)) {
+                fprintf(stderr, "fuzz_json_value: flushed row differs from whole row\n");
+                abort();
+            }
+            free(c.buf);
+        }
     }
 
     /* ar_json_is_number agrees with what NUMBER writes bare. */

@@ -122,8 +122,10 @@ typedef enum {
     AR_ENC_TIMESTAMP,   /* ISO text to to_json's XSD form: 'T', +HH:MM */
     AR_ENC_ARRAY,       /* PostgreSQL array text, elements by elem_enc */
     AR_ENC_SQL_JSON,    /* PostgreSQL renders it: the select list wraps it in to_json() */
-    AR_ENC_EMBED        /* an embedded resource: json_agg()/row_to_json() text, whose
+    AR_ENC_EMBED,       /* an embedded resource: json_agg()/row_to_json() text, whose
                          * line breaks between array elements are dropped */
+    AR_ENC_INTEGER      /* only in an ar_row_format: an int2/4/8 column's own value,
+                         * whose text is always a JSON number (no check) */
 } ar_encoding;
 
 typedef struct ar_column_s {
@@ -228,6 +230,8 @@ typedef struct {
 /* Resolve encoders for a type from a table of ar_type_info keyed by oid. */
 void ar_type_encoding(apr_hash_t *types, unsigned int oid, ar_encoding *enc,
                       ar_encoding *elem_enc, int *sortable);
+/* Whether oid is int2, int4 or int8 (not a domain over one). */
+int ar_type_is_integer(unsigned int oid);
 /* An enum's labels, through domains and one array level; else NULL. */
 const apr_array_header_t *ar_type_enum_labels(apr_hash_t *types, unsigned int oid);
 
@@ -762,6 +766,7 @@ typedef struct {
     apr_size_t *key_lens;
     ar_encoding *enc;
     ar_encoding *elem_enc;
+    apr_size_t room;          /* a row's room but for its values' own lengths */
 } ar_row_format;
 
 ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *columns);

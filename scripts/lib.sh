@@ -119,8 +119,11 @@ EOF
 }
 
 ar_pg_stop() {
-    [ -n "${AR_PGDATA:-}" ] && [ -f "$AR_PGDATA/postmaster.pid" ] &&
-        (cd / && ar_as "$AR_PGBIN/pg_ctl" -D "$AR_PGDATA" -m fast -w stop >/dev/null 2>&1)
+    # A postmaster.pid left by a machine that went down names no server:
+    # pg_ctl then fails, and that must not end a caller under set -e.
+    if [ -n "${AR_PGDATA:-}" ] && [ -f "$AR_PGDATA/postmaster.pid" ]; then
+        (cd / && ar_as "$AR_PGBIN/pg_ctl" -D "$AR_PGDATA" -m fast -w stop >/dev/null 2>&1) || true
+    fi
     return 0
 }
 

@@ -271,6 +271,76 @@ static void test_string(void)
            "\"quote \\\" backslash \\\\ tab \\t end\"", "runs between escapes kept");
 }
 
+/* The escapes one byte at a time, as the encoder's blocks and words must
+ * come out. */
+static char *escaped_bytewise(const unsigned char *in, apr_size_t len)
+{
+    char *out = apr_palloc(pool, len * 6 + 3), *w = out;
+    apr_size_t i;
+
+    *w++ = '"';
+    for (i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        if (c == '"' || c == '\\')
+            w += sprintf(w, "\\%c", c);
+        else if (c == '\n')
+            w += sprintf(w, "\\n");
+        else if (c == '\t')
+            w += sprintf(w, "\\t");
+        else if (c == '\r')
+            w += sprintf(w, "\\r");
+        else if (c == '\b')
+            w += sprintf(w, "\\b");
+        else if (c == '\f')
+            w += sprintf(w, "\\f");
+        else if (c < 0x20)
+            w += sprintf(w, "\\u%04x", c);
+        else
+            *w++ = (char)c;
+    }
+    *w++ = '"';
+    *w = 0;
+    return out;
+}
+
+/* Every length up to three blocks, with one byte to escape at every place
+ * (and none), with bytes next to the escaped ones that a word's borrow
+ * could mark (0x01, 0x21, 0x5d, 0x80+): the block, word and tail paths and
+ * their seams. The input is copied to exactly its length, so a read past
+ * it is the sanitizers' to see. */
+static void test_string_seams(void)
+{
+    static const unsigned char specials[] = {'"', '\\', '\n', 0x00, 0x1f};
+    static const unsigned char fillers[] = {'a', 0x01 + 0x20, 0x21, 0x5d, 0x80, 0xff, 0x20};
+    int wrong = 0, tried = 0;
+    apr_size_t len, at, k, f;
+
+    for (len = 0; len <= 48; len++)
+        for (f = 0; f < sizeof(fillers); f++)
+            for (at = 0; at <= len; at++)
+                for (k = 0; k < (at < len ? sizeof(specials) : 1); k++) {
+                    unsigned char *in = malloc(len ? len : 1);
+                    apr_size_t i;
+                    for (i = 0; i < len; i++)
+                        in[i] = (unsigned char)(fillers[(f + i) % sizeof(fillers)]);
+                    if (at < len) {
+                        in[at] = specials[k];
+                        if (at + 1 < len)
+                            in[at + 1] = 0x01; /* a borrow's mark above it */
+                    }
+                    tried++;
+                    if (strcmp(jstr((const char *)in, len), escaped_bytewise(in, len)) != 0) {
+                        if (!wrong)
+                            printf("# first wrong: length %lu, escape at %lu\n", (unsigned long)len,
+                                 (unsigned long)at);
+                        wrong++;
+                    }
+                    free(in);
+                }
+    ok(wrong == 0, "strings of every length to 48, an escape at every place: %d of %d wrong",
+       wrong, tried);
+}
+
 /* ------------------------------------------------------------- numbers */
 
 static void test_is_number(void)
@@ -656,6 +726,70 @@ static void test_rows(void)
         ar_json_write_row(&o, ar_row_format_make(pool, c2), values, lens);
         is_str(out_str(&o), "{\"p\":{\"x\":1}}", "one JSON column");
     }
+    {
+        /* the rows of a streamed answer, through chunks smaller than one
+         * row, with an array between other values: the bytes of the held
+         * form, and every one of them */
+        const char *values[4] = {"42", "tab\there \"q\" and a longer text past sixteen",
+                                 "{\"a b\",NULL,c}", "2024-01-02 03:04:05.5-03:30"};
+        int lens[4];
+        sink k;
+        char *held;
+        int i;
+
+        for (i = 0; i < 4; i++)
+            lens[i] = (int)strlen(values[i]);
+        ar_out_init(&o, pool, 0, NULL, NULL);
+        for (i = 0; i < 3; i++)
+            ar_json_write_row(&o, f, values, lens);
+        held = apr_pstrdup(pool, out_str(&o));
+        memset(&k, 0, sizeof(k));
+        ar_out_init(&o, pool, 16, sink_flush, &k);
+        for (i = 0; i < 3; i++)
+            ar_json_write_row(&o, f, values, lens);
+        ar_out_flush(&o);
+        is_str(apr_pstrmemdup(pool, k.data, k.len), held,
+               "rows through 16-byte chunks: the same bytes as held whole");
+        ok(k.calls == 3, "one chunk a row: a row is reserved whole (got %d)", k.calls);
+    }
+}
+
+/* An int2/4/8 column's own values are written as they come; a numeric's,
+ * an aggregate's or a cast's are still checked (NaN is a string). */
+static void test_row_integers(void)
+{
+    apr_array_header_t *cols = apr_array_make(pool, 4, sizeof(ar_output_column));
+    ar_output_column *oc;
+    ar_row_format *f;
+    ar_out o;
+    ar_column *c;
+    const char *values[3] = {"-9223372036854775808", "NaN", "12"};
+    int lens[3] = {20, 3, 2};
+
+    oc = apr_array_push(cols);
+    oc->column = c = mkcol("big", AR_ENC_NUMBER, AR_ENC_STRING);
+    c->type_oid = 20;
+    oc->enc = AR_ENC_NUMBER;
+    oc = apr_array_push(cols);
+    oc->column = c = mkcol("amount", AR_ENC_NUMBER, AR_ENC_STRING);
+    c->type_oid = 1700;
+    oc->enc = AR_ENC_NUMBER;
+    oc = apr_array_push(cols);
+    oc->column = c = mkcol("total", AR_ENC_NUMBER, AR_ENC_STRING);
+    c->type_oid = 23;
+    oc->enc = AR_ENC_NUMBER;
+    oc->agg = AR_AGG_SUM;
+    f = ar_row_format_make(pool, cols);
+    ok(f->enc[0] == AR_ENC_INTEGER, "an int8 column is written unchecked");
+    ok(f->enc[1] == AR_ENC_NUMBER && f->enc[2] == AR_ENC_NUMBER,
+       "a numeric column and a sum() over an int4 one are checked");
+    ar_out_init(&o, pool, 0, NULL, NULL);
+    ar_json_write_row(&o, f, values, lens);
+    is_str(out_str(&o), "{\"big\":-9223372036854775808,\"amount\":\"NaN\",\"total\":12}",
+           "integers bare, NaN a string");
+    ar_out_init(&o, pool, 0, NULL, NULL);
+    ar_json_write_value(&o, AR_ENC_INTEGER, AR_ENC_STRING, "7", 1);
+    is_str(out_str(&o), "7", "an integer alone");
 }
 
 /* ---------------------------------------------------------------- index */
@@ -1010,12 +1144,14 @@ int main(void)
 
     test_out();
     test_string();
+    test_string_seams();
     test_is_number();
     test_scalars();
     test_timestamps();
     test_arrays();
     test_bounds();
     test_rows();
+    test_row_integers();
     test_index();
 
     apr_pool_destroy(pool);
