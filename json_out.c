@@ -465,8 +465,9 @@ static char *put_without_breaks(char *w, const char *v, apr_size_t len)
 #define VALUE_ROOM(len) (STRING_ROOM(len) + 4)
 
 /* Puts a scalar at w, which has room for its worst case (VALUE_ROOM): every
- * encoding but arrays (NULL: the caller writes those). */
-static char *put_scalar(char *w, ar_encoding enc, const char *v, apr_size_t len)
+ * encoding but arrays (NULL: the caller writes those). Inline: as a call
+ * from the row loop it cost 20,000 instructions of a 100-row page. */
+static inline char *put_scalar(char *w, ar_encoding enc, const char *v, apr_size_t len)
 {
     switch (enc) {
     case AR_ENC_STRING:
