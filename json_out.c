@@ -148,6 +148,7 @@ static apr_uint64_t escapes_in_word(apr_uint64_t x)
 }
 #endif
 
+#if defined(__SSE2__)
 /* Copies n (< 16) bytes with moves of fixed size, overlapping: no call. */
 static void copy_short(char *out, const unsigned char *in, apr_size_t n)
 {
@@ -166,14 +167,17 @@ static void copy_short(char *out, const unsigned char *in, apr_size_t n)
     }
 }
 
-#if defined(__SSE2__)
-/* The bytes of sixteen at p that need an escape, one bit each: '"', '\\',
+static __m128i load_block(const unsigned char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* The bytes of the block x that need an escape, one bit each: '"', '\\',
  * and controls (x == min(x, 0x1f), unsigned). */
-static unsigned escapes_in_block(const unsigned char *p)
+static unsigned escapes_in_block(__m128i x)
 {
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i ctl = _mm_set1_epi8(0x1f);
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
                                _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
 
@@ -193,16 +197,15 @@ static const unsigned char *copy_plain_run(const unsigned char *start, const uns
                                            const unsigned char *end, char **w)
 {
     char *out = *w;
-    apr_size_t n;
 
 #if defined(__SSE2__)
     while (end - in >= 16) {
-        unsigned mask = escapes_in_block(in);
+        __m128i x = load_block(in);
+        unsigned mask = escapes_in_block(x);
 
-        _mm_storeu_si128((__m128i *)(void *)out,
-                         _mm_loadu_si128((const __m128i *)(const void *)in));
+        _mm_storeu_si128((__m128i *)(void *)out, x);
         if (mask) {
-            n = (apr_size_t)__builtin_ctz(mask);
+            apr_size_t n = (apr_size_t)__builtin_ctz(mask);
             *w = out + n;
             return in + n;
         }
@@ -211,9 +214,9 @@ static const unsigned char *copy_plain_run(const unsigned char *start, const uns
     }
     if (in < end && end - start >= 16) {
         apr_size_t rest = (apr_size_t)(end - in);
-        unsigned mask = escapes_in_block(end - 16) >> (16 - rest);
+        unsigned mask = escapes_in_block(load_block(end - 16)) >> (16 - rest);
+        apr_size_t n = mask ? (apr_size_t)__builtin_ctz(mask) : rest;
 
-        n = mask ? (apr_size_t)__builtin_ctz(mask) : rest;
         copy_short(out, in, n);
         *w = out + n;
         return in + n;
@@ -226,7 +229,7 @@ static const unsigned char *copy_plain_run(const unsigned char *start, const uns
         memcpy(&x, in, 8);
         memcpy(out, &x, 8);
         if ((mask = escapes_in_word(x)) != 0) {
-            n = (apr_size_t)__builtin_ctzll(mask) / 8;
+            apr_size_t n = (apr_size_t)__builtin_ctzll(mask) / 8;
             *w = out + n;
             return in + n;
         }
@@ -403,8 +406,8 @@ static int timestamp_chars(const char *s, apr_size_t len)
 
 /* DateStyle ISO "2024-01-02 03:04:05.5+01" -> "2024-01-02T03:04:05.5+01:00",
  * as to_json() writes timestamps (time with time zone it leaves as text),
- * at w, which has room for the text as a string (STRING_ROOM + 4: the
- * rewrite adds at most five bytes). A BC date keeps its " BC" suffix after
+ * at w, which has room for the text as a string (VALUE_ROOM: the rewrite
+ * adds at most five bytes). A BC date keeps its " BC" suffix after
  * the zone, as to_json() does; text of any other shape (infinity) goes out
  * as is. */
 static char *put_timestamp(char *w, const char *s, apr_size_t len)
@@ -618,6 +621,9 @@ void ar_json_write_value(ar_out *o, ar_encoding enc, ar_encoding elem_enc,
 
 #define KEY_BLOCK 16
 #define KEY_PADDED(len) (((len) + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK)
+/* The room column i of a row takes at most, with a value of len bytes:
+ * its key, padded for copy_key, and the value. */
+#define COLUMN_ROOM(f, i, len) (KEY_PADDED((f)->key_lens[i]) + VALUE_ROOM(len))
 
 /* Keys are short and copied once per row each: a block at a time with a
  * constant size (a move or two, no call) was cheaper than a memcpy call per
@@ -661,7 +667,7 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
             && !c->cast && ar_type_is_integer(c->column->type_oid))
             f->enc[i] = AR_ENC_INTEGER;
         f->elem_enc[i] = c->elem_enc;
-        f->room += KEY_PADDED(f->key_lens[i]) + VALUE_ROOM(0);
+        f->room += COLUMN_ROOM(f, i, 0);
     }
     return f;
 }
@@ -672,7 +678,7 @@ static apr_size_t row_room_after(const ar_row_format *f, int i, const int *lens)
     apr_size_t room = 1;
 
     for (i++; i < f->ncols; i++)
-        room += KEY_PADDED(f->key_lens[i]) + VALUE_ROOM((apr_size_t)lens[i]);
+        room += COLUMN_ROOM(f, i, (apr_size_t)lens[i]);
     return room;
 }
 
@@ -692,9 +698,10 @@ void ar_json_write_row(ar_out *o, const ar_row_format *f,
         ar_out_write(o, "{}", 2);
         return;
     }
-    /* a NULL's length is 0 (ar_db_row_values): VALUE_ROOM(0) holds "null" */
+    /* f->room counts every value as empty; a NULL's length is 0
+     * (ar_db_row_values), and VALUE_ROOM(0) holds "null" */
     for (i = 0; i < f->ncols; i++)
-        room += STRING_ROOM((apr_size_t)lens[i]) - STRING_ROOM(0);
+        room += VALUE_ROOM((apr_size_t)lens[i]) - VALUE_ROOM(0);
     if (!(w = out_reserve(o, room)))
         return;
     for (i = 0; i < f->ncols; i++) {
@@ -713,7 +720,7 @@ void ar_json_write_row(ar_out *o, const ar_row_format *f,
             continue;
         }
         o->len = (apr_size_t)(w - o->buf);
-        write_array(o, f->elem_enc[i], v, (apr_size_t)lens[i]);
+        ar_json_write_value(o, f->enc[i], f->elem_enc[i], v, (apr_size_t)lens[i]);
         if (!(w = out_reserve(o, row_room_after(f, i, lens))))
             return;
     }

@@ -142,6 +142,18 @@ static void check_json(const char *what, ar_encoding enc, ar_encoding elem,
     abort();
 }
 
+/* Aborts unless what went out of chunked, flushed now, is whole's bytes. */
+static void same_as_whole(ar_out *chunked, collect *c, const ar_out *whole, const char *what)
+{
+    if (ar_out_flush(chunked) != 0)
+        abort();
+    if (c->len != whole->len || (c->len && memcmp(c->buf, whole->buf, c->len) != 0)) {
+        fprintf(stderr, "fuzz_json_value: flushed %s differs from whole %s\n", what, what);
+        abort();
+    }
+    free(c->buf);
+}
+
 static void one(const char *value, size_t len, ar_encoding enc, ar_encoding elem,
                 int check, const uint8_t *data)
 {
@@ -155,13 +167,7 @@ static void one(const char *value, size_t len, ar_encoding enc, ar_encoding elem
 
     ar_out_init(&chunked, pool, 7, collect_flush, &c);
     ar_json_write_value(&chunked, enc, elem, value, len);
-    if (ar_out_flush(&chunked) != 0)
-        abort();
-    if (c.len != whole.len || (c.len && memcmp(c.buf, whole.buf, c.len) != 0)) {
-        fprintf(stderr, "fuzz_json_value: flushed output differs from whole output\n");
-        abort();
-    }
-    free(c.buf);
+    same_as_whole(&chunked, &c, &whole, "value");
 
     if (check)
         check_json("value", enc, elem, data, len, whole.buf, whole.len);
@@ -229,12 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             collect c = {NULL, 0, 0};
             ar_out_init(&chunked, pool, 7, collect_flush, &c);
             ar_json_write_row(&chunked, f, values, lens);
-            if (ar_out_flush(&chunked) != 0 || c.len != o.len
-                || (c.len && memcmp(c.buf, o.buf, c.len) != 0)) {
-                fprintf(stderr, "fuzz_json_value: flushed row differs from whole row\n");
-                abort();
-            }
-            free(c.buf);
+            same_as_whole(&chunked, &c, &o, "row");
         }
     }
 

@@ -305,13 +305,13 @@ static char *escaped_bytewise(const unsigned char *in, apr_size_t len)
 
 /* Every length up to three blocks, with one byte to escape at every place
  * (and none), with bytes next to the escaped ones that a word's borrow
- * could mark (0x01, 0x21, 0x5d, 0x80+): the block, word and tail paths and
+ * could mark (0x01 after each, 0x21, 0x5d, 0x7f, 0x80+): the block, word and tail paths and
  * their seams. The input is copied to exactly its length, so a read past
  * it is the sanitizers' to see. */
 static void test_string_seams(void)
 {
     static const unsigned char specials[] = {'"', '\\', '\n', 0x00, 0x1f};
-    static const unsigned char fillers[] = {'a', 0x01 + 0x20, 0x21, 0x5d, 0x80, 0xff, 0x20};
+    static const unsigned char fillers[] = {'a', 0x7f, 0x21, 0x5d, 0x80, 0xff, 0x20};
     int wrong = 0, tried = 0;
     apr_size_t len, at, k, f;
 
