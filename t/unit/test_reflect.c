@@ -29,6 +29,7 @@ static const char *enc_name(ar_encoding e)
     case AR_ENC_ARRAY: return "ARRAY";
     case AR_ENC_SQL_JSON: return "SQL_JSON";
     case AR_ENC_EMBED: return "EMBED";
+    case AR_ENC_INTEGER: return "INTEGER";
     }
     return "?";
 }
