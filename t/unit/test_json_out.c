@@ -792,6 +792,36 @@ static void test_row_integers(void)
     is_str(out_str(&o), "7", "an integer alone");
 }
 
+/* Bare values (numbers, json) are copied by fixed-size moves up to sixteen
+ * bytes, by memcpy past that: every length across both, each byte in place. */
+static void test_row_bare_lengths(void)
+{
+    apr_array_header_t *cols = apr_array_make(pool, 2, sizeof(ar_output_column));
+    ar_output_column *oc;
+    ar_row_format *f;
+    const char digits[] = "123456789012345678901234";
+    int n, bad = 0;
+
+    oc = apr_array_push(cols);
+    oc->column = mkcol("doc", AR_ENC_JSON, AR_ENC_STRING);
+    oc->enc = AR_ENC_JSON;
+    oc = apr_array_push(cols);
+    oc->column = mkcol("after", AR_ENC_BOOL, AR_ENC_STRING);
+    oc->enc = AR_ENC_BOOL;
+    f = ar_row_format_make(pool, cols);
+    for (n = 1; n <= 24; n++) {
+        const char *values[2] = {digits, "t"};
+        int lens[2] = {n, 1};
+        ar_out o;
+
+        ar_out_init(&o, pool, 0, NULL, NULL);
+        ar_json_write_row(&o, f, values, lens);
+        if (strcmp(out_str(&o), apr_psprintf(pool, "{\"doc\":%.*s,\"after\":true}", n, digits)))
+            bad++;
+    }
+    ok(bad == 0, "bare values of 1 to 24 bytes are copied whole (%d wrong)", bad);
+}
+
 /* ---------------------------------------------------------------- index */
 
 static ar_column colv(const char *name, const char *type, int nullable, const char *dflt,
@@ -1152,6 +1182,7 @@ int main(void)
     test_bounds();
     test_rows();
     test_row_integers();
+    test_row_bare_lengths();
     test_index();
 
     apr_pool_destroy(pool);
