@@ -27,6 +27,7 @@
 #include "autorest.h"
 
 #define MAC_BYTES 16   /* of SHA-1's 20: 128 bits is plenty against forgery */
+#define INT64_TEXT 24  /* an int64 in decimal: a sign, 19 digits, the NUL */
 
 static void hmac_sha1(const unsigned char *key, apr_size_t key_len, const char *a,
                       apr_size_t a_len, const char *b, apr_size_t b_len,
@@ -107,61 +108,92 @@ static unsigned char *unbase64url(apr_pool_t *p, const char *s, apr_size_t len,
     return out;
 }
 
-/* Each part as "<length>:<bytes>", so no name or key can imitate another
- * split of the same text. */
-static void shape_part(apr_pool_t *p, apr_array_header_t *parts, const char *s)
+/* n in decimal, ended by a NUL, at the end of buf (INT64_TEXT bytes). */
+static const char *int64_text(char *buf, apr_int64_t n)
 {
-    APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(p, "%" APR_SIZE_T_FMT ":%s", strlen(s), s);
+    char *d = buf + INT64_TEXT - 1;
+    apr_uint64_t u = n < 0 ? 0 - (apr_uint64_t)n : (apr_uint64_t)n;
+
+    *d = '\0';
+    do
+        *--d = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (n < 0)
+        *--d = '-';
+    return d;
 }
 
+/* Each part as "<length>:<bytes>", so no name or key can imitate another
+ * split of the same text. */
+static void shape_part(ar_out *o, const char *s)
+{
+    char digits[INT64_TEXT];
+    apr_size_t len = strlen(s);
+
+    ar_out_puts(o, int64_text(digits, (apr_int64_t)len));
+    ar_out_write(o, ":", 1);
+    ar_out_write(o, s, len);
+}
+
+/* Written straight into one buffer, not by apr_psprintf per part: the
+ * shape is made for every page that has a next one. */
 const char *ar_cursor_shape(apr_pool_t *p, const ar_read_plan *plan)
 {
-    apr_array_header_t *parts = apr_array_make(p, 8, sizeof(const char *));
+    ar_out shape;
     int i, j;
 
-    shape_part(p, parts, plan->relation->schema);
-    shape_part(p, parts, plan->relation->name);
+    ar_out_init(&shape, p, 256, NULL, NULL);
+    shape_part(&shape, plan->relation->schema);
+    shape_part(&shape, plan->relation->name);
     for (i = 0; i < plan->order->nelts; i++) {
         const ar_order_term *t = &APR_ARRAY_IDX(plan->order, i, ar_order_term);
-        shape_part(p, parts, apr_psprintf(p, "term%d%d", t->desc, (int)t->nulls));
-        shape_part(p, parts, t->column->name);
+        char term[] = "term00";
+
+        term[4] = (char)('0' + (t->desc != 0));
+        term[5] = (char)('0' + (int)t->nulls);
+        shape_part(&shape, term);
+        shape_part(&shape, t->column->name);
         for (j = 0; t->path && j < t->path->nelts; j++) {
             const ar_path_step *st = &APR_ARRAY_IDX(t->path, j, ar_path_step);
-            shape_part(p, parts, st->as_text ? "->>" : "->");
-            shape_part(p, parts, st->key);
+            shape_part(&shape, st->as_text ? "->>" : "->");
+            shape_part(&shape, st->key);
         }
     }
-    return apr_array_pstrcat(p, parts, 0);
+    ar_out_write(&shape, "", 1); /* ends the text */
+    return shape.buf;
 }
 
 char *ar_cursor_encode(apr_pool_t *p, const unsigned char *key, apr_size_t key_len,
                        const char *shape, apr_int64_t position,
                        const char *const *values, int n)
 {
-    json_t *doc = json_array();
     unsigned char mac[APR_SHA1_DIGESTSIZE];
-    char *payload, *token;
+    char digits[INT64_TEXT];
+    ar_out payload;
     int i;
 
-    json_array_append_new(doc, json_integer(position));
+    /* The JSON array written directly: json_dumps of the same array cost a
+     * 100-row page 4,000 instructions, a fifth of what its Link header did. */
+    ar_out_init(&payload, p, 256, NULL, NULL);
+    ar_out_write(&payload, "[", 1);
+    ar_out_puts(&payload, int64_text(digits, position));
     for (i = 0; i < n; i++) {
-        json_t *v = values[i] ? json_string(values[i]) : json_null();
-        if (!v) {
-            /* not UTF-8: no cursor; the caller pages on by offset */
-            json_decref(doc);
-            return NULL;
-        }
-        json_array_append_new(doc, v);
+        apr_size_t len = values[i] ? strlen(values[i]) : 0;
+
+        ar_out_write(&payload, ",", 1);
+        if (!values[i])
+            ar_out_write(&payload, "null", 4);
+        else if (ar_utf8_valid(values[i], len))
+            ar_json_write_string(&payload, values[i], len);
+        else
+            return NULL; /* not UTF-8: no cursor; the caller pages on by offset */
     }
-    payload = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!payload)
+    ar_out_write(&payload, "]", 1);
+    if (payload.failed)
         return NULL;
-    hmac_sha1(key, key_len, shape, strlen(shape), payload, strlen(payload), mac);
-    token = apr_pstrcat(p, base64url(p, (unsigned char *)payload, strlen(payload)), ".",
-                        base64url(p, mac, MAC_BYTES), NULL);
-    free(payload);
-    return token;
+    hmac_sha1(key, key_len, shape, strlen(shape), payload.buf, payload.len, mac);
+    return apr_pstrcat(p, base64url(p, (unsigned char *)payload.buf, payload.len), ".",
+                       base64url(p, mac, MAC_BYTES), NULL);
 }
 
 static ar_error *bad_cursor(apr_pool_t *p, const char *why)
