@@ -108,19 +108,22 @@ static unsigned char *unbase64url(apr_pool_t *p, const char *s, apr_size_t len,
     return out;
 }
 
-/* n in decimal, ended by a NUL, at the end of buf (INT64_TEXT bytes). */
-static const char *int64_text(char *buf, apr_int64_t n)
+/* Writes n in decimal, ended by a NUL, at out (INT64_TEXT bytes); returns out. */
+static const char *int64_text(char *out, apr_int64_t n)
 {
-    char *d = buf + INT64_TEXT - 1;
+    char reversed[INT64_TEXT];
     apr_uint64_t u = n < 0 ? 0 - (apr_uint64_t)n : (apr_uint64_t)n;
+    int len = 0, i = 0;
 
-    *d = '\0';
     do
-        *--d = (char)('0' + u % 10);
+        reversed[len++] = (char)('0' + u % 10);
     while ((u /= 10) != 0);
     if (n < 0)
-        *--d = '-';
-    return d;
+        out[i++] = '-';
+    while (len > 0)
+        out[i++] = reversed[--len];
+    out[i] = '\0';
+    return out;
 }
 
 /* Each part as "<length>:<bytes>", so no name or key can imitate another
