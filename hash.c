@@ -30,6 +30,17 @@ static apr_uint64_t word_at(const char *p)
     return w;
 }
 
+/* The 32 bytes at words into the four lanes, a word each. Written out, not
+ * as a loop: GCC turns the loop into its vector form (see below), which took
+ * twice the instructions. */
+static inline void mix_words(apr_uint64_t lane[4], const char *words)
+{
+    lane[0] = (lane[0] ^ word_at(words)) * lane_mul[0];
+    lane[1] = (lane[1] ^ word_at(words + 8)) * lane_mul[1];
+    lane[2] = (lane[2] ^ word_at(words + 16)) * lane_mul[2];
+    lane[3] = (lane[3] ^ word_at(words + 24)) * lane_mul[3];
+}
+
 /* Each 8-byte word is xored into its lane and multiplied by an odd
  * constant: a change in any word changes its lane (an odd multiplier loses
  * nothing of the difference's lowest bit), and ar_hash_value mixes the
@@ -43,28 +54,21 @@ static apr_uint64_t word_at(const char *p)
 void ar_hash_add(ar_hash *h, const void *data, apr_size_t len)
 {
     const char *bytes = data, *end = bytes + len;
-    apr_uint64_t a = h->lane[0], b = h->lane[1], c = h->lane[2], d = h->lane[3];
+    apr_uint64_t lane[4];
+    int i;
 
-    for (; end - bytes >= 32; bytes += 32) {
-        a = (a ^ word_at(bytes)) * lane_mul[0];
-        b = (b ^ word_at(bytes + 8)) * lane_mul[1];
-        c = (c ^ word_at(bytes + 16)) * lane_mul[2];
-        d = (d ^ word_at(bytes + 24)) * lane_mul[3];
-    }
+    memcpy(lane, h->lane, sizeof(lane));
+    for (; end - bytes >= 32; bytes += 32)
+        mix_words(lane, bytes);
     if (bytes < end) {
         char tail[32];
 
         memset(tail, 0, sizeof(tail));
         memcpy(tail, bytes, (apr_size_t)(end - bytes));
-        a = (a ^ word_at(tail)) * lane_mul[0];
-        b = (b ^ word_at(tail + 8)) * lane_mul[1];
-        c = (c ^ word_at(tail + 16)) * lane_mul[2];
-        d = (d ^ word_at(tail + 24)) * lane_mul[3];
+        mix_words(lane, tail);
     }
-    h->lane[0] = a ^ (a >> 31);
-    h->lane[1] = b ^ (b >> 31);
-    h->lane[2] = c ^ (c >> 31);
-    h->lane[3] = d ^ (d >> 31);
+    for (i = 0; i < 4; i++)
+        h->lane[i] = lane[i] ^ (lane[i] >> 31);
     h->bytes += len;
 }
 
