@@ -35,6 +35,10 @@ typedef struct snapshot {
      * request takes the lock once. */
     volatile apr_uint32_t refs;
     unsigned long begun; /* reflection_count when its reflection began */
+    /* When the catalogue was last known to be as this snapshot read it: its
+     * reflection's start, or a later fingerprint's that matched. Under
+     * cache_lock; AutoRestSchemaMaxAge counts from it. */
+    apr_time_t current_at;
     apr_uint32_t notice; /* ar_notify_count() then: a later notice makes it old */
 } snapshot;
 
@@ -59,11 +63,12 @@ static apr_hash_t *cache;
 static unsigned long reflection_count;
 
 /*
- * A snapshot past AutoRestSchemaMaxAge is re-read by the refresher, one
+ * A snapshot past AutoRestSchemaMaxAge is checked by the refresher, one
  * thread per child started the first time one expires, with a connection
  * of its own from the pool: the request that finds it old is served from it
  * like every other, so no request waits for a reflection that usually finds
- * nothing new. (A notice, an unknown name or a changed column still reflect
+ * nothing new; and the refresher reflects again only when the catalogue's
+ * fingerprint moved (reflect_fingerprint.c). (A notice, an unknown name or a changed column still reflect
  * inside the request: there the schema did change and the request needs
  * the new one.) Entries to refresh wait in refresh_queue, under cache_lock.
  */
@@ -182,6 +187,7 @@ static ar_error *reflect_into_snapshot(apr_pool_t *p, const cache_entry *e, PGco
     (*out)->pool = pool;
     (*out)->refs = 1; /* the cache's */
     (*out)->begun = begun;
+    (*out)->current_at = schema->loaded_at;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, e->server, "mod_autorest: reflected %d relations",
                  schema->relations->nelts);
     ar_status_snapshot_loaded();
@@ -215,6 +221,10 @@ static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
         ar_error *err;
         unsigned long begun;
         apr_uint32_t notice;
+        snapshot *known; /* the snapshot to check, one reference ours */
+        apr_time_t checked;
+        const char *fingerprint;
+        int unchanged = 0;
 
         while (!refresher_stopping && refresh_queue->nelts == 0)
             apr_thread_cond_wait(refresh_wanted, cache_lock);
@@ -222,11 +232,15 @@ static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
             break;
         e = *(cache_entry **)apr_array_pop(refresh_queue);
         begun = ++reflection_count;
+        if ((known = e->current) != NULL)
+            apr_atomic_inc32(&known->refs);
         apr_thread_mutex_unlock(cache_lock);
 
         notice = ar_notify_count(); /* before the reflection begins */
         /* unmanaged: cache_pool is the request threads' (under the lock) */
         if (apr_pool_create_unmanaged(&p) != APR_SUCCESS) {
+            if (known)
+                snapshot_unref(known);
             apr_thread_mutex_lock(cache_lock);
             e->refreshing = 0;
             continue;
@@ -236,7 +250,15 @@ static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
             apr_thread_mutex_lock(cache_lock);
             refresh_cancel = refresher_stopping ? NULL : PQgetCancel(conn);
             apr_thread_mutex_unlock(cache_lock);
-            if ((err = reflect_into_snapshot(p, e, conn, begun, &fresh)) == NULL)
+            /* Most expiries find nothing new: a fingerprint of the
+             * catalogue says so for a tenth of a reflection's cost, and the
+             * snapshot, with the reads kept planned against it, stays. A
+             * failed one leaves it to the reflection to fail or not. */
+            checked = apr_time_now();
+            unchanged = known && known->schema->fingerprint
+                        && ar_reflect_fingerprint(conn, p, &fingerprint) == NULL
+                        && strcmp(fingerprint, known->schema->fingerprint) == 0;
+            if (!unchanged && (err = reflect_into_snapshot(p, e, conn, begun, &fresh)) == NULL)
                 fresh->notice = notice;
             apr_thread_mutex_lock(cache_lock);
             if (refresh_cancel)
@@ -253,9 +275,15 @@ static void *APR_THREAD_FUNC refresh_loop(apr_thread_t *thread, void *data)
 
         apr_thread_mutex_lock(cache_lock);
         e->refreshing = 0;
+        if (unchanged && e->current == known) {
+            known->current_at = checked;
+            ar_status_snapshot_checked();
+        }
         fresh = swap_in_locked(e, fresh);
         if (fresh)
             snapshot_unref(fresh); /* a newer one came meanwhile */
+        if (known)
+            snapshot_unref(known);
         apr_pool_destroy(p);
     }
     apr_thread_mutex_unlock(cache_lock);
@@ -343,7 +371,7 @@ ar_error *ar_cache_acquire(request_rec *r, PGconn *conn, const settings *s,
         refresh = 1; /* the schema changed: this request needs the new one */
     else
         refresh = expired = s->schema_max_age > 0
-                            && apr_time_now() - snap->schema->loaded_at > s->schema_max_age;
+                            && apr_time_now() - snap->current_at > s->schema_max_age;
     if (refresh) {
         e->refreshing = 1;
         if (expired && refresh_later_locked(r, e))

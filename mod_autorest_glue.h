@@ -355,6 +355,8 @@ int ar_status_post_config(apr_pool_t *pconf, server_rec *s);
 void ar_status_child_init(apr_pool_t *pchild);
 void ar_status_register_hooks(void);
 void ar_status_snapshot_loaded(void);
+/* An expired snapshot found current by the catalogue's fingerprint. */
+void ar_status_snapshot_checked(void);
 /* Time a request spent taking a pooled connection, and waiting for the
  * schema cache's lock (counted only when it was taken). */
 void ar_status_pool_waited(apr_interval_time_t us);

@@ -42,6 +42,7 @@ typedef struct {
     volatile apr_uint64_t reused;       /* statements run again by name */
     volatile apr_uint64_t db_us;        /* waiting on PostgreSQL */
     volatile apr_uint64_t reloads;      /* schema snapshots reflected */
+    volatile apr_uint64_t checks;       /* expired ones found current (a fingerprint) */
     volatile apr_uint64_t snapshot_at;  /* apr_time_t of the newest; 0: none yet */
     volatile apr_uint64_t pool_wait_us; /* taking a connection from mod_dbd's pool */
     volatile apr_uint64_t lock_waits;   /* the schema cache's lock found taken */
@@ -126,6 +127,14 @@ void ar_status_snapshot_loaded(void)
     apr_atomic_set64(&mine->snapshot_at, (apr_uint64_t)apr_time_now());
 }
 
+void ar_status_snapshot_checked(void)
+{
+    if (!mine)
+        return;
+    apr_atomic_add64(&mine->checks, 1);
+    apr_atomic_set64(&mine->snapshot_at, (apr_uint64_t)apr_time_now());
+}
+
 void ar_status_pool_waited(apr_interval_time_t us)
 {
     if (mine && us > 0)
@@ -206,7 +215,7 @@ static int count_request(request_rec *r)
 /* ----------------------------------------------------------- mod_status */
 
 typedef struct {
-    apr_uint64_t requests[CLASSES], rows, bytes, prepared, reused, db_us, reloads, snapshot_at;
+    apr_uint64_t requests[CLASSES], rows, bytes, prepared, reused, db_us, reloads, checks, snapshot_at;
     apr_uint64_t pool_wait_us, lock_waits, lock_wait_us, kept_reads;
 } slot_copy;
 
@@ -222,6 +231,7 @@ static void read_slot(const child_slot *slot, slot_copy *c)
     c->reused = apr_atomic_read64((volatile apr_uint64_t *)&slot->reused);
     c->db_us = apr_atomic_read64((volatile apr_uint64_t *)&slot->db_us);
     c->reloads = apr_atomic_read64((volatile apr_uint64_t *)&slot->reloads);
+    c->checks = apr_atomic_read64((volatile apr_uint64_t *)&slot->checks);
     c->snapshot_at = apr_atomic_read64((volatile apr_uint64_t *)&slot->snapshot_at);
     c->pool_wait_us = apr_atomic_read64((volatile apr_uint64_t *)&slot->pool_wait_us);
     c->lock_waits = apr_atomic_read64((volatile apr_uint64_t *)&slot->lock_waits);
@@ -249,7 +259,7 @@ static int status_section(request_rec *r, int flags)
         ap_rputs("<hr />\n<h2>mod_autorest</h2>\n<table border=\"1\"><tr><th>PID</th>"
                  "<th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>rows</th><th>bytes</th>"
                  "<th>prepared</th><th>reused</th><th>DB ms</th><th>snapshot age (s)</th>"
-                 "<th>reloads</th><th>pool wait ms</th><th>lock waits</th>"
+                 "<th>reloads</th><th>checks</th><th>pool wait ms</th><th>lock waits</th>"
                  "<th>lock wait ms</th><th>kept reads</th></tr>\n", r);
     for (i = 0; i < nslots; i++) {
         apr_uint32_t pid = apr_atomic_read32(&slots[i].pid);
@@ -266,6 +276,7 @@ static int status_section(request_rec *r, int flags)
         total.reused += c.reused;
         total.db_us += c.db_us;
         total.reloads += c.reloads;
+        total.checks += c.checks;
         total.pool_wait_us += c.pool_wait_us;
         total.lock_waits += c.lock_waits;
         total.lock_wait_us += c.lock_wait_us;
@@ -278,12 +289,13 @@ static int status_section(request_rec *r, int flags)
                           " rows=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT
                           " prepared=%" APR_UINT64_T_FMT " reused=%" APR_UINT64_T_FMT
                           " db_us=%" APR_UINT64_T_FMT " snapshot_age=%ld reloads=%"
-                          APR_UINT64_T_FMT " pool_wait_us=%" APR_UINT64_T_FMT
+                          APR_UINT64_T_FMT " checks=%" APR_UINT64_T_FMT
+                          " pool_wait_us=%" APR_UINT64_T_FMT
                           " lock_waits=%" APR_UINT64_T_FMT " lock_wait_us=%" APR_UINT64_T_FMT
                           " kept_reads=%" APR_UINT64_T_FMT "\n",
                        pid, c.requests[0], c.requests[1], c.requests[2], c.requests[3], c.rows,
                        c.bytes, c.prepared, c.reused, c.db_us, snapshot_age(&c, now), c.reloads,
-                       c.pool_wait_us, c.lock_waits, c.lock_wait_us, c.kept_reads);
+                       c.checks, c.pool_wait_us, c.lock_waits, c.lock_wait_us, c.kept_reads);
             continue;
         }
         ap_rprintf(r, "<tr><td>%u</td>", pid);
@@ -291,11 +303,11 @@ static int status_section(request_rec *r, int flags)
             ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td>", c.requests[k]);
         ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT "</td><td>%"
                       APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT "</td><td>%.1f</td>"
-                      "<td>%ld</td><td>%" APR_UINT64_T_FMT "</td><td>%.1f</td><td>%"
-                      APR_UINT64_T_FMT "</td><td>%.1f</td><td>%" APR_UINT64_T_FMT
-                      "</td></tr>\n",
+                      "<td>%ld</td><td>%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
+                      "</td><td>%.1f</td><td>%" APR_UINT64_T_FMT "</td><td>%.1f</td><td>%"
+                      APR_UINT64_T_FMT "</td></tr>\n",
                    c.rows, c.bytes, c.prepared, c.reused, (double)c.db_us / 1000.0,
-                   snapshot_age(&c, now), c.reloads, (double)c.pool_wait_us / 1000.0,
+                   snapshot_age(&c, now), c.reloads, c.checks, (double)c.pool_wait_us / 1000.0,
                    c.lock_waits, (double)c.lock_wait_us / 1000.0, c.kept_reads);
     }
     if (flags & AP_STATUS_SHORT) {
@@ -308,20 +320,22 @@ static int status_section(request_rec *r, int flags)
                       "\nAutoRestStatementsReused: %" APR_UINT64_T_FMT
                       "\nAutoRestDBMicroseconds: %" APR_UINT64_T_FMT
                       "\nAutoRestSnapshotReloads: %" APR_UINT64_T_FMT
+                      "\nAutoRestSnapshotChecks: %" APR_UINT64_T_FMT
                       "\nAutoRestSnapshotAgeMax: %ld"
                       "\nAutoRestPoolWaitMicroseconds: %" APR_UINT64_T_FMT
                       "\nAutoRestLockWaits: %" APR_UINT64_T_FMT
                       "\nAutoRestLockWaitMicroseconds: %" APR_UINT64_T_FMT
                       "\nAutoRestReadsKept: %" APR_UINT64_T_FMT "\n",
                    total.rows, total.bytes, total.prepared, total.reused, total.db_us,
-                   total.reloads, oldest, total.pool_wait_us, total.lock_waits,
+                   total.reloads, total.checks, oldest, total.pool_wait_us, total.lock_waits,
                    total.lock_wait_us, total.kept_reads);
         return OK;
     }
     ap_rputs("</table>\n<p>Per child process since it started (or since the last graceful "
              "restart). Bytes: of bodies. DB ms: waiting on PostgreSQL, not encoding rows. "
              "Snapshot age: "
-             "seconds since the child last reflected the schema (-1: not yet). Pool wait: "
+             "seconds since the child last reflected the schema, or found by a check "
+             "(checks) that the catalogue had not changed (-1: not yet). Pool wait: "
              "taking a connection from mod_dbd's pool (waiting for one when all DBDMax are "
              "out). Lock waits: times a request found the schema cache's lock taken. Kept "
              "reads: reads whose plan and statement were kept from an earlier request of "

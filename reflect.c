@@ -911,6 +911,7 @@ static ar_error *reflect_once(PGconn *conn, apr_pool_t *p, const char *schema_li
     ar_error *err = NULL;
     apr_hash_t *types, *by_oid;
     ar_schema *s;
+    const char *fingerprint;
 
     /* Without JIT: the planner overestimates the recursive type query, and
      * LLVM spent 460 ms compiling what runs in 5 ms (PostgreSQL 15 here). */
@@ -925,6 +926,12 @@ static ar_error *reflect_once(PGconn *conn, apr_pool_t *p, const char *schema_li
             goto fail;
         PQclear(res);
     }
+    /* in the transaction's snapshot: what the rest reads */
+    if ((err = ar_reflect_fingerprint(conn, p, &fingerprint)) != NULL) {
+        if (PQstatus(conn) == CONNECTION_OK)
+            PQclear(PQexec(conn, "ROLLBACK"));
+        return err;
+    }
 
     res = ar_catalogue_query(conn, types_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -933,6 +940,7 @@ static ar_error *reflect_once(PGconn *conn, apr_pool_t *p, const char *schema_li
     PQclear(res);
 
     s = ar_schema_create(p);
+    s->fingerprint = fingerprint;
     res = ar_catalogue_query(conn, relations_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         goto fail;

@@ -210,6 +210,7 @@ typedef struct {
     apr_array_header_t *relations;  /* ar_relation *, by schema then name */
     apr_hash_t *by_name;            /* "schema\0name" style key, see ar_schema_find */
     apr_time_t loaded_at;
+    const char *fingerprint;        /* ar_reflect_fingerprint's, as of the reflection */
     apr_array_header_t *routines;   /* struct ar_routine *, by schema, name, oid */
     apr_hash_t *routines_by_name;   /* "schema\0name" -> apr_array_header_t of
                                      * struct ar_routine * (the overloads) */
@@ -254,6 +255,9 @@ struct pg_conn;
 ar_error *ar_reflect_load(struct pg_conn *conn, apr_pool_t *p,
                           const apr_array_header_t *schemas, int every_privilege,
                           ar_schema **out);
+/* A digest of the catalogue rows a reflection reads: the same one means a
+ * reflection now would read what the last one did. reflect_fingerprint.c. */
+ar_error *ar_reflect_fingerprint(struct pg_conn *conn, apr_pool_t *p, const char **out);
 
 /* -------------------------------------------------------------- exposure */
 

@@ -3,7 +3,10 @@
 # kept-alive connection (one child): a column is added after the child's snapshot
 # was read, and once that snapshot is old the next request is still answered from
 # it (a request that re-read the schema itself would show the column), while the
-# child's refresher reads a new one that the following requests serve.
+# child's refresher reads a new one that the following requests serve. An
+# old snapshot whose catalogue did not change is only checked (a fingerprint
+# of the catalogue, mod_status's checks) and kept, not reflected again; a
+# change of privileges alone, no column added or dropped, is still found.
 use strict;
 use warnings;
 
@@ -14,7 +17,7 @@ use Apache::Test qw(-withtestmore);
 use ARTest;
 use Time::HiRes ();
 
-plan tests => 5;
+plan tests => 8;
 
 my $col = "b_$$";
 my $one = one_child();
@@ -24,8 +27,47 @@ sub columns {
     return $res->code . ' ' . (ref $rows eq 'ARRAY' && $rows->[0] ? join(' ', sort keys %{ $rows->[0] }) : 'none');
 }
 
+# { pid => [reloads, checks] } from mod_status's line per child
+sub per_child {
+    my $auto = status_auto();
+    my %c;
+    for my $k (keys %$auto) {
+        my ($pid) = $k =~ /^AutoRestChild(\d+)$/ or next;
+        my ($reloads) = $auto->{$k} =~ /\breloads=(\d+)/;
+        my ($checks) = $auto->{$k} =~ /\bchecks=(\d+)/;
+        $c{$pid} = [$reloads // 0, $checks // 0];
+    }
+    return \%c;
+}
+# Requests until their answer is $want (the refresher's work shows in a
+# later one), for at most $secs; whether it came.
+sub served_within {
+    my ($want, $secs) = @_;
+    my $t0 = Time::HiRes::time();
+    while (Time::HiRes::time() - $t0 < $secs) {
+        return 1 if columns() eq $want;
+        Time::HiRes::sleep(0.05);
+    }
+    return 0;
+}
+
 my $mark = log_mark();
 is(columns(), '200 a id', 'the table is served');
+
+# Unchanged: the snapshot past its second is checked, and kept.
+Time::HiRes::sleep(1.3);
+my $before = per_child();
+columns();
+my ($checked, $after);
+for (1 .. 60) {
+    $after = per_child();
+    ($checked) = grep { $after->{$_}[1] > ($before->{$_} // [0, 0])->[1] } keys %$after;
+    last if $checked;
+    Time::HiRes::sleep(0.05);
+}
+ok($checked && $after->{$checked}[0] == ($before->{$checked} // [0, 0])->[0],
+   'an old snapshot of an unchanged catalogue is checked, not reflected again'
+   . ($checked ? " (child $checked: reloads $after->{$checked}[0], checks $after->{$checked}[1])" : ''));
 # Whatever refresh that request started ends long before the column comes, and
 # the snapshot this child holds is older than a second when it is next read.
 Time::HiRes::sleep(1.5);
@@ -49,3 +91,9 @@ for (1 .. 50) {
     Time::HiRes::sleep(0.1);
 }
 ok($back, 'a dropped column goes again');
+
+# Privileges alone: the catalogue's fingerprint moves with them too.
+psql('REVOKE SELECT ON aged.probe FROM autorest_web; GRANT SELECT (id) ON aged.probe TO autorest_web');
+ok(served_within('200 id', 5), 'a column no longer granted goes at the next refresh');
+psql('GRANT SELECT ON aged.probe TO autorest_web; REVOKE SELECT (id) ON aged.probe FROM autorest_web');
+ok(served_within('200 a id', 5), 'and comes back when granted again');
