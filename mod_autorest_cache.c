@@ -68,9 +68,10 @@ static unsigned long reflection_count;
  * of its own from the pool: the request that finds it old is served from it
  * like every other, so no request waits for a reflection that usually finds
  * nothing new; and the refresher reflects again only when the catalogue's
- * fingerprint moved (reflect_fingerprint.c). (A notice, an unknown name or a changed column still reflect
- * inside the request: there the schema did change and the request needs
- * the new one.) Entries to refresh wait in refresh_queue, under cache_lock.
+ * fingerprint moved (reflect_fingerprint.c). (A notice, an unknown name or
+ * a changed column still reflect inside the request: there the schema did
+ * change and the request needs the new one.) Entries to refresh wait in
+ * refresh_queue, under cache_lock.
  */
 static apr_thread_t *refresher;
 static apr_thread_cond_t *refresh_wanted;

@@ -215,8 +215,8 @@ static int count_request(request_rec *r)
 /* ----------------------------------------------------------- mod_status */
 
 typedef struct {
-    apr_uint64_t requests[CLASSES], rows, bytes, prepared, reused, db_us, reloads, checks, snapshot_at;
-    apr_uint64_t pool_wait_us, lock_waits, lock_wait_us, kept_reads;
+    apr_uint64_t requests[CLASSES], rows, bytes, prepared, reused, db_us;
+    apr_uint64_t reloads, checks, snapshot_at, pool_wait_us, lock_waits, lock_wait_us, kept_reads;
 } slot_copy;
 
 static void read_slot(const child_slot *slot, slot_copy *c)

@@ -67,7 +67,8 @@ for (1 .. 60) {
 }
 ok($checked && $after->{$checked}[0] == ($before->{$checked} // [0, 0])->[0],
    'an old snapshot of an unchanged catalogue is checked, not reflected again'
-   . ($checked ? " (child $checked: reloads $after->{$checked}[0], checks $after->{$checked}[1])" : ''));
+   . ($checked ? " (child $checked: reloads $after->{$checked}[0], checks $after->{$checked}[1])"
+               : ''));
 # Whatever refresh that request started ends long before the column comes, and
 # the snapshot this child holds is older than a second when it is next read.
 Time::HiRes::sleep(1.5);
@@ -93,7 +94,9 @@ for (1 .. 50) {
 ok($back, 'a dropped column goes again');
 
 # Privileges alone: the catalogue's fingerprint moves with them too.
-psql('REVOKE SELECT ON aged.probe FROM autorest_web; GRANT SELECT (id) ON aged.probe TO autorest_web');
+psql('REVOKE SELECT ON aged.probe FROM autorest_web;'
+     . ' GRANT SELECT (id) ON aged.probe TO autorest_web');
 ok(served_within('200 id', 5), 'a column no longer granted goes at the next refresh');
-psql('GRANT SELECT ON aged.probe TO autorest_web; REVOKE SELECT (id) ON aged.probe FROM autorest_web');
+psql('GRANT SELECT ON aged.probe TO autorest_web;'
+     . ' REVOKE SELECT (id) ON aged.probe FROM autorest_web');
 ok(served_within('200 a id', 5), 'and comes back when granted again');
