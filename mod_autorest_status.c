@@ -119,20 +119,23 @@ void ar_status_child_init(apr_pool_t *pchild)
     apr_pool_cleanup_register(pchild, NULL, give_back, apr_pool_cleanup_null);
 }
 
+/* A snapshot reflected, or found current: counted, and its age from now. */
+static void snapshot_current(volatile apr_uint64_t *counter)
+{
+    apr_atomic_add64(counter, 1);
+    apr_atomic_set64(&mine->snapshot_at, (apr_uint64_t)apr_time_now());
+}
+
 void ar_status_snapshot_loaded(void)
 {
-    if (!mine)
-        return;
-    apr_atomic_add64(&mine->reloads, 1);
-    apr_atomic_set64(&mine->snapshot_at, (apr_uint64_t)apr_time_now());
+    if (mine)
+        snapshot_current(&mine->reloads);
 }
 
 void ar_status_snapshot_checked(void)
 {
-    if (!mine)
-        return;
-    apr_atomic_add64(&mine->checks, 1);
-    apr_atomic_set64(&mine->snapshot_at, (apr_uint64_t)apr_time_now());
+    if (mine)
+        snapshot_current(&mine->checks);
 }
 
 void ar_status_pool_waited(apr_interval_time_t us)

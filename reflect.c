@@ -927,11 +927,8 @@ static ar_error *reflect_once(PGconn *conn, apr_pool_t *p, const char *schema_li
         PQclear(res);
     }
     /* in the transaction's snapshot: what the rest reads */
-    if ((err = ar_reflect_fingerprint(conn, p, &fingerprint)) != NULL) {
-        if (PQstatus(conn) == CONNECTION_OK)
-            PQclear(PQexec(conn, "ROLLBACK"));
-        return err;
-    }
+    if ((err = ar_reflect_fingerprint(conn, p, &fingerprint)) != NULL)
+        goto abandon;
 
     res = ar_catalogue_query(conn, types_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -968,11 +965,8 @@ static ar_error *reflect_once(PGconn *conn, apr_pool_t *p, const char *schema_li
     PQclear(res);
     res = NULL;
     ar_schema_link_views(s);
-    if ((err = ar_reflect_routines(conn, s, schema_list, types, by_oid)) != NULL) {
-        if (PQstatus(conn) == CONNECTION_OK)
-            PQclear(PQexec(conn, "ROLLBACK"));
-        return err;
-    }
+    if ((err = ar_reflect_routines(conn, s, schema_list, types, by_oid)) != NULL)
+        goto abandon;
 
     res = ar_catalogue_query(conn, vanished_sql, schema_list);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -988,6 +982,7 @@ static ar_error *reflect_once(PGconn *conn, apr_pool_t *p, const char *schema_li
 fail:
     err = ar_catalogue_error(p, conn, res);
     PQclear(res);
+abandon: /* err made */
     if (PQstatus(conn) == CONNECTION_OK)
         PQclear(PQexec(conn, "ROLLBACK"));
     return err;
