@@ -30,7 +30,70 @@
 /* What a malloc arena keeps before it gives memory back (see child_init). */
 #define MALLOC_TRIM_THRESHOLD (4 * 1024 * 1024)
 
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+
+/* A request's pooled connection: it goes back to the pool when the request
+ * ends, or as soon as a read's answer is whole (ar_conn_give_back). Not
+ * ap_dbd_acquire's, which holds it until the request pool goes, after the
+ * answer was written to the client and logged: a client that reads slowly
+ * (its window and httpd's send buffer full) kept a connection from every
+ * other request for as long as it took (t/shell/startup.sh, part 4: with
+ * one connection, another read waited 6.5 s for such a client; now 11 ms).
+ * pooled: mod_dbd lends it from its pool (DBDPersist On, the default); a
+ * once-only connection (Off) lives in a pool below the request's and goes
+ * with it, as ap_dbd_acquire leaves it, unless given back before. */
+struct held_connection {
+    server_rec *s;
+    ap_dbd_t *dbd;
+    int pooled;
+};
+typedef struct held_connection held_connection;
+
+static apr_status_t connection_back(void *data)
+{
+    held_connection *held = data;
+
+    dbd_close(held->s, held->dbd);
+    return APR_SUCCESS;
+}
+
+static ap_dbd_t *connection_take(context *cx)
+{
+    request_rec *r = cx->r;
+    held_connection *held;
+    ap_dbd_t *dbd = dbd_open(r->pool, r->server);
+
+    if (!dbd)
+        return NULL;
+    held = apr_palloc(r->pool, sizeof(*held));
+    held->s = r->server;
+    held->dbd = dbd;
+    /* a once-only connection's pool is destroyed with the request's before
+     * that pool's cleanups run: closing it from one would free it twice */
+    held->pooled = !apr_pool_is_ancestor(r->pool, dbd->pool);
+    if (held->pooled)
+        apr_pool_cleanup_register(r->pool, held, connection_back, apr_pool_cleanup_null);
+    cx->held = held;
+    return dbd;
+}
+
+void ar_conn_give_back(context *cx)
+{
+    /* only a connection with nothing of this request left on it: no
+     * transaction open, no pipeline unread */
+    if (!cx->held || !cx->conn || PQtransactionStatus(cx->conn) != PQTRANS_IDLE
+        || PQpipelineStatus(cx->conn) != PQ_PIPELINE_OFF)
+        return;
+    /* its statement counts, before another thread takes it */
+    ar_status_db_done(cx);
+    if (cx->held->pooled)
+        apr_pool_cleanup_run(cx->r->pool, cx->held, connection_back);
+    else
+        connection_back(cx->held);
+    cx->held = NULL;
+    cx->conn = NULL;
+}
 
 /* Our state for a pooled connection lives in the connection's own pool, so
  * it goes when mod_dbd closes the connection. Only the thread holding the
@@ -184,7 +247,7 @@ static ar_error *serve(context *cx, int write)
                              "AutoRestRPC read or all serves them under /rpc/");
 
     waited = apr_time_now();
-    dbd = dbd_acquire(r);
+    dbd = connection_take(cx);
     ar_status_pool_waited(apr_time_now() - waited);
     if ((err = ar_dbd_pgconn(r->pool, dbd, &cx->conn)) != NULL)
         return err;
@@ -333,6 +396,7 @@ static int respond(request_rec *r, context *cx)
     ar_resp_before_first_byte(r, cx->request.response, cx->outcome);
     if (!err)
         err = serve(cx, write_bit != 0);
+    ar_conn_give_back(cx); /* before an error is sent, too */
     /* PostgREST's answer to a refusal: 401 when no one authenticated (the
      * caller may, and then be let in), 403 when someone did */
     if (err && err->kind == AR_ERR_DB_PRIVILEGE && cx->request.anonymous)
@@ -376,8 +440,9 @@ static int autorest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
                      "cursor key");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    if (!dbd_acquire) {
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!dbd_open || !dbd_close) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "mod_autorest needs mod_dbd: add 'LoadModule dbd_module "
                      "modules/mod_dbd.so' (a2enmod dbd) before mod_autorest");

@@ -272,8 +272,9 @@ void ar_role_challenge(request_rec *r);
 typedef struct {
     request_rec *r;
     settings s;
-    PGconn *conn;
+    PGconn *conn;               /* NULL once given back (ar_conn_give_back) */
     ar_conn_state *conn_state;
+    struct held_connection *held; /* the pooled connection while it is ours */
     const ar_schema *schema;
     int body_answered;          /* httpd's input filters answered the body (413) */
     ar_request_info request;    /* request.* settings for the database */
@@ -292,6 +293,11 @@ typedef struct {
                                  * a column: the request's plan is its own */
     ar_read_cache *reads;       /* the snapshot's reads kept planned; NULL: none */
 } context;
+
+/* A read whose answer is whole gives its connection back to the pool before
+ * the answer is sent: only when no transaction or pipeline is left on it.
+ * cx->conn is NULL afterwards. */
+void ar_conn_give_back(context *cx);
 
 /* The PGconn of a pooled connection (NULL: none came, 503), or the error of
  * a pool that is not DBDriver pgsql. */
@@ -371,6 +377,9 @@ void ar_notify_watch(request_rec *r, PGconn *conn, const char *conninfo);
 /* The handler is done with cx: its notes for the access log, and its
  * figures for the child's counters (added once the response is out). */
 void ar_status_request_done(context *cx);
+/* The statements cx's connection ran for it, counted before the connection
+ * goes back (or at the end: the first call counts). */
+void ar_status_db_done(context *cx);
 
 /* ------------------------------------------------------- other modules' hooks */
 

@@ -373,6 +373,8 @@ ar_error *ar_run_read(context *cx, ar_read_request *req, int *done)
     if (err)
         return err;
     *done = 1;
+    /* what the database had to say is here: the rest is from memory */
+    ar_conn_give_back(cx);
     if (plan.parent && !resp.counts[npre - 1])
         return ar_error_make(r->pool, AR_ERR_NO_ROW,
                              apr_psprintf(r->pool, "no row of '%s' has %s '%s'",

@@ -172,18 +172,26 @@ ar_request_state *ar_request_state_get(request_rec *r)
     return st;
 }
 
+void ar_status_db_done(context *cx)
+{
+    ar_request_state *st = ar_request_state_get(cx->r);
+    ar_db_stats now;
+
+    if (!cx->conn_state)
+        return;
+    ar_conn_state_stats(cx->conn_state, &now);
+    st->db.prepared = now.prepared - cx->db_before.prepared;
+    st->db.reused = now.reused - cx->db_before.reused;
+    st->db.db_us = now.db_us - cx->db_before.db_us;
+    cx->conn_state = NULL; /* the connection's, no longer the request's */
+}
+
 void ar_status_request_done(context *cx)
 {
     request_rec *r = cx->r;
     ar_request_state *st = ar_request_state_get(r);
-    ar_db_stats now;
 
-    if (cx->conn_state) {
-        ar_conn_state_stats(cx->conn_state, &now);
-        st->db.prepared = now.prepared - cx->db_before.prepared;
-        st->db.reused = now.reused - cx->db_before.reused;
-        st->db.db_us = now.db_us - cx->db_before.db_us;
-    }
+    ar_status_db_done(cx);
     /* apr_off_t_toa: a formatter's parse of "%llu" four times costs more;
      * added, not set: once per request, so there is none to replace */
     apr_table_addn(r->notes, "autorest-db-us", apr_off_t_toa(r->pool, (apr_off_t)st->db.db_us));

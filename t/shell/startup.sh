@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t/shell/startup.sh: what Apache::Test cannot check from inside a running server:
-# start-up refusals, directive validation, and the prefork MPM. TAP output.
+# start-up refusals, directive validation, the prefork MPM, and a pool of one
+# connection beside a client that reads slowly. TAP output.
 # Needs AR_MODULE and AR_PGHOST/AR_PGPORT (the fixtures database); run as the
 # unprivileged user, in a scratch directory given as $1.
 set -u
@@ -76,5 +77,52 @@ sleep 0.5
 ! grep -E 'Segmentation fault|exit signal' "$dir/prefork/error_log"
 ok $? "prefork: no crash in the error log"
 
+# 4. A read gives its pooled connection back before its answer goes out, so a
+# client that does not read keeps no connection from the others (issue 16,
+# point 3). One child of 8 threads with one connection (DBDMax 1), and send
+# buffers of 4 KB (SendBufferSize): a client that asks for 40 rows of wide
+# (about 480 KB) and reads nothing for 8 s keeps its thread writing; a read of
+# another client then answers at once (had the writing thread kept the
+# connection, that read would wait the 8 s), and the first client's page
+# arrives whole once it reads.
+PORT=$(port)
+conf onepool event "${base[@]}" "SendBufferSize 4096" \
+    "StartServers 1" "ServerLimit 1" "ThreadsPerChild 8" "ThreadLimit 8" "MaxRequestWorkers 8" \
+    "MinSpareThreads 1" "MaxSpareThreads 8" \
+    "DBDriver pgsql" "DBDParams \"host=$AR_PGHOST port=$AR_PGPORT dbname=autorest_test user=autorest_web\"" \
+    "DBDMin 0" "DBDKeep 1" "DBDMax 1" \
+    "<Location /api>" "SetHandler autorest" "AutoRestSchemas public" "</Location>"
+/usr/sbin/apache2 -f "$dir/onepool.conf" -k start
+ok $? "httpd starts with one child and one pooled connection"
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+url=http://127.0.0.1:$PORT/api
+size=$(curl -s "$url/wide?order=id&limit=40" | wc -c)
+# the slow client: a 4 KB receive buffer, 8 s before it reads; prints the bytes it got
+perl -MSocket=PF_INET,SOCK_STREAM,SOL_SOCKET,SO_RCVBUF,inet_aton,pack_sockaddr_in -e '
+    my ($port, $path) = @ARGV;
+    socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+    setsockopt($s, SOL_SOCKET, SO_RCVBUF, 4096) or die "SO_RCVBUF: $!";
+    connect($s, pack_sockaddr_in($port, inet_aton("127.0.0.1"))) or die "connect: $!";
+    syswrite($s, "GET $path HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    sleep 8;
+    my $all = "";
+    while (sysread($s, my $buf, 65536)) { $all .= $buf }
+    my ($status) = $all =~ m{\AHTTP/1\.1 (\d+)};
+    my $body = $all =~ /\r\n\r\n(.*)\z/s ? $1 : "";
+    print +($status // "none"), " ", length($body), "\n";
+' "$PORT" "/api/wide?order=id&limit=40" >"$dir/onepool/slow.out" &
+slow=$!
+sleep 1.5
+begun=$(date +%s%3N)
+code=$(curl -s -m 20 -o "$dir/onepool/other.out" -w "%{http_code}" "$url/many?limit=3")
+took=$(($(date +%s%3N) - begun))
+echo "# a page of $size bytes; the other read took $took ms"
+ok "$([ "$code" = 200 ] && echo 0 || echo 1)" "one connection: a read beside a client that does not read answers 200"
+ok "$([ "$took" -lt 4000 ] && echo 0 || echo 1)" "one connection: and at once, not after that client (under 4 s)"
+wait "$slow"
+ok "$([ "$(cat "$dir/onepool/slow.out")" = "200 $size" ] && echo 0 || echo 1)" \
+    "one connection: the slow client's page arrives whole once it reads ($(cat "$dir/onepool/slow.out"), $size bytes)"
+/usr/sbin/apache2 -f "$dir/onepool.conf" -k stop
+sleep 0.5
 echo "1..$n"
 [ $failed -eq 0 ]
