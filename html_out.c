@@ -295,6 +295,7 @@ static void put_value(ar_out *o, ar_html_page *pg, const ar_row_format *f, int i
     case AR_ENC_STRING:
     case AR_ENC_NUMBER:
     case AR_ENC_INTEGER:
+    case AR_ENC_DECIMAL:
         ar_html_escape(o, v, (apr_size_t)len);
         return;
     case AR_ENC_TIMESTAMP:

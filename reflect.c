@@ -72,6 +72,11 @@ int ar_type_is_integer(unsigned int oid)
     return oid == OID_INT2 || oid == OID_INT4 || oid == OID_INT8;
 }
 
+int ar_type_is_decimal(unsigned int oid)
+{
+    return oid == OID_NUMERIC || oid == OID_FLOAT4 || oid == OID_FLOAT8;
+}
+
 static int sortable_type(const ar_type_info *t)
 {
     /* numeric, string, date/time, boolean, enum, timespan, bit, network */

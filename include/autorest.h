@@ -124,8 +124,11 @@ typedef enum {
     AR_ENC_SQL_JSON,    /* PostgreSQL renders it: the select list wraps it in to_json() */
     AR_ENC_EMBED,       /* an embedded resource: json_agg()/row_to_json() text, whose
                          * line breaks between array elements are dropped */
-    AR_ENC_INTEGER      /* only in an ar_row_format: an int2/4/8 column's own value,
+    AR_ENC_INTEGER,     /* only in an ar_row_format: an int2/4/8 column's own value,
                          * whose text is always a JSON number (no check) */
+    AR_ENC_DECIMAL      /* only in an ar_row_format: a numeric, float4 or float8
+                         * column's own value: a JSON number unless NaN or
+                         * [-]Infinity, told by its first bytes */
 } ar_encoding;
 
 typedef struct ar_column_s {
@@ -231,8 +234,10 @@ typedef struct {
 /* Resolve encoders for a type from a table of ar_type_info keyed by oid. */
 void ar_type_encoding(apr_hash_t *types, unsigned int oid, ar_encoding *enc,
                       ar_encoding *elem_enc, int *sortable);
-/* Whether oid is int2, int4 or int8 (not a domain over one). */
+/* Whether oid is int2, int4 or int8; numeric, float4 or float8 (not a domain
+ * over one). */
 int ar_type_is_integer(unsigned int oid);
+int ar_type_is_decimal(unsigned int oid);
 /* An enum's labels, through domains and one array level; else NULL. */
 const apr_array_header_t *ar_type_enum_labels(apr_hash_t *types, unsigned int oid);
 

@@ -754,8 +754,9 @@ static void test_rows(void)
     }
 }
 
-/* An int2/4/8 column's own values are written as they come; a numeric's,
- * an aggregate's or a cast's are still checked (NaN is a string). */
+/* An int2/4/8 column's own values are written as they come; a numeric's or
+ * a float's by their first bytes (NaN and [-]Infinity are strings); an
+ * aggregate's or a cast's are still checked by the grammar. */
 static void test_row_integers(void)
 {
     apr_array_header_t *cols = apr_array_make(pool, 4, sizeof(ar_output_column));
@@ -765,6 +766,11 @@ static void test_row_integers(void)
     ar_column *c;
     const char *values[3] = {"-9223372036854775808", "NaN", "12"};
     int lens[3] = {20, 3, 2};
+    static const char *const decimals[][2] = {
+        {"NaN", "\"NaN\""}, {"Infinity", "\"Infinity\""}, {"-Infinity", "\"-Infinity\""},
+        {"-0", "-0"}, {"12.50", "12.50"}, {"-0.000001", "-0.000001"}, {"1e+100", "1e+100"},
+        {"-1.5e-07", "-1.5e-07"}, {"", "\"\""}, {"-", "\"-\""}};
+    int i, wrong = 0;
 
     oc = apr_array_push(cols);
     oc->column = c = mkcol("big", AR_ENC_NUMBER, AR_ENC_STRING);
@@ -781,8 +787,8 @@ static void test_row_integers(void)
     oc->agg = AR_AGG_SUM;
     f = ar_row_format_make(pool, cols);
     ok(f->enc[0] == AR_ENC_INTEGER, "an int8 column is written unchecked");
-    ok(f->enc[1] == AR_ENC_NUMBER && f->enc[2] == AR_ENC_NUMBER,
-       "a numeric column and a sum() over an int4 one are checked");
+    ok(f->enc[1] == AR_ENC_DECIMAL, "a numeric column is told by its first bytes");
+    ok(f->enc[2] == AR_ENC_NUMBER, "a sum() over an int4 column is checked by the grammar");
     ar_out_init(&o, pool, 0, NULL, NULL);
     ar_json_write_row(&o, f, values, lens);
     is_str(out_str(&o), "{\"big\":-9223372036854775808,\"amount\":\"NaN\",\"total\":12}",
@@ -790,6 +796,16 @@ static void test_row_integers(void)
     ar_out_init(&o, pool, 0, NULL, NULL);
     ar_json_write_value(&o, AR_ENC_INTEGER, AR_ENC_STRING, "7", 1);
     is_str(out_str(&o), "7", "an integer alone");
+    for (i = 0; i < (int)(sizeof(decimals) / sizeof(decimals[0])); i++) {
+        ar_out_init(&o, pool, 0, NULL, NULL);
+        ar_json_write_value(&o, AR_ENC_DECIMAL, AR_ENC_STRING, decimals[i][0],
+                            strlen(decimals[i][0]));
+        if (strcmp(out_str(&o), decimals[i][1]) != 0) {
+            printf("# decimal %s: %s\n", decimals[i][0], out_str(&o));
+            wrong++;
+        }
+    }
+    ok(wrong == 0, "numeric and float text: numbers bare, NaN, [-]Infinity and the rest strings");
 }
 
 /* Bare values (numbers, json) are copied by fixed-size moves up to sixteen
