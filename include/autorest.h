@@ -804,7 +804,7 @@ int ar_relation_methods(const ar_relation *rel, int methods, int can);
 const char *ar_method_name(int bit);
 
 /* A relation's path segment as the URL carries it: "name" in the default
- * schema, else "schema.name", percent-encoded (json_out.c). */
+ * schema, else "schema.name", percent-encoded (index_out.c). */
 char *ar_relation_segment(apr_pool_t *p, const ar_exposure *x, const ar_relation *rel);
 /* The index document {"relations":[...]} for what x exposes; base_url is
  * the Location's path; methods: what the Location serves, which each
