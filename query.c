@@ -4,7 +4,8 @@
  * Pure core. The URL grammar is PostgREST's (docs/references/api in its
  * repository): select=, filters col=[not.]op[(mod)].value, or=/and= trees,
  * order=, limit/offset, and the Range, Prefer, Accept and Accept-Profile
- * headers. Flask-Restless's q= goes to restless.c. Nothing here knows the
+ * headers; select= and order= themselves are read in query_select.c.
+ * Flask-Restless's q= goes to restless.c. Nothing here knows the
  * schema: names are checked by the planner (plan.c), values are never
  * interpreted beyond their syntax and travel to SQL as bound parameters.
  */
@@ -15,6 +16,7 @@
 #include <apr_lib.h>
 
 #include "autorest.h"
+#include "query_grammar.h"
 #include "query_headers.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -99,7 +101,7 @@ static ar_error *bad_filter(apr_pool_t *p, const char *what, const char *text)
 /* Where the item starting at s ends: the first delimiter at nesting depth 0
  * outside double quotes. ([{ open and )]} close, matched or not, so a range
  * literal like [1,5) balances; a backslash escapes inside quotes. */
-static const char *item_end(const char *s, const char *delims)
+const char *ar_query_item_end(const char *s, const char *delims)
 {
     int depth = 0, quoted = 0;
 
@@ -124,7 +126,7 @@ static const char *item_end(const char *s, const char *delims)
 }
 
 /* Whether s has one of chars outside double quotes. */
-static int unquoted_char(const char *s, const char *chars)
+int ar_query_unquoted_char(const char *s, const char *chars)
 {
     int quoted = 0;
 
@@ -140,12 +142,12 @@ static int unquoted_char(const char *s, const char *chars)
 }
 
 /* Split s on top-level commas. */
-static apr_array_header_t *split_items(apr_pool_t *p, const char *s)
+apr_array_header_t *ar_query_split_items(apr_pool_t *p, const char *s)
 {
     apr_array_header_t *items = apr_array_make(p, 4, sizeof(const char *));
 
     for (;;) {
-        const char *end = item_end(s, ",");
+        const char *end = ar_query_item_end(s, ",");
         APR_ARRAY_PUSH(items, const char *) = apr_pstrmemdup(p, s, (apr_size_t)(end - s));
         if (!*end)
             break;
@@ -156,7 +158,7 @@ static apr_array_header_t *split_items(apr_pool_t *p, const char *s)
 
 /* "text" with \" and \\ escapes, from *sp; advances past the closing quote.
  * NULL when unterminated. */
-static char *read_quoted(apr_pool_t *p, const char **sp)
+char *ar_query_read_quoted(apr_pool_t *p, const char **sp)
 {
     const char *s = *sp + 1;
     char *out = apr_palloc(p, strlen(s) + 1), *o = out;
@@ -176,12 +178,12 @@ static char *read_quoted(apr_pool_t *p, const char **sp)
 /* ---------------------------------------------------------------- fields */
 
 /* One name: "quoted" or plain up to a delimiter. */
-static char *read_name(apr_pool_t *p, const char **sp, const char *stops)
+char *ar_query_read_name(apr_pool_t *p, const char **sp, const char *stops)
 {
     const char *s = *sp, *start = s;
 
     if (*s == '"')
-        return read_quoted(p, sp);
+        return ar_query_read_quoted(p, sp);
     while (*s && !strchr(stops, *s) && !(s[0] == '-' && s[1] == '>'))
         s++;
     if (s == start)
@@ -191,12 +193,12 @@ static char *read_name(apr_pool_t *p, const char **sp, const char *stops)
 }
 
 /* column[->key|->>key]... from *sp; stops before any char in stops. */
-static ar_error *parse_field(apr_pool_t *p, const char **sp, const char *stops, ar_field *f)
+ar_error *ar_query_parse_field(apr_pool_t *p, const char **sp, const char *stops, ar_field *f)
 {
     const char *s = *sp;
 
     memset(f, 0, sizeof(*f));
-    f->column = read_name(p, &s, stops);
+    f->column = ar_query_read_name(p, &s, stops);
     if (!f->column || !*f->column)
         return bad_filter(p, "a column name", *sp);
     while (s[0] == '-' && s[1] == '>') {
@@ -212,7 +214,7 @@ static ar_error *parse_field(apr_pool_t *p, const char **sp, const char *stops, 
         step->as_text = *s == '>';
         if (step->as_text)
             s++;
-        step->key = read_name(p, &s, stops);
+        step->key = ar_query_read_name(p, &s, stops);
         if (!step->key || !*step->key)
             return bad_filter(p, "a JSON path key", *sp);
         for (k = step->key; *k && apr_isdigit(*k); k++)
@@ -277,14 +279,14 @@ static ar_error *parse_in_list(apr_pool_t *p, const char *text, apr_array_header
     for (s = inner;;) {
         const char *end;
         if (*s == '"') {
-            char *v = read_quoted(p, &s);
+            char *v = ar_query_read_quoted(p, &s);
             if (!v || (*s && *s != ','))
                 return bad_filter(p, "a quoted element of 'in'", text);
             APR_ARRAY_PUSH(items, const char *) = v;
             end = s;
         }
         else {
-            end = item_end(s, ",");
+            end = ar_query_item_end(s, ",");
             APR_ARRAY_PUSH(items, const char *) = apr_pstrmemdup(p, s, (apr_size_t)(end - s));
         }
         if (!*end)
@@ -365,7 +367,7 @@ static ar_error *parse_operation(apr_pool_t *p, const char *text, int in_tree, a
     }
     if (in_tree && value[0] == '"') {
         const char *q = value;
-        char *unq = read_quoted(p, &q);
+        char *unq = ar_query_read_quoted(p, &q);
         if (!unq || *q)
             return bad_filter(p, "a quoted value", text);
         value = unq;
@@ -412,7 +414,7 @@ static ar_error *parse_tree_item(apr_pool_t *p, const char *item, int depth, ar_
     leaf = cond_node(p, AR_COND_LEAF);
     /* Parentheses and commas are reserved here: a name holding them must be
      * quoted, so "xor(a" is a malformed tree, not an unknown column. */
-    if ((e = parse_field(p, &s, ".(),", &leaf->field)) != NULL)
+    if ((e = ar_query_parse_field(p, &s, ".(),", &leaf->field)) != NULL)
         return e;
     if (*s != '.')
         return bad_filter(p, "a condition (expected column.operator.value)", item);
@@ -434,9 +436,9 @@ static ar_error *parse_tree(apr_pool_t *p, ar_cond_kind kind, int negated, const
     if (depth > AR_MAX_LOGIC_DEPTH)
         return ar_error_make(p, AR_ERR_TOO_DEEP, "and/or are nested too deeply",
                              apr_psprintf(p, "at most %d levels", AR_MAX_LOGIC_DEPTH), NULL);
-    if (len < 2 || list[0] != '(' || item_end(list + 1, ")") != list + len - 1)
+    if (len < 2 || list[0] != '(' || ar_query_item_end(list + 1, ")") != list + len - 1)
         return bad_filter(p, "a logic tree (expected or=(a.eq.1,b.gt.2))", list);
-    items = split_items(p, apr_pstrmemdup(p, list + 1, len - 2));
+    items = ar_query_split_items(p, apr_pstrmemdup(p, list + 1, len - 2));
     node = cond_node(p, kind);
     node->negated = negated;
     for (i = 0; i < items->nelts; i++) {
@@ -455,325 +457,6 @@ static void add_condition(apr_pool_t *p, ar_read_request *out, ar_cond *c)
     if (!out->where)
         out->where = cond_node(p, AR_COND_AND);
     APR_ARRAY_PUSH(out->where->children, ar_cond *) = c;
-}
-
-/* ---------------------------------------------------------- select, order */
-
-/* Type names in casts are written into SQL, so only a type name passes: one
- * word (letters, digits, _, and dots for a schema), or one of SQL's
- * multi-word names, then any number of []. Nothing else can follow it. */
-static int valid_type_name(const char *t)
-{
-    static const char *const multi_word[] = {
-        "double precision", "character varying", "bit varying",
-        "timestamp with time zone", "timestamp without time zone",
-        "time with time zone", "time without time zone", NULL};
-    const char *const *m;
-    const char *s = t;
-
-    for (m = multi_word; *m; m++)
-        if (strncasecmp(t, *m, strlen(*m)) == 0) {
-            s = t + strlen(*m);
-            break;
-        }
-    if (!*m) {
-        if (!apr_isalpha(*s) && *s != '_')
-            return 0;
-        while (apr_isalnum(*s) || *s == '_' || *s == '.')
-            s++;
-    }
-    while (s[0] == '[' && s[1] == ']')
-        s += 2;
-    return *s == '\0';
-}
-
-/* A name that cannot be read in select= or order= is a bad value of that
- * parameter (AR102), not a bad filter. */
-static ar_error *as_bad_param(ar_error *e)
-{
-    if (e && e->kind == AR_ERR_BAD_OPERATOR) {
-        e->kind = AR_ERR_BAD_PARAM;
-        e->code = ar_error_code(AR_ERR_BAD_PARAM);
-        e->hint = NULL;
-    }
-    return e;
-}
-
-/* A cast of select=, written into SQL: a type name or a 400 saying so. */
-static ar_error *check_cast(apr_pool_t *p, const char *cast, const char *example)
-{
-    if (valid_type_name(cast))
-        return NULL;
-    return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is not a type name", cast),
-                         NULL, apr_psprintf(p, "casts look like %s", example));
-}
-
-static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
-                                 apr_array_header_t **out);
-
-/* [...]rel[!hint][!inner|!left](select list), after the alias. */
-static ar_error *parse_embed(apr_pool_t *p, const char *s, int depth,
-                             const ar_embed_request **out)
-{
-    ar_embed_request *em = apr_pcalloc(p, sizeof(*em));
-    const char *start = s, *close;
-    char *word;
-
-    if (depth >= AR_MAX_EMBED_DEPTH)
-        return ar_error_make(p, AR_ERR_TOO_DEEP, "embedded resources nest too deep",
-                             apr_psprintf(p, "at most %d levels", AR_MAX_EMBED_DEPTH), NULL);
-    if (strncmp(s, "...", 3) == 0) {
-        em->spread = 1;
-        s += 3;
-    }
-    em->name = read_name(p, &s, "!(");
-    if (!em->name || !*em->name)
-        goto bad;
-    while (*s == '!') {
-        s++;
-        word = read_name(p, &s, "!(");
-        if (!word || !*word)
-            goto bad;
-        if (strcmp(word, "inner") == 0)
-            em->inner = 1;
-        else if (strcmp(word, "left") == 0)
-            em->inner = 0;
-        else if (em->hint)
-            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
-                                 apr_psprintf(p, "'%s' has two hints", em->name),
-                                 "one !fk_name or !column per embedded resource");
-        else
-            em->hint = word;
-    }
-    if (*s != '(')
-        goto bad;
-    close = item_end(s + 1, ")");
-    if (*close != ')' || close[1] != '\0')
-        goto bad;
-    if (close == s + 1)
-        em->select = apr_array_make(p, 1, sizeof(ar_select_item));
-    else {
-        ar_error *e = parse_select_at(p, apr_pstrmemdup(p, s + 1, (apr_size_t)(close - s - 1)),
-                                      depth + 1, &em->select);
-        if (e)
-            return e;
-    }
-    *out = em;
-    return NULL;
-bad:
-    return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
-                         apr_psprintf(p, "at '%s'", start),
-                         "embed as rel(cols), alias:rel(cols), rel!fk_name(cols)");
-}
-
-/* col.sum(), col::int.avg(), col.count(), count(), each with ::type after:
- * PostgREST 12's aggregates (the planner says whether the Location allows
- * them). it->agg stays AR_AGG_NONE for anything else. */
-static ar_error *parse_aggregate(apr_pool_t *p, const char *s, ar_select_item *it)
-{
-    static const struct {
-        const char *name;
-        ar_aggregate agg;
-    } fns[] = {{"count", AR_AGG_COUNT}, {"sum", AR_AGG_SUM}, {"avg", AR_AGG_AVG},
-               {"min", AR_AGG_MIN},     {"max", AR_AGG_MAX}, {NULL, AR_AGG_NONE}};
-    const char *call = NULL, *after = NULL, *q;
-    ar_aggregate agg = AR_AGG_NONE;
-    ar_error *e;
-    int i;
-
-    /* the item's last "fn()", at its start or after a '.' */
-    for (i = 0; fns[i].name; i++) {
-        size_t n = strlen(fns[i].name);
-
-        for (q = s; (q = strstr(q, fns[i].name)) != NULL; q++)
-            if (strncmp(q + n, "()", 2) == 0 && (q == s || q[-1] == '.') && (!call || q > call)) {
-                call = q;
-                after = q + n + 2;
-                agg = fns[i].agg;
-            }
-    }
-    if (!call || (*after && strncmp(after, "::", 2) != 0))
-        return NULL;
-    if (call == s && agg != AR_AGG_COUNT)
-        return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
-                             apr_psprintf(p, "'%s' aggregates no column", s),
-                             "col.sum(), col.avg(), col.min(), col.max(), col.count(), count()");
-    if (call > s) {
-        const char *arg = apr_pstrmemdup(p, s, (apr_size_t)(call - 1 - s)), *a = arg;
-
-        if ((e = parse_field(p, &a, ":", &it->field)) != NULL)
-            return as_bad_param(e);
-        if (a[0] == ':' && a[1] == ':') {
-            it->cast = apr_pstrdup(p, a + 2);
-            if ((e = check_cast(p, it->cast, "col::numeric.sum()")) != NULL)
-                return e;
-            a += strlen(a);
-        }
-        if (*a || !*arg)
-            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
-                                 apr_psprintf(p, "at '%s'", s), "col.sum() or col::int.sum()");
-    }
-    if (*after) {
-        it->agg_cast = apr_pstrdup(p, after + 2);
-        if ((e = check_cast(p, it->agg_cast, "col.sum()::text")) != NULL)
-            return e;
-    }
-    it->agg = agg;
-    return NULL;
-}
-
-static ar_error *parse_select(apr_pool_t *p, const char *text, apr_array_header_t **out)
-{
-    return parse_select_at(p, text, 0, out);
-}
-
-static ar_error *parse_select_at(apr_pool_t *p, const char *text, int depth,
-                                 apr_array_header_t **out)
-{
-    apr_array_header_t *items = split_items(p, text);
-    int i;
-
-    *out = apr_array_make(p, items->nelts, sizeof(ar_select_item));
-    for (i = 0; i < items->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(items, i, const char *);
-        const char *colon = NULL, *q;
-        ar_select_item *it = apr_array_push(*out);
-        ar_error *e;
-
-        memset(it, 0, sizeof(*it));
-        while (*s == ' ')
-            s++;
-        if (strcmp(s, "*") == 0) {
-            it->field.column = "*";
-            continue;
-        }
-        /* alias: a plain or quoted name, then one ':' not followed by another */
-        q = s;
-        if (*q == '"') {
-            const char *tmp = q;
-            if (read_quoted(p, &tmp) && tmp[0] == ':' && tmp[1] != ':')
-                colon = tmp;
-        }
-        else {
-            for (; *q && !strchr(":(.-\"!", *q); q++)
-                ;
-            if (q[0] == ':' && q[1] != ':' && q > s)
-                colon = q;
-        }
-        if (colon) {
-            const char *a = s;
-            it->alias = *a == '"' ? read_quoted(p, &a) : apr_pstrmemdup(p, s, (apr_size_t)(colon - s));
-            s = colon + 1;
-        }
-        if ((e = parse_aggregate(p, s, it)) != NULL)
-            return e;
-        if (it->agg)
-            continue;
-        if (strncmp(s, "...", 3) == 0 || unquoted_char(s, "(!")) {
-            if ((e = parse_embed(p, s, depth, &it->embed)) != NULL)
-                return e;
-            if (it->embed->spread && it->alias)
-                return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
-                                     "a spread embedding has no key to alias", NULL);
-            continue;
-        }
-        if ((e = parse_field(p, &s, ":", &it->field)) != NULL)
-            return as_bad_param(e);
-        if (s[0] == ':' && s[1] == ':') {
-            it->cast = apr_pstrdup(p, s + 2);
-            if ((e = check_cast(p, it->cast, "col::text or col::numeric")) != NULL)
-                return e;
-            s += strlen(s);
-        }
-        if (*s)
-            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read select",
-                                 apr_psprintf(p, "at '%s'", s), "select=a,alias:b,c::text");
-    }
-    return NULL;
-}
-
-static ar_error *parse_order(apr_pool_t *p, const char *text, apr_array_header_t **out)
-{
-    apr_array_header_t *items = split_items(p, text);
-    int i;
-
-    *out = apr_array_make(p, items->nelts, sizeof(ar_order_item));
-    for (i = 0; i < items->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(items, i, const char *);
-        ar_order_item *it = apr_array_push(*out);
-        ar_error *e;
-
-        memset(it, 0, sizeof(*it));
-        while (*s == ' ')
-            s++;
-        if ((e = parse_field(p, &s, ".", &it->field)) != NULL)
-            return as_bad_param(e);
-        while (*s == '.') {
-            const char *word = s + 1, *end = strchr(word, '.');
-            apr_size_t n = end ? (apr_size_t)(end - word) : strlen(word);
-
-            if (n == 3 && strncmp(word, "asc", 3) == 0)
-                it->desc = 0;
-            else if (n == 4 && strncmp(word, "desc", 4) == 0)
-                it->desc = 1;
-            else if (n == 10 && strncmp(word, "nullsfirst", 10) == 0)
-                it->nulls = AR_NULLS_FIRST;
-            else if (n == 9 && strncmp(word, "nullslast", 9) == 0)
-                it->nulls = AR_NULLS_LAST;
-            else
-                return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read order",
-                                     apr_psprintf(p, "unknown modifier '%.*s'", (int)n, word),
-                                     "order=col.asc|desc[.nullsfirst|.nullslast]");
-            s = word + n;
-        }
-        if (*s)
-            return ar_error_make(p, AR_ERR_BAD_PARAM, "could not read order",
-                                 apr_psprintf(p, "at '%s'", s), NULL);
-    }
-    return NULL;
-}
-
-/* columns= and on_conflict=: a comma-separated list of names, each once;
- * names may be double-quoted as in select=. */
-static ar_error *parse_name_list(apr_pool_t *p, const char *param, const char *value,
-                                 apr_array_header_t **out)
-{
-    apr_array_header_t *names = apr_array_make(p, 8, sizeof(const char *));
-    const char *s = value;
-
-    if (*out)
-        return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is given twice", param),
-                             NULL, NULL);
-    while (*s) {
-        ar_field f;
-        ar_error *e;
-        int i;
-
-        memset(&f, 0, sizeof(f));
-        if ((e = parse_field(p, &s, ",", &f)) != NULL)
-            return e;
-        if (f.path && f.path->nelts)
-            return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                 apr_psprintf(p, "'%s' takes column names, not JSON paths",
-                                              param), NULL, NULL);
-        for (i = 0; i < names->nelts; i++)
-            if (strcmp(APR_ARRAY_IDX(names, i, const char *), f.column) == 0)
-                return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                     apr_psprintf(p, "'%s' names '%s' twice", param, f.column),
-                                     NULL, NULL);
-        APR_ARRAY_PUSH(names, const char *) = f.column;
-        if (*s == ',' && s[1])
-            s++;
-        else if (*s)
-            return ar_error_make(p, AR_ERR_BAD_PARAM,
-                                 apr_psprintf(p, "'%s' is a comma-separated list of columns",
-                                              param), NULL, NULL);
-    }
-    if (names->nelts == 0)
-        return ar_error_make(p, AR_ERR_BAD_PARAM, apr_psprintf(p, "'%s' is empty", param),
-                             NULL, NULL);
-    *out = names;
-    return NULL;
 }
 
 /* ------------------------------------------------------------------ path */
@@ -854,7 +537,7 @@ ar_error *ar_query_parse_filter(apr_pool_t *p, const char *name, const char *val
 {
     const char *s = name;
     ar_cond *leaf = cond_node(p, AR_COND_LEAF);
-    ar_error *e = parse_field(p, &s, "", &leaf->field);
+    ar_error *e = ar_query_parse_field(p, &s, "", &leaf->field);
 
     if (e)
         return e;
@@ -902,7 +585,7 @@ static ar_error *parse_embed_option(apr_pool_t *p, const char *name, const char 
     o->path = path;
     if (strcmp(opt, "order") == 0) {
         o->kind = AR_EOPT_ORDER;
-        e = parse_order(p, value, &o->order);
+        e = ar_query_parse_order(p, value, &o->order);
     }
     else if (strcmp(opt, "limit") == 0 || strcmp(opt, "offset") == 0) {
         o->kind = opt[0] == 'l' ? AR_EOPT_LIMIT : AR_EOPT_OFFSET;
@@ -999,9 +682,9 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
                               "the parameters understood here are q, page and results_per_page");
         else if (strcmp(name, "columns") == 0
                  && (out->write.kind == AR_WRITE_INSERT || out->write.kind == AR_WRITE_UPDATE))
-            e = parse_name_list(p, name, value, &out->write.columns);
+            e = ar_query_parse_name_list(p, name, value, &out->write.columns);
         else if (strcmp(name, "on_conflict") == 0 && out->write.kind == AR_WRITE_INSERT)
-            e = parse_name_list(p, name, value, &out->write.on_conflict);
+            e = ar_query_parse_name_list(p, name, value, &out->write.on_conflict);
         else if ((strcmp(name, "columns") == 0 || strcmp(name, "on_conflict") == 0)
                  && out->write.kind != AR_WRITE_NONE)
             e = ar_error_make(p, AR_ERR_UNKNOWN_PARAM,
@@ -1011,11 +694,11 @@ ar_error *ar_query_parse(apr_pool_t *p, ar_dialect dialect, const char *path,
         else if (strcmp(name, "select") == 0)
             e = seen_select++ ? ar_error_make(p, AR_ERR_BAD_PARAM, "'select' is given twice",
                                               NULL, NULL)
-                              : parse_select(p, value, &out->select);
+                              : ar_query_parse_select(p, value, &out->select);
         else if (strcmp(name, "order") == 0)
             e = seen_order++ ? ar_error_make(p, AR_ERR_BAD_PARAM, "'order' is given twice",
                                              NULL, NULL)
-                             : parse_order(p, value, &out->order);
+                             : ar_query_parse_order(p, value, &out->order);
         else if (!strcmp(name, "or") || !strcmp(name, "and") || !strcmp(name, "not.or")
                  || !strcmp(name, "not.and")) {
             int negated = name[0] == 'n';

@@ -578,7 +578,7 @@ apr_array_header_t *ar_restless_relationships(apr_pool_t *p, const ar_schema *s,
 
 /* Whether every column a relationship joins on (both sides, and the
  * junction's) is shown: one through a hidden column would show, or let a
- * filter probe, the hidden values. reflect.c. */
+ * filter probe, the hidden values. reflect_rules.c. */
 int ar_exposed_relationship(const ar_exposure *x, const ar_relationship *r);
 
 struct ar_embed_plan;
@@ -795,7 +795,7 @@ enum {
 /* What the caller may do to rel: AR_CAN_* of its role (writable:
  * "schema.relation" -> int, from ar_reflect_privileges_sql run as the role; NULL:
  * the connecting role's, which the reflection read) as far as the relation
- * itself can (a view that is not updatable). reflect.c. */
+ * itself can (a view that is not updatable). reflect_rules.c. */
 int ar_role_can(apr_pool_t *p, const ar_relation *rel, apr_hash_t *writable);
 /* The AR_METHOD_* of a Location's methods that can do something to rel:
  * GET always, PUT only by a key and with both INSERT and UPDATE. */

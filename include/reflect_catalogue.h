@@ -1,6 +1,7 @@
 /*
  * reflect_catalogue.h: what reflect.c (relations) and reflect_routine.c
- * (functions) share to read pg_catalog. Core-internal: not for the glue.
+ * (functions) share to read pg_catalog, with the schema's hash key that
+ * reflect_rules.c defines. Core-internal: not for the glue.
  */
 #ifndef AR_REFLECT_CATALOGUE_H
 #define AR_REFLECT_CATALOGUE_H

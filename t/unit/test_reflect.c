@@ -1,7 +1,7 @@
 /*
- * test_reflect.c: the pure rules of reflect.c: type -> encoder, schema
+ * test_reflect.c: the pure rules of reflect_rules.c: type -> encoder, schema
  * lookup, exposure (schemas, excluded relations, hidden columns), and the
- * lineage of views' columns read from their rules (ar_rule_origins).
+ * lineage of views' columns read from their rules (reflect.c's ar_rule_origins).
  * No server: the type catalogue is a hand-built hash keyed by oid.
  */
 #include <stdlib.h>
