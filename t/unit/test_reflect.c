@@ -30,6 +30,7 @@ static const char *enc_name(ar_encoding e)
     case AR_ENC_SQL_JSON: return "SQL_JSON";
     case AR_ENC_EMBED: return "EMBED";
     case AR_ENC_INTEGER: return "INTEGER";
+    case AR_ENC_DECIMAL: return "DECIMAL";
     }
     return "?";
 }
