@@ -465,11 +465,16 @@ int ar_resp_on_row(void *ctx, const ar_row *row)
         ar_csv_write_row(&resp->out, resp->format->ncols, resp->values, resp->lens);
     }
     else {
-        if (resp->rows && !plan->single && plan->media != AR_MEDIA_NDJSON)
-            ar_out_write(&resp->out, ",", 1);
-        if (resp->scalar)
+        const int next = resp->rows && !plan->single && plan->media != AR_MEDIA_NDJSON;
+
+        if (resp->scalar) {
+            if (next)
+                ar_out_write(&resp->out, ",", 1);
             ar_json_write_value(&resp->out, resp->format->enc[0], resp->format->elem_enc[0],
                                 resp->values[0], (apr_size_t)resp->lens[0]);
+        }
+        else if (next)
+            ar_json_write_next_row(&resp->out, resp->format, resp->values, resp->lens);
         else
             ar_json_write_row(&resp->out, resp->format, resp->values, resp->lens);
         if (plan->media == AR_MEDIA_NDJSON)

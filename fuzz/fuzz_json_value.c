@@ -228,6 +228,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ar_json_write_row(&o, f, values, lens);
         if (utf8)
             check_json("row", AR_ENC_ARRAY, AR_ENC_NUMBER, data, size, o.buf, o.len);
+        /* the same row again as the next of an array: a comma, then the
+         * same bytes */
+        {
+            apr_size_t one = o.len;
+
+            ar_json_write_next_row(&o, f, values, lens);
+            if (o.len != 2 * one + 1 || o.buf[one] != ','
+                || memcmp(o.buf, o.buf + one + 1, one) != 0)
+                abort();
+        }
         /* the row reserved whole, and again after an array: in chunks
          * smaller than it, the same bytes */
         {
@@ -235,6 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             collect c = {NULL, 0, 0};
             ar_out_init(&chunked, pool, 7, collect_flush, &c);
             ar_json_write_row(&chunked, f, values, lens);
+            ar_json_write_next_row(&chunked, f, values, lens);
             same_as_whole(&chunked, &c, &o, "row");
         }
     }

@@ -782,6 +782,9 @@ ar_row_format *ar_row_format_make(apr_pool_t *p, const apr_array_header_t *colum
 /* values[i] NULL for SQL NULL; lens[i] its length. */
 void ar_json_write_row(ar_out *o, const ar_row_format *f,
                        const char *const *values, const int *lens);
+/* The same after a comma: a row of an array after its first. */
+void ar_json_write_next_row(ar_out *o, const ar_row_format *f,
+                            const char *const *values, const int *lens);
 
 /* The HTTP methods a Location serves (AutoRestMethods), as bits. */
 enum {

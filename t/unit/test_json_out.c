@@ -303,11 +303,15 @@ static char *escaped_bytewise(const unsigned char *in, apr_size_t len)
     return out;
 }
 
+static const char *val_n(ar_encoding enc, ar_encoding elem, const char *v, apr_size_t len);
+
 /* Every length up to three blocks, with one byte to escape at every place
  * (and none), with bytes next to the escaped ones that a word's borrow
- * could mark (0x01 after each, 0x21, 0x5d, 0x7f, 0x80+): the block, word and tail paths and
- * their seams. The input is copied to exactly its length, so a read past
- * it is the sanitizers' to see. */
+ * could mark (0x01 after each, 0x21, 0x5d, 0x7f, 0x80+): the block, word
+ * and tail paths and their seams, both ways in: ar_json_write_string, and a
+ * text value as a row writes it (put_text, with its own path for short
+ * strings). The input is copied to exactly its length, so a read past it is
+ * the sanitizers' to see. */
 static void test_string_seams(void)
 {
     static const unsigned char specials[] = {'"', '\\', '\n', 0x00, 0x1f};
@@ -329,7 +333,10 @@ static void test_string_seams(void)
                             in[at + 1] = 0x01; /* a borrow's mark above it */
                     }
                     tried++;
-                    if (strcmp(jstr((const char *)in, len), escaped_bytewise(in, len)) != 0) {
+                    if (strcmp(jstr((const char *)in, len), escaped_bytewise(in, len)) != 0
+                        || strcmp(val_n(AR_ENC_STRING, AR_ENC_STRING, (const char *)in, len),
+                                  escaped_bytewise(in, len))
+                               != 0) {
                         if (!wrong)
                             printf("# first wrong: length %lu, escape at %lu\n", (unsigned long)len,
                                  (unsigned long)at);
@@ -700,9 +707,12 @@ static void test_rows(void)
         ar_out_init(&o, pool, 0, NULL, NULL);
         ar_out_puts(&o, "[");
         ar_json_write_row(&o, f, values, lens);
-        ar_out_puts(&o, ",");
-        ar_json_write_row(&o, f, values, lens);
+        ar_json_write_next_row(&o, f, values, lens);
         ar_out_puts(&o, "]");
+        is_str(out_str(&o),
+               "[{\"id\":1,\"Mixed \\\"Case\\\"\\n\":\"\",\"tags\":[],\"at\":\"infinity\"},"
+               "{\"id\":1,\"Mixed \\\"Case\\\"\\n\":\"\",\"tags\":[],\"at\":\"infinity\"}]",
+               "two rows in an array: the second after its comma");
         ok(valid_json(out_str(&o)), "two rows in an array parse");
     }
     {
@@ -712,6 +722,8 @@ static void test_rows(void)
         ar_out_init(&o, pool, 0, NULL, NULL);
         ar_json_write_row(&o, f0, NULL, NULL);
         is_str(out_str(&o), "{}", "zero columns -> {}");
+        ar_json_write_next_row(&o, f0, NULL, NULL);
+        is_str(out_str(&o), "{},{}", "zero columns, a next row -> ,{}");
     }
     {
         /* SQL_JSON columns arrive as JSON after planning */
