@@ -121,108 +121,6 @@ static ar_error *request_step_error(apr_pool_t *p, const ar_request_info *reques
     return refused;
 }
 
-ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
-                      const char *log)
-{
-    ar_error *e;
-    const char *state = sqlstate ? sqlstate : "";
-
-    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
-        || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0
-        || strcmp(state, "53300") == 0 || !*state)
-        e = ar_error_make(p, AR_ERR_DB_UNAVAILABLE, "the database is not reachable",
-                          NULL, "try again later");
-    else if (strcmp(state, "57014") == 0)
-        e = ar_error_make(p, AR_ERR_DB_TIMEOUT,
-                          "the query took longer than this API allows", NULL,
-                          "ask for fewer rows");
-    else if (strncmp(state, "22", 2) == 0 || strcmp(state, "42883") == 0
-             || strcmp(state, "42804") == 0 || strcmp(state, "42704") == 0
-             || strcmp(state, "42846") == 0 || strcmp(state, "42725") == 0
-             || strcmp(state, "42P18") == 0 || strcmp(state, "42P10") == 0)
-        /* Data exceptions are about the client's value, and the type errors
-         * about an operator or cast the client chose for a column (like on
-         * an integer, ::nosuchtype). PostgreSQL's primary message names the
-         * types and value, never the statement. */
-        e = ar_error_make(p, AR_ERR_DB_BAD_VALUE, primary ? primary : "invalid value",
-                          NULL, NULL);
-    else if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)
-        /* the row conflicts with another: 409, as PostgREST answers */
-        e = ar_error_make(p, AR_ERR_DB_CONFLICT, primary ? primary : "conflict", NULL, NULL);
-    else if (strncmp(state, "23", 2) == 0)
-        e = ar_error_make(p, AR_ERR_DB_CONSTRAINT,
-                          primary ? primary : "a constraint refused the row", NULL, NULL);
-    else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
-        e = ar_error_make(p, AR_ERR_DB_RETRY,
-                          "the transaction collided with another and was undone", NULL,
-                          "send the request again");
-    else if (strcmp(state, "P0001") == 0)
-        /* RAISE in a function or trigger: its words are for the client */
-        e = ar_error_make(p, AR_ERR_DB_RAISED, primary ? primary : "raised", NULL, NULL);
-    else if (strcmp(state, "25006") == 0)
-        /* "cannot execute UPDATE in a read-only transaction": no SQL text */
-        e = ar_error_make(p, AR_ERR_DB_READ_ONLY,
-                          primary ? primary : "the database is read-only here", NULL, NULL);
-    else if (strcmp(state, "42501") == 0)
-        e = ar_error_make(p, AR_ERR_DB_PRIVILEGE,
-                          "the database refused access to this resource", NULL, NULL);
-    else if (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)
-        e = ar_error_make(p, AR_ERR_DB_SCHEMA_CHANGED,
-                          "the database schema changed while this request ran", NULL,
-                          "try again");
-    else
-        e = ar_error_make(p, AR_ERR_DB_QUERY, "the database could not answer this request",
-                          NULL, NULL);
-    if (*state && e->kind != AR_ERR_DB_UNAVAILABLE && e->kind != AR_ERR_DB_SCHEMA_CHANGED)
-        e->code = apr_pstrdup(p, state);
-    e->log = log;
-    return e;
-}
-
-/* What PostgreSQL says beyond its primary message, for the errors whose
- * words are the client's to read: a constraint's DETAIL ("Key (sku)=(x)
- * already exists.") and HINT, a RAISE's DETAIL and HINT. The glue withholds
- * them where they could show a hidden column (see ar_error.constraint). */
-static void add_diagnostics(apr_pool_t *p, ar_error *e, const PGresult *res)
-{
-    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-
-    if (e->kind != AR_ERR_DB_CONFLICT && e->kind != AR_ERR_DB_CONSTRAINT
-        && e->kind != AR_ERR_DB_RAISED && e->kind != AR_ERR_DB_BAD_VALUE)
-        return;
-    e->details = detail ? apr_pstrdup(p, detail) : NULL;
-    if (hint)
-        e->hint = apr_pstrdup(p, hint);
-    e->constraint = constraint ? apr_pstrdup(p, constraint) : NULL;
-}
-
-static ar_error *result_error(apr_pool_t *p, PGconn *conn, const PGresult *res)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *full = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-    ar_error *e;
-
-    if (PQstatus(conn) != CONNECTION_OK)
-        state = "08006";
-    if (state && (strcmp(state, "PGRST") == 0 || strncmp(state, "PT", 2) == 0)) {
-        /* a function chose the answer */
-        e = ar_error_raised(p, state, primary,
-                            PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
-                            PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
-        e->log = apr_pstrdup(p, full);
-        return e;
-    }
-    /* Copies: the PGresult is cleared right after. */
-    e = ar_db_error(p, state ? apr_pstrdup(p, state) : NULL,
-                    primary ? apr_pstrdup(p, primary) : NULL, apr_pstrdup(p, full));
-    if (res)
-        add_diagnostics(p, e, res);
-    return e;
-}
-
 /* Whether the server said goodbye to this idle connection while it sat in
  * the pool (a restart or an administrator's terminate: FATAL, then the
  * socket closes). Nothing else comes unasked to a pooled connection, which
@@ -458,7 +356,7 @@ static ar_error *read_scalar(apr_pool_t *p, PGconn *conn, ar_error *err, const c
 
     while ((res = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
-            err = result_error(p, conn, res);
+            err = ar_db_result_error(p, conn, res);
         else if (value && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0
                  && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
             *value = apr_pstrdup(p, PQgetvalue(res, 0, 0));
@@ -489,7 +387,7 @@ static ar_error *read_response(apr_pool_t *p, PGconn *conn, ar_error *err,
 
     while ((res = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(res) == PGRES_FATAL_ERROR && !err)
-            err = result_error(p, conn, res);
+            err = ar_db_result_error(p, conn, res);
         else if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
                  && PQnfields(res) == 2) {
             if (!PQgetisnull(res, 0, 0))
@@ -528,7 +426,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     q->affected = 0;
     state_follow(st, conn);
     if (!PQenterPipelineMode(conn))
-        return result_error(p, conn, NULL);
+        return ar_db_result_error(p, conn, NULL);
     if (st && (st->wipe || apr_hash_count(st->prepared) + st->unrecorded >= MAX_PREPARED)) {
         step *w = apr_array_push(steps);
         w->kind = STEP_WIPE;
@@ -641,7 +539,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
             case PGRES_FATAL_ERROR:
                 /* After we cancelled, the cancellation itself is no error. */
                 if (!err && !stopped)
-                    err = result_error(p, conn, res);
+                    err = ar_db_result_error(p, conn, res);
                 break;
             default:
                 break; /* PIPELINE_ABORTED after an error */
@@ -653,14 +551,14 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         if (!err)
-            err = result_error(p, conn, NULL);
+            err = ar_db_result_error(p, conn, NULL);
         goto done;
     }
 
     /* The Sync. */
     res = PQgetResult(conn);
     if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC && !err)
-        err = result_error(p, conn, res);
+        err = ar_db_result_error(p, conn, res);
     PQclear(res);
 
     if (st && !err && !stopped) {
@@ -685,7 +583,7 @@ static ar_error *stream_once(apr_pool_t *p, PGconn *conn, ar_db_query *q, long *
     goto done;
 
 send_failed:
-    err = result_error(p, conn, NULL);
+    err = ar_db_result_error(p, conn, NULL);
 done:
     if (st)
         st->stats.db_us += (apr_uint64_t)(apr_time_now() - begun - in_rows);
@@ -711,11 +609,11 @@ ar_error *ar_db_stream(apr_pool_t *p, PGconn *conn, ar_db_query *q)
         /* Inside a transaction nothing can be tried again: what ran before
          * this statement is gone with the connection, or still there. */
         if (PQstatus(conn) != CONNECTION_OK)
-            return result_error(p, conn, NULL);
+            return ar_db_result_error(p, conn, NULL);
         return stream_once(p, conn, q, &rows);
     }
     if (!ar_db_usable(conn))
-        return result_error(p, conn, NULL);
+        return ar_db_result_error(p, conn, NULL);
     err = stream_once(p, conn, q, &rows);
     /* A pooled connection whose server restarted fails its first statement;
      * nothing was sent to the client yet, so reconnect and try once more.
@@ -772,7 +670,7 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
         names = 1;
     }
     if (PQstatus(conn) != CONNECTION_OK)
-        return result_error(p, conn, NULL);
+        return ar_db_result_error(p, conn, NULL);
     if (PQtransactionStatus(conn) == PQTRANS_IDLE)
         return NULL;
     /* COMMIT of a failed transaction would be a rollback: say so */
@@ -787,7 +685,7 @@ ar_error *ar_db_end(apr_pool_t *p, PGconn *conn, ar_conn_state *st, int commit)
     if (st)
         st->stats.db_us += (apr_uint64_t)(apr_time_now() - begun);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && !err) {
-        err = result_error(p, conn, res);
+        err = ar_db_result_error(p, conn, res);
         commit = 0;
     }
     PQclear(res);
@@ -812,7 +710,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
     ar_error *err = NULL;
 
     if (begin ? !ar_db_usable(conn) : PQstatus(conn) != CONNECTION_OK)
-        return result_error(p, conn, NULL);
+        return ar_db_result_error(p, conn, NULL);
     if (begin) {
         char timeout[32];
         const char *values[1] = {timeout};
@@ -821,7 +719,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
         state_follow(st, conn);
         res = PQexec(conn, "BEGIN");
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            err = result_error(p, conn, res);
+            err = ar_db_result_error(p, conn, res);
         PQclear(res);
         if (err)
             return err;
@@ -829,7 +727,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
         keep = session_kept(st);
         res = PQexecParams(conn, settings_sql[!keep], 1, NULL, values, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
-            err = result_error(p, conn, res);
+            err = ar_db_result_error(p, conn, res);
         else if (PQntuples(res) == 1)
             pooler_seen(st, conn, PQgetvalue(res, 0, 0));
         PQclear(res);
@@ -845,12 +743,12 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
             res = PQexecParams(conn, sql.text, sql.params->nelts, NULL,
                                (const char *const *)sql.params->elts, NULL, NULL, 0);
             if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                err = request_step_error(p, request, result_error(p, conn, res));
+                err = request_step_error(p, request, ar_db_result_error(p, conn, res));
             PQclear(res);
             if (!err && request->pre_request) {
                 res = PQexec(conn, request->pre_request);
                 if (PQresultStatus(res) != PGRES_TUPLES_OK)
-                    err = result_error(p, conn, res);
+                    err = ar_db_result_error(p, conn, res);
                 PQclear(res);
             }
             if (!err && request->response && PQsendQuery(conn, response_sql))
@@ -861,7 +759,7 @@ ar_error *ar_db_copy_begin(apr_pool_t *p, PGconn *conn, ar_conn_state *st, long 
     }
     res = PQexec(conn, copy_sql);
     if (PQresultStatus(res) != PGRES_COPY_IN)
-        err = result_error(p, conn, res);
+        err = ar_db_result_error(p, conn, res);
     PQclear(res);
     return err;
 }
@@ -872,7 +770,7 @@ ar_error *ar_db_copy_put(apr_pool_t *p, PGconn *conn, const char *data, apr_size
         /* libpq takes an int: hand over large buffers in pieces */
         int n = len > (1 << 30) ? (1 << 30) : (int)len;
         if (PQputCopyData(conn, data, n) != 1)
-            return result_error(p, conn, NULL);
+            return ar_db_result_error(p, conn, NULL);
         data += n;
         len -= (apr_size_t)n;
     }
@@ -886,12 +784,12 @@ ar_error *ar_db_copy_end(apr_pool_t *p, PGconn *conn, const char *abort_reason,
     ar_error *err = NULL;
 
     if (PQputCopyEnd(conn, abort_reason) != 1)
-        err = result_error(p, conn, NULL);
+        err = ar_db_result_error(p, conn, NULL);
     while ((res = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(res) == PGRES_COMMAND_OK && rows)
             *rows = apr_atoi64(PQcmdTuples(res));
         else if (PQresultStatus(res) != PGRES_COMMAND_OK && !err && !abort_reason)
-            err = result_error(p, conn, res);
+            err = ar_db_result_error(p, conn, res);
         PQclear(res);
         if (PQstatus(conn) != CONNECTION_OK)
             break;

@@ -2,7 +2,8 @@
  * autorest.h: the pure core of mod_autorest.
  *
  * Everything declared here builds and runs without httpd: APR for memory,
- * libpq only in reflect.c and db.c. A request flows one way through it:
+ * libpq only in reflect.c, db.c and db_error.c. A request flows one way
+ * through it:
  *
  *   ar_query_parse  (path, query string, Range)  -> ar_read_request
  *   ar_plan_read    (request, schema, exposure)  -> ar_read_plan
@@ -1066,6 +1067,10 @@ ar_error *ar_db_copy_end(apr_pool_t *p, struct pg_conn *conn, const char *abort_
 /* A database error as one of ours, by SQLSTATE. */
 ar_error *ar_db_error(apr_pool_t *p, const char *sqlstate, const char *primary,
                       const char *log);
+/* What a failed step said (res, or conn's message when res is NULL) as one
+ * of ours: ar_db_error of its SQLSTATE, 503 when the connection is gone,
+ * and a function's own answer (PGRST, PT...) as it chose it. */
+ar_error *ar_db_result_error(apr_pool_t *p, struct pg_conn *conn, const struct pg_result *res);
 /* The row's values as ar_json_write_row wants them (NULL for SQL NULL). */
 void ar_db_row_values(const ar_row *row, int ncols, const char **values,
                       int *lens);
