@@ -1,6 +1,7 @@
 /*
- * sql_writer.h: the statement writer that sql.c (reads, counts) and
- * sql_write.c (writes) share. Core-internal: not for the glue.
+ * sql_writer.h: the statement writer that sql.c (reads, counts),
+ * sql_cond.c (conditions), sql_write.c (writes) and sql_call.c (calls) share.
+ * Core-internal: not for the glue.
  *
  * A statement is a list of text pieces joined once at the end, and the
  * values bound so far; every piece of client text goes in as a value.
@@ -30,7 +31,12 @@ void sqlw_put(sql_writer *w, const char *s);
 void sqlw_param(sql_writer *w, const char *value, const char *cast);
 /* A column of the top relation (qualified inside an embed), or a JSON path in it. */
 void sqlw_field(sql_writer *w, const ar_column *c, const apr_array_header_t *path);
+/* A condition tree (sql_cond.c). */
 void sqlw_cond(sql_writer *w, const ar_cond *c);
+/* " FROM <the embedded relation> WHERE <it relates to parent's row> AND <its
+ * filters>": what an embed's subquery, an EXISTS and an order by a related
+ * column select from. */
+void sqlw_embed_from_where(sql_writer *w, const ar_embed_plan *ep, const char *parent);
 /* The read plan's select list, as the encoders want it. */
 void sqlw_select_list(sql_writer *w, const ar_read_plan *plan);
 void sqlw_order_by(sql_writer *w, const apr_array_header_t *order);
