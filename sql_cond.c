@@ -82,7 +82,6 @@ const char *sqlw_array_literal(apr_pool_t *p, const apr_array_header_t *values)
     return apr_array_pstrcat(p, parts, 0);
 }
 
-
 static void put_leaf(sql_writer *w, const ar_cond *c)
 {
     const ar_column *col = c->field.ref;
