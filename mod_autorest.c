@@ -419,7 +419,7 @@ static int autorest_handler(request_rec *r)
     context cx;
     int rc;
 
-    if (!r->handler || strcmp(r->handler, "autorest") != 0)
+    if (!r->handler || strcmp(r->handler, AR_HANDLER_NAME) != 0)
         return DECLINED;
     memset(&cx, 0, sizeof(cx));
     cx.r = r;
@@ -467,6 +467,7 @@ static void autorest_child_init(apr_pool_t *pchild, server_rec *s)
     ar_hooks_child_init();
     ar_status_child_init(pchild);
     ar_notify_child_init(pchild);
+    ar_dirwalk_child_init(pchild);
 }
 
 static void autorest_register_hooks(apr_pool_t *p)
@@ -479,6 +480,7 @@ static void autorest_register_hooks(apr_pool_t *p)
     ap_hook_handler(autorest_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ar_resp_register_filters();
     ar_status_register_hooks();
+    ar_dirwalk_register_hooks();
 }
 
 AP_DECLARE_MODULE(autorest) = {

@@ -15,6 +15,7 @@
  *   mod_autorest_role.c      who is asking: the role and the request.* settings
  *   mod_autorest_status.c    mod_status's section, the request notes for the log
  *   mod_autorest_notify.c    schema reloads on NOTIFY autorest
+ *   mod_autorest_dirwalk.c   httpd's walk of the file system to the API's URIs
  */
 #ifndef MOD_AUTOREST_GLUE_H
 #define MOD_AUTOREST_GLUE_H
@@ -38,6 +39,8 @@ APLOG_USE_MODULE(autorest);
 extern module AP_MODULE_DECLARE_DATA autorest_module;
 
 #define JSON_TYPE "application/json; charset=utf-8"
+/* What SetHandler names to map the module to a Location. */
+#define AR_HANDLER_NAME "autorest"
 
 /* Bytes of a response held back before the first one is sent. A page that
  * fits gets exact Content-Range and Link headers and a Content-Length; a
@@ -354,8 +357,13 @@ typedef struct {
     apr_int64_t rows;           /* rows sent in the body */
     ar_db_stats db;             /* what its statements cost */
     int done;                   /* the handler finished: count it */
+    int walk_facts;             /* httpd's walk to it asks path facts first
+                                 * (mod_autorest_dirwalk.c) */
 } ar_request_state;
 ar_request_state *ar_request_state_get(request_rec *r);
+/* The walk of the file system to the API's URIs (mod_autorest_dirwalk.c). */
+void ar_dirwalk_child_init(apr_pool_t *pchild);
+void ar_dirwalk_register_hooks(void);
 /* mod_status's section and the request notes (mod_autorest_status.c). */
 int ar_status_post_config(apr_pool_t *pconf, server_rec *s);
 void ar_status_child_init(apr_pool_t *pchild);

@@ -771,6 +771,7 @@ unsigned int ar_hash_for_table(const char *key, apr_ssize_t *klen);
 #include "ar_out.h"
 #include "ar_write.h"
 #include "ar_read_cache.h"
+#include "ar_path_facts.h"
 #include "ar_db.h"
 #include "ar_call.h"
 
