@@ -34,6 +34,7 @@ void *ar_conf_create_dir(apr_pool_t *p, char *dir)
     c->browsable = AR_UNSET;
     c->schema_notify = AR_UNSET;
     c->prepared_statements = AR_UNSET;
+    c->request_settings_always = AR_UNSET;
     return c;
 }
 
@@ -97,6 +98,9 @@ void *ar_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->notify_conninfo = from->notify_conninfo;
     c->prepared_statements = add->prepared_statements != AR_UNSET ? add->prepared_statements
                                                                   : base->prepared_statements;
+    c->request_settings_always = add->request_settings_always != AR_UNSET
+                                     ? add->request_settings_always
+                                     : base->request_settings_always;
     return c;
 }
 
@@ -303,6 +307,15 @@ static const char *set_prepared_statements(cmd_parms *cmd, void *cfg, const char
                        "AutoRestPreparedStatements is auto, on or off");
 }
 
+/* AutoRestRequestSettings auto | always */
+static const char *set_request_settings(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    static const keyword modes[] = {{"auto", 0}, {"always", 1}, {NULL, 0}};
+
+    return set_keyword(arg, modes, &((dir_conf *)cfg)->request_settings_always,
+                       "AutoRestRequestSettings is auto or always");
+}
+
 /* AutoRestRole user | env NAME | fixed ROLE */
 static const char *set_role(cmd_parms *cmd, void *cfg, const char *how, const char *arg)
 {
@@ -464,6 +477,11 @@ const command_rec ar_conf_cmds[] = {
                   "snapshots when told (NOTIFY autorest, 'reload schema'); a libpq "
                   "connection string instead of On: the listener connects there (the "
                   "primary itself, where the pool goes through pgbouncer)"),
+    AP_INIT_TAKE1("AutoRestRequestSettings", set_request_settings, NULL, ACCESS_CONF,
+                  "auto (default): request.method, .path, .headers, .cookies, .user, "
+                  ".auth_type and .jwt.claims are set where the statement may run the "
+                  "database's own code (a policy, a view's function, a call, a write), "
+                  "or a role is taken; always: for every request"),
     AP_INIT_TAKE1("AutoRestPreparedStatements", set_prepared_statements, NULL, ACCESS_CONF,
                   "off: the connections reach PostgreSQL through a pooler in transaction "
                   "mode (pgbouncer), so nothing is kept prepared between "
@@ -534,6 +552,7 @@ void ar_conf_effective(const dir_conf *c, settings *s)
     s->prepared_statements = c->prepared_statements != AR_UNSET
                                  ? (ar_prepare_mode)c->prepared_statements
                                  : AR_PREPARE_AUTO;
+    s->request_settings_always = c->request_settings_always == 1;
     s->limits.depth = c->max_depth != AR_UNSET ? c->max_depth : AR_DEFAULT_MAX_DEPTH;
     s->limits.filters = c->max_filters != AR_UNSET ? c->max_filters : AR_DEFAULT_MAX_FILTERS;
     s->limits.select_items = c->max_select != AR_UNSET ? c->max_select : AR_DEFAULT_MAX_SELECT;

@@ -92,6 +92,7 @@ typedef struct {
     int schema_notify;             /* AR_UNSET: unset */
     const char *notify_conninfo;   /* the listener's own; NULL: a pooled one's */
     int prepared_statements;       /* ar_prepare_mode; AR_UNSET: unset */
+    int request_settings_always;   /* AR_UNSET: unset */
     int sets_overlaid;             /* excluded or hidden merged from two blocks,
                                     * anew for each request */
 } dir_conf;
@@ -154,6 +155,8 @@ typedef struct {
     int schema_notify;             /* AutoRestSchemaNotify: reload on NOTIFY autorest */
     const char *notify_conninfo;   /* ... heard there; NULL: where the pool connects */
     ar_prepare_mode prepared_statements; /* AutoRestPreparedStatements */
+    int request_settings_always;   /* AutoRestRequestSettings always: every request sets
+                                    * request.*, whatever it runs */
     int exposure_fixed;            /* the exposure's sets are the configuration's
                                     * own, so their addresses name them (reads
                                     * are kept planned by them) */

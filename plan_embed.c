@@ -301,3 +301,65 @@ chosen:
     *out = ep;
     return NULL;
 }
+
+/* ---------------------------------------------- what a read may run */
+
+static int columns_run_code(const apr_array_header_t *columns)
+{
+    int i;
+
+    /* a cast may be to a type made in the database (its own input or cast
+     * function); aggregates are built in, over columns read_runs_code saw */
+    for (i = 0; i < columns->nelts; i++) {
+        const ar_output_column *oc = &APR_ARRAY_IDX(columns, i, ar_output_column);
+        if (oc->cast || oc->agg_cast)
+            return 1;
+    }
+    return 0;
+}
+
+static int embed_runs_code(const ar_embed_plan *e);
+
+/* A filter may read an embedded resource of its own (has/any, rel=is.null,
+ * the relationship route's parent): an EXISTS over its relation. */
+static int cond_runs_code(const ar_cond *c)
+{
+    int i;
+
+    if (!c)
+        return 0;
+    if (c->embed && embed_runs_code(c->embed))
+        return 1;
+    for (i = 0; c->children && i < c->children->nelts; i++)
+        if (cond_runs_code(APR_ARRAY_IDX(c->children, i, const ar_cond *)))
+            return 1;
+    return 0;
+}
+
+static int embeds_run_code(const apr_array_header_t *embeds)
+{
+    int i;
+
+    for (i = 0; embeds && i < embeds->nelts; i++)
+        if (embed_runs_code(APR_ARRAY_IDX(embeds, i, const ar_embed_plan *)))
+            return 1;
+    return 0;
+}
+
+static int embed_runs_code(const ar_embed_plan *e)
+{
+    return e->rel.target->read_runs_code
+           || (e->rel.junction && e->rel.junction->read_runs_code)
+           || columns_run_code(e->columns) || embeds_run_code(e->embeds)
+           || cond_runs_code(e->where);
+}
+
+int ar_read_plan_runs_code(const ar_read_plan *plan)
+{
+    /* a function's rows, or a write's, ran code of their own */
+    if (plan->call || plan->source || plan->relation->read_runs_code
+        || (plan->parent && plan->parent->read_runs_code))
+        return 1;
+    return columns_run_code(plan->columns) || embeds_run_code(plan->embeds)
+           || cond_runs_code(plan->where);
+}

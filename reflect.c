@@ -50,6 +50,33 @@ static const char types_sql[] =
     "   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END"
     " FROM pg_type t JOIN used u ON u.oid = t.oid";
 
+/* Whether a read of relation c may run code the database was given, which
+ * could read the request's settings (request.headers, ...): a row security
+ * policy of a table; a view's use of a function, operator or type made in
+ * this database (oid 16384, FirstNormalObjectId, and up), of a table with
+ * row security, or of another view; a column whose type is such a type's
+ * (its comparisons and text are its own functions), where an enum, or a
+ * domain or array over a built-in type or an enum, is not. What is built
+ * in reads no request.* setting; extensions' types and functions count as
+ * made here. A view within a view counts as code, unexamined. */
+#define SAFE_TYPE(t) "(" t ".oid < 16384 OR " t ".typtype = 'e')"
+#define READ_RUNS_CODE                                                                        \
+    "(c.relkind IN ('r', 'p') AND c.relrowsecurity)"                                        \
+    " OR (c.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend dep"         \
+    "     ON dep.classid = 'pg_rewrite'::regclass AND dep.objid = rw.oid"                     \
+    "   WHERE rw.ev_class = c.oid AND dep.refobjid >= 16384"                                  \
+    "     AND (dep.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,"              \
+    "                             'pg_type'::regclass)"                                       \
+    "          OR (dep.refclassid = 'pg_class'::regclass AND dep.refobjid <> c.oid"           \
+    "              AND EXISTS (SELECT 1 FROM pg_class used WHERE used.oid = dep.refobjid"     \
+    "                  AND (used.relrowsecurity OR used.relkind NOT IN ('r', 'p', 'm', 'f')))))))" \
+    " OR EXISTS (SELECT 1 FROM pg_attribute ta JOIN pg_type ty ON ty.oid = ta.atttypid"       \
+    "   LEFT JOIN pg_type inner_ty ON inner_ty.oid = CASE WHEN ty.typtype = 'd'"              \
+    "     THEN ty.typbasetype WHEN ty.typcategory = 'A' THEN ty.typelem END"                  \
+    "   WHERE ta.attrelid = c.oid AND ta.attnum > 0 AND NOT ta.attisdropped"                  \
+    "     AND NOT " SAFE_TYPE("ty")                                                           \
+    "     AND NOT coalesce(" SAFE_TYPE("inner_ty") ", false))"
+
 static const char relations_sql[] =
     "SELECT c.oid, n.nspname, c.relname, c.relkind,"
     "  obj_description(c.oid, 'pg_class'),"
@@ -66,12 +93,14 @@ static const char relations_sql[] =
     "     AND u.events & 4 = 4 THEN 2 ELSE 0 END)"
     "  | (CASE WHEN " AR_PRIVILEGE("has_table_privilege(c.oid, 'DELETE')")
     "     AND u.events & 16 = 16 THEN 4 ELSE 0 END)"
+    "  , rc.runs_code"
     " FROM pg_class c"
     /* pg_relation_is_updatable() opens the relation, so it would wait behind
      * an ALTER TABLE's lock; a table's answer is known without it (every
      * event: 8 INSERT | 4 UPDATE | 16 DELETE), a materialized view's too */
     " CROSS JOIN LATERAL (SELECT CASE WHEN c.relkind IN ('r', 'p') THEN 28"
     "   WHEN c.relkind = 'm' THEN 0 ELSE pg_relation_is_updatable(c.oid, false) END) u(events)"
+    " CROSS JOIN LATERAL (SELECT " READ_RUNS_CODE ") rc(runs_code)"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
     " LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
@@ -368,6 +397,7 @@ static apr_hash_t *load_relations(ar_schema *s, PGresult *res, apr_hash_t *types
             rel->kind = PQgetvalue(res, i, 3)[0];
             rel->comment = ar_catalogue_text(p, res, i, 4);
             rel->writable = atoi(PQgetvalue(res, i, 16));
+            rel->read_runs_code = PQgetvalue(res, i, 17)[0] == 't';
             rel->columns = apr_array_make(p, 8, sizeof(ar_column));
             rel->unique_keys = apr_array_make(p, 1, sizeof(ar_key));
             rel->foreign_keys = apr_array_make(p, 1, sizeof(ar_foreign_key));

@@ -42,6 +42,7 @@ base=("LoadModule dbd_module $mods/mod_dbd.so" "LoadModule autorest_module $AR_M
 for bad in "AutoRestMaxRows -1" "AutoRestMaxRows many" "AutoRestTimeout 1.5" \
            "AutoRestHide public.people" "AutoRestExclude people" "AutoRestSchemaMaxAge x" \
            "AutoRestPreparedStatements sometimes" "AutoRestSchemaNotify maybe" \
+           "AutoRestRequestSettings never" \
            "AutoRestSchemaNotify 'host=x nosuchoption=1'"; do
     conf bad event "${base[@]}" "<Location /api>" "SetHandler autorest" "$bad" "</Location>"
     out=$(/usr/sbin/apache2 -t -f "$dir/bad.conf" 2>&1)
