@@ -3,10 +3,11 @@
 # which alone can read them: a row security policy, a view's function, a type
 # made in the database, a cast. A read of plain tables runs none, and sends
 # one statement instead of two (issue 16: that statement took a fifth of
-# PostgreSQL's time for one row by key). AutoRestRequestSettings always sends
-# them with every request. The statements of a request are its access log
-# line's prepared + reused (the request's statement counts there, also
-# through a pooler, where the session's settings that go instead do not).
+# PostgreSQL's time for one row by key); where a role is taken, they go with
+# it. AutoRestRequestSettings always sends them with every request. The
+# statements of a request are its access log line's prepared + reused (the
+# request's statement counts there, also through a pooler, where the
+# session's settings that go instead do not).
 use strict;
 use warnings;
 
@@ -15,21 +16,23 @@ use lib "$FindBin::Bin/../lib";
 
 use Apache::Test qw(-withtestmore);
 use ARTest;
+use MIME::Base64 ();
 use Time::HiRes ();
 
-plan tests => 24;
+plan tests => 27;
 
 my $ACCESS_LOG = "$FindBin::Bin/../logs/autorest_log";
 my $mark = 100;
 
-# get(PATH): the response to GET PATH, made unique in the access log by a
-# limit of its own, and the number of statements the request sent.
+# get(PATH, HEADERS): the response to GET PATH, made unique in the access log
+# by a limit of its own, and the number of statements the request sent.
+my $line;
 sub get {
-    my ($path) = @_;
+    my ($path, @headers) = @_;
     $mark++;
     my $uri = $path . (index($path, '?') >= 0 ? '&' : '?') . "limit=$mark";
-    my $res = req(GET => $uri);
-    my $line = '';
+    my $res = req(GET => $uri, @headers);
+    $line = '';
     for (1 .. 50) {
         if (open my $fh, '<', $ACCESS_LOG) {
             ($line) = grep { index($_, "\"GET $uri ") >= 0 } <$fh>;
@@ -84,6 +87,19 @@ is(decode_body($res) // '', '/settings/rpc/asked_path', 'a call: the function se
 ($res, $n) = get('/settings_always/plain?order=id');
 is($res->code . ' ' . labels($res), '200 one,two', 'AutoRestRequestSettings always: the plain table');
 is($n, 2, '... two statements');
+
+# --- a role to take: the settings go with it, in the statement that takes
+# it. The connecting role (autorest_auth) reads no table itself, and the
+# vault is no one's but its owner's
+Apache::TestRequest::module('roles');
+my $alice = 'Basic ' . MIME::Base64::encode_base64('alice:secret', '');
+($res, $n) = get('/users/notices?order=id', Authorization => $alice);
+is($res->code . ' ' . ($line =~ / role=(\S+) / ? $1 : 'no role'), '200 alice',
+   'a plain table as alice: read as her role');
+is($n, 2, '... two statements: the role\'s, then the read');
+($res, $n) = get('/users/vault', Authorization => $alice);
+ok(check_error($res, 403, '42501'), '... the vault as alice: 403 42501, the role was taken');
+Apache::TestRequest::module('default');
 
 # --- one connection, the two kinds in turn: nothing of one request's
 # settings is seen by the next (they are local to its transaction)
