@@ -924,6 +924,58 @@ static void test_related_routes(void)
            AR_ERR_NO_ROUTE, "the PostgREST dialect has no such route: 404");
 }
 
+/* ar_read_plan_runs_code: whether a read may run the database's own code,
+ * so that the request's settings must be sent (t/api/419_request_settings.t
+ * runs the same against PostgreSQL). The flags are reflect.c's, set here by
+ * hand on the relations a read reaches. */
+static int runs_code(ar_dialect d, const char *path, const char *args)
+{
+    ar_read_plan p;
+    ar_error *e = plan_q(d, 5, path, args, &p);
+
+    return e ? -1 : ar_read_plan_runs_code(&p);
+}
+
+static void test_runs_code(void)
+{
+    ar_relation *projects = (ar_relation *)ar_schema_find(schema, "embed", "projects");
+    ar_relation *subsidies = (ar_relation *)ar_schema_find(schema, "embed", "subsidies");
+    ar_relation *junction = (ar_relation *)ar_schema_find(schema, "embed", "project_tags");
+    const char *any_subsidy =
+        apr_pstrcat(pool, "select=id&",
+                    q_filters("{\"name\":\"subsidies_collection\",\"op\":\"any\","
+                              "\"val\":{\"name\":\"amount\",\"op\":\"gt\",\"val\":5}}"),
+                    NULL);
+
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", "select=id,subsidies(id)"), 0,
+           "no relation runs code: none runs");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", "select=id::text"), 1,
+           "a cast may be a function made in the database");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", "select=id,subsidies(amount::text)"), 1,
+           "... in an embedded resource too");
+    subsidies->read_runs_code = 1;
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", "select=id"), 0,
+           "subsidies runs code: projects alone does not");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", "select=id,subsidies(id)"), 1,
+           "... embedding subsidies does");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/subsidies", "select=id"), 1,
+           "... and reading it");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", any_subsidy), 1,
+           "... a filter that reads it (any): EXISTS over it");
+    is_int(runs_code(AR_DIALECT_RESTLESS, "/projects/1/subsidies_collection", NULL), 1,
+           "... the relationship route to it");
+    subsidies->read_runs_code = 0;
+    projects->read_runs_code = 1;
+    is_int(runs_code(AR_DIALECT_RESTLESS, "/projects/1/subsidies_collection", NULL), 1,
+           "the relationship route from a parent that runs code");
+    projects->read_runs_code = 0;
+    junction->read_runs_code = 1;
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/tags", "select=id,projects(id)"), 1,
+           "many-to-many through a junction that runs code");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/tags", "select=id"), 0, "... not without it");
+    junction->read_runs_code = 0;
+}
+
 int main(void)
 {
     apr_initialize();
@@ -938,6 +990,7 @@ int main(void)
     test_q_related();
     test_restless_objects();
     test_related_routes();
+    test_runs_code();
     apr_terminate();
     return tap_done();
 }
