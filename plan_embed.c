@@ -320,6 +320,20 @@ static int columns_run_code(const apr_array_header_t *columns)
 
 static int embed_runs_code(const ar_embed_plan *e);
 
+/* An order term may read a related row of its own (Flask-Restless's
+ * order_by of rel__field): a sub-select over its relation. */
+static int order_runs_code(const apr_array_header_t *order)
+{
+    int i;
+
+    for (i = 0; order && i < order->nelts; i++) {
+        const ar_order_term *t = &APR_ARRAY_IDX(order, i, ar_order_term);
+        if (t->embed && embed_runs_code(t->embed))
+            return 1;
+    }
+    return 0;
+}
+
 /* A filter may read an embedded resource of its own (has/any, rel=is.null,
  * the relationship route's parent): an EXISTS over its relation. */
 static int cond_runs_code(const ar_cond *c)
@@ -351,7 +365,7 @@ static int embed_runs_code(const ar_embed_plan *e)
     return e->rel.target->read_runs_code
            || (e->rel.junction && e->rel.junction->read_runs_code)
            || columns_run_code(e->columns) || embeds_run_code(e->embeds)
-           || cond_runs_code(e->where);
+           || cond_runs_code(e->where) || order_runs_code(e->order);
 }
 
 int ar_read_plan_runs_code(const ar_read_plan *plan)
@@ -361,5 +375,5 @@ int ar_read_plan_runs_code(const ar_read_plan *plan)
         || (plan->parent && plan->parent->read_runs_code))
         return 1;
     return columns_run_code(plan->columns) || embeds_run_code(plan->embeds)
-           || cond_runs_code(plan->where);
+           || cond_runs_code(plan->where) || order_runs_code(plan->order);
 }

@@ -50,18 +50,30 @@ static const char types_sql[] =
     "   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END"
     " FROM pg_type t JOIN used u ON u.oid = t.oid";
 
-/* Whether a read of relation c may run code the database was given, which
- * could read the request's settings (request.headers, ...): a row security
- * policy of a table; a view's use of a function, operator or type made in
- * this database (oid 16384, FirstNormalObjectId, and up), of a table with
- * row security, or of another view; a column whose type is such a type's
- * (its comparisons and text are its own functions), where an enum, or a
- * domain or array over a built-in type or an enum, is not. What is built
- * in reads no request.* setting; extensions' types and functions count as
- * made here. A view within a view counts as code, unexamined. */
-#define SAFE_TYPE(t) "(" t ".oid < 16384 OR " t ".typtype = 'e')"
+/* Whether a read of relation c may run code the database was given, or
+ * built-in code that reads settings, either of which could read the
+ * request's settings (request.headers, ...):
+ * - a table with row security (its policies); a foreign table (its
+ *   wrapper's code);
+ * - a view whose query reads settings (current_setting(), pg_settings:
+ *   built in, so pg_depend records no use of them, and its text is
+ *   searched), or uses a function, operator or type made in this database
+ *   (oid 16384, FirstNormalObjectId, and up; extensions' count as made
+ *   here), a table with row security, a foreign table or another view,
+ *   which counts as code unexamined;
+ * - a column of a type made in the database (its comparisons and text are
+ *   its own functions), unless it is an enum without casts or operators of
+ *   its own (to_json() would take a cast to json), or a domain or array
+ *   over a built-in type or such an enum. */
+#define SAFE_TYPE(t)                                                                          \
+    "(" t ".oid < 16384 OR (" t ".typtype = 'e'"                                            \
+    " AND NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = " t ".oid)"                    \
+    " AND NOT EXISTS (SELECT 1 FROM pg_operator"                                              \
+    "   WHERE oprleft = " t ".oid OR oprright = " t ".oid)))"
 #define READ_RUNS_CODE                                                                        \
-    "(c.relkind IN ('r', 'p') AND c.relrowsecurity)"                                        \
+    "(c.relkind IN ('r', 'p') AND c.relrowsecurity) OR c.relkind = 'f'"                     \
+    " OR (c.relkind = 'v' AND pg_get_viewdef(c.oid)"                                          \
+    "     ~* '(current_setting|pg_settings|pg_show_all_settings)')"                           \
     " OR (c.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend dep"         \
     "     ON dep.classid = 'pg_rewrite'::regclass AND dep.objid = rw.oid"                     \
     "   WHERE rw.ev_class = c.oid AND dep.refobjid >= 16384"                                  \
@@ -69,7 +81,7 @@ static const char types_sql[] =
     "                             'pg_type'::regclass)"                                       \
     "          OR (dep.refclassid = 'pg_class'::regclass AND dep.refobjid <> c.oid"           \
     "              AND EXISTS (SELECT 1 FROM pg_class used WHERE used.oid = dep.refobjid"     \
-    "                  AND (used.relrowsecurity OR used.relkind NOT IN ('r', 'p', 'm', 'f')))))))" \
+    "                  AND (used.relrowsecurity OR used.relkind NOT IN ('r', 'p', 'm')))))))" \
     " OR EXISTS (SELECT 1 FROM pg_attribute ta JOIN pg_type ty ON ty.oid = ta.atttypid"       \
     "   LEFT JOIN pg_type inner_ty ON inner_ty.oid = CASE WHEN ty.typtype = 'd'"              \
     "     THEN ty.typbasetype WHEN ty.typcategory = 'A' THEN ty.typelem END"                  \

@@ -19,7 +19,7 @@ use ARTest;
 use MIME::Base64 ();
 use Time::HiRes ();
 
-plan tests => 27;
+plan tests => 31;
 
 my $ACCESS_LOG = "$FindBin::Bin/../logs/autorest_log";
 my $mark = 100;
@@ -69,6 +69,13 @@ is($n, 2, '... two statements: the settings, then the read');
 ($res, $n) = get('/settings/echo?order=id');
 my $paths = join ',', map { $_->{path} // 'null' } @{ decode_body($res) // [] };
 is($paths, '/settings/echo,/settings/echo', 'a view whose function asks request.path: it sees the path');
+is($n, 2, '... two statements');
+($res, $n) = get('/settings/asked?order=id');
+is($res->code . ' ' . labels($res), '200 one,two',
+   'a view that asks request.method with current_setting() itself: it sees GET');
+is($n, 2, '... two statements (a built-in function, found in the view\'s text)');
+($res, $n) = get('/settings/shades');
+like($res->content, qr/"shade":"DARK"/, 'an enum with a cast to json of its own: the cast runs');
 is($n, 2, '... two statements');
 ($res, $n) = get('/settings/note?select=id,guarded(label)');
 like($res->content, qr/"guarded":\{"label":"two"\}/,

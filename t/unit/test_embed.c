@@ -968,7 +968,15 @@ static void test_runs_code(void)
     projects->read_runs_code = 1;
     is_int(runs_code(AR_DIALECT_RESTLESS, "/projects/1/subsidies_collection", NULL), 1,
            "the relationship route from a parent that runs code");
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/subsidies",
+                     "select=id&q={\"order_by\":[{\"field\":\"projects__name\","
+                     "\"direction\":\"asc\"}]}"),
+           1, "an order by a related row's field (q=), nothing embedded: a sub-select over it");
     projects->read_runs_code = 0;
+    is_int(runs_code(AR_DIALECT_POSTGREST, "/subsidies",
+                     "select=id&q={\"order_by\":[{\"field\":\"projects__name\","
+                     "\"direction\":\"asc\"}]}"),
+           0, "... once that row's relation runs none, none runs");
     junction->read_runs_code = 1;
     is_int(runs_code(AR_DIALECT_POSTGREST, "/tags", "select=id,projects(id)"), 1,
            "many-to-many through a junction that runs code");
