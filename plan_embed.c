@@ -335,17 +335,18 @@ static int order_runs_code(const apr_array_header_t *order)
 }
 
 /* A filter may read an embedded resource of its own (has/any, rel=is.null,
- * the relationship route's parent): an EXISTS over its relation. */
-static int cond_runs_code(const ar_cond *c)
+ * the relationship route's parent): an EXISTS over its relation. The
+ * write planner asks the same walk whether any is there (match NULL). */
+int ar_cond_any_embed(const ar_cond *c, int (*match)(const ar_embed_plan *))
 {
     int i;
 
     if (!c)
         return 0;
-    if (c->embed && embed_runs_code(c->embed))
+    if (c->embed && (!match || match(c->embed)))
         return 1;
     for (i = 0; c->children && i < c->children->nelts; i++)
-        if (cond_runs_code(APR_ARRAY_IDX(c->children, i, const ar_cond *)))
+        if (ar_cond_any_embed(APR_ARRAY_IDX(c->children, i, const ar_cond *), match))
             return 1;
     return 0;
 }
@@ -365,7 +366,7 @@ static int embed_runs_code(const ar_embed_plan *e)
     return e->rel.target->read_runs_code
            || (e->rel.junction && e->rel.junction->read_runs_code)
            || columns_run_code(e->columns) || embeds_run_code(e->embeds)
-           || cond_runs_code(e->where) || order_runs_code(e->order);
+           || ar_cond_any_embed(e->where, embed_runs_code) || order_runs_code(e->order);
 }
 
 int ar_read_plan_runs_code(const ar_read_plan *plan)
@@ -375,5 +376,5 @@ int ar_read_plan_runs_code(const ar_read_plan *plan)
         || (plan->parent && plan->parent->read_runs_code))
         return 1;
     return columns_run_code(plan->columns) || embeds_run_code(plan->embeds)
-           || cond_runs_code(plan->where) || order_runs_code(plan->order);
+           || ar_cond_any_embed(plan->where, embed_runs_code) || order_runs_code(plan->order);
 }

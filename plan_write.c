@@ -15,20 +15,6 @@
 
 #include "autorest.h"
 
-static int cond_has_embed(const ar_cond *c)
-{
-    int i;
-
-    if (!c)
-        return 0;
-    if (c->embed)
-        return 1;
-    for (i = 0; c->children && i < c->children->nelts; i++)
-        if (cond_has_embed(APR_ARRAY_IDX(c->children, i, const ar_cond *)))
-            return 1;
-    return 0;
-}
-
 static int has_filter(const ar_read_plan *rp)
 {
     return rp->pk_column || (rp->where && rp->where->children && rp->where->children->nelts);
@@ -216,7 +202,7 @@ ar_error *ar_plan_write(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                              apr_psprintf(p, "this path takes no %s",
                                           w->kind == AR_WRITE_INSERT ? "POST" : "PUT"),
                              NULL, "write to the relation's collection: /relation");
-    if (cond_has_embed(out->read.where))
+    if (ar_cond_any_embed(out->read.where, NULL))
         return ar_error_make(p, AR_ERR_BAD_PARAM,
                              "a write's filters are on its own columns, not on embedded "
                              "resources", NULL, NULL);

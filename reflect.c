@@ -72,16 +72,16 @@ static const char types_sql[] =
     "   WHERE oprleft = " t ".oid OR oprright = " t ".oid)))"
 #define READ_RUNS_CODE                                                                        \
     "(c.relkind IN ('r', 'p') AND c.relrowsecurity) OR c.relkind = 'f'"                     \
-    " OR (c.relkind = 'v' AND pg_get_viewdef(c.oid)"                                          \
-    "     ~* '(current_setting|pg_settings|pg_show_all_settings)')"                           \
-    " OR (c.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend dep"         \
+    " OR (c.relkind = 'v' AND (pg_get_viewdef(c.oid)"                                         \
+    "     ~* '(current_setting|pg_settings|pg_show_all_settings)'"                            \
+    "   OR EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend dep"                            \
     "     ON dep.classid = 'pg_rewrite'::regclass AND dep.objid = rw.oid"                     \
     "   WHERE rw.ev_class = c.oid AND dep.refobjid >= 16384"                                  \
     "     AND (dep.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass,"              \
     "                             'pg_type'::regclass)"                                       \
     "          OR (dep.refclassid = 'pg_class'::regclass AND dep.refobjid <> c.oid"           \
     "              AND EXISTS (SELECT 1 FROM pg_class used WHERE used.oid = dep.refobjid"     \
-    "                  AND (used.relrowsecurity OR used.relkind NOT IN ('r', 'p', 'm')))))))" \
+    "                  AND (used.relrowsecurity OR used.relkind NOT IN ('r', 'p', 'm'))))))))" \
     " OR EXISTS (SELECT 1 FROM pg_attribute ta JOIN pg_type ty ON ty.oid = ta.atttypid"       \
     "   LEFT JOIN pg_type inner_ty ON inner_ty.oid = CASE WHEN ty.typtype = 'd'"              \
     "     THEN ty.typbasetype WHEN ty.typcategory = 'A' THEN ty.typelem END"                  \

@@ -181,10 +181,10 @@ typedef struct {
     apr_array_header_t *origins;       /* views: ar_column_origin, or NULL */
     int writable;                      /* AR_CAN_* the connecting role's privileges and
                                         * the relation's updatability allow */
-    int read_runs_code;                /* a read of it may run the database's own code
-                                        * (a row security policy; a view's function,
-                                        * operator or cast; a column type's): code that
-                                        * may read the request's settings (reflect.c) */
+    int read_runs_code;                /* a read of it may run code that could read the
+                                        * request's settings: a row security policy, a
+                                        * foreign table's wrapper, a view's query or its
+                                        * functions, a column type's own (reflect.c) */
 } ar_relation;
 
 enum { AR_CAN_INSERT = 1, AR_CAN_UPDATE = 2, AR_CAN_DELETE = 4 };
@@ -695,11 +695,16 @@ ar_error *ar_plan_read(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
 ar_error *ar_plan_read_relation(apr_pool_t *p, const ar_schema *s, const ar_exposure *x,
                                 const ar_read_request *req, const ar_relation *rel,
                                 apr_int64_t max_rows, ar_read_plan *out);
-/* Whether the statement of plan may run code the database was given: a
- * relation's (ar_relation.read_runs_code, every embedded one's too), a
- * cast's, a function's or a write's. Code that does not run cannot read the
- * request's settings, so they need not be sent. plan_embed.c. */
+/* Whether the statement of plan may run code that could read the request's
+ * settings: a relation's (ar_relation.read_runs_code), of the plan, of every
+ * embedded resource and of every one a filter or an order term reads; a
+ * cast's, a function's or a write's. Where none runs, the settings need not
+ * be sent. plan_embed.c. */
 int ar_read_plan_runs_code(const ar_read_plan *plan);
+/* Whether a filter tree holds an embedded resource's test (has/any,
+ * rel=is.null, a relationship route's parent) that match says yes to;
+ * match NULL: any. plan_embed.c. */
+int ar_cond_any_embed(const ar_cond *c, int (*match)(const ar_embed_plan *));
 
 typedef struct {
     const char *text;

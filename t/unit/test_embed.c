@@ -946,6 +946,8 @@ static void test_runs_code(void)
                     q_filters("{\"name\":\"subsidies_collection\",\"op\":\"any\","
                               "\"val\":{\"name\":\"amount\",\"op\":\"gt\",\"val\":5}}"),
                     NULL);
+    const char *by_project_name =
+        "select=id&q={\"order_by\":[{\"field\":\"projects__name\",\"direction\":\"asc\"}]}";
 
     is_int(runs_code(AR_DIALECT_POSTGREST, "/projects", "select=id,subsidies(id)"), 0,
            "no relation runs code: none runs");
@@ -969,13 +971,11 @@ static void test_runs_code(void)
     is_int(runs_code(AR_DIALECT_RESTLESS, "/projects/1/subsidies_collection", NULL), 1,
            "the relationship route from a parent that runs code");
     is_int(runs_code(AR_DIALECT_POSTGREST, "/subsidies",
-                     "select=id&q={\"order_by\":[{\"field\":\"projects__name\","
-                     "\"direction\":\"asc\"}]}"),
+                     by_project_name),
            1, "an order by a related row's field (q=), nothing embedded: a sub-select over it");
     projects->read_runs_code = 0;
     is_int(runs_code(AR_DIALECT_POSTGREST, "/subsidies",
-                     "select=id&q={\"order_by\":[{\"field\":\"projects__name\","
-                     "\"direction\":\"asc\"}]}"),
+                     by_project_name),
            0, "... once that row's relation runs none, none runs");
     junction->read_runs_code = 1;
     is_int(runs_code(AR_DIALECT_POSTGREST, "/tags", "select=id,projects(id)"), 1,
