@@ -199,7 +199,7 @@ is($r->code . ' ' . cr($r), "206 0-1/$bob_n", "count=exact, limit=2 as bob: 206,
 $r = req(GET => '/users/projects?limit=2', as('bob'), Prefer => 'count=estimated');
 is($r->code . ' ' . cr($r), "206 0-1/$bob_n", "count=estimated past the row cap as bob: exactly his $bob_n");
 # the planner's figure for her rows, as she sees the table (read by psql as alice)
-my $plan = JSON::PP->new->decode(psql("SET ROLE alice; EXPLAIN (FORMAT JSON) SELECT * FROM secure.projects"));
+my $plan = $JSON->decode(psql("SET ROLE alice; EXPLAIN (FORMAT JSON) SELECT * FROM secure.projects"));
 is($plan->[0]{Plan}{'Plan Rows'}, $alice_n, "the planner's figure for alice's projects is her $alice_n");
 $r = req(GET => '/users/projects', as('alice'), Prefer => 'count=planned');
 is($r->code . ' ' . cr($r), "200 $acr", "count=planned as alice: 200, Content-Range $acr");
